@@ -1,0 +1,521 @@
+// aplnet's N-API shim over libtorch, in the manner of tch-rs's torch_api.cpp:
+// opaque tensor handles, one small function per op, and every body wrapped so that a C++
+// exception becomes a JS Error naming the op and its inputs' shapes. It knows nothing of models.
+#include <napi.h>
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <torch/version.h>
+
+#include <cmath>
+#include <cstring>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+// A handle owns one at::Tensor. dispose() resets the tensor early; the external's finalizer
+// deletes the box whenever V8 collects the handle, so a forgotten tensor is still freed.
+struct TensorBox {
+  at::Tensor tensor;
+  int64_t reportedBytes = 0;
+};
+
+const napi_type_tag kTensorTag = {0x6170'6c6e'6574'7465ULL, 0x6e73'6f72'6861'6e64ULL};
+int64_t gLiveTensors = 0;
+int64_t gLiveBytes = 0;
+
+int64_t bytesOf(const at::Tensor& t) {
+  return t.defined() && t.device().is_cpu() ? static_cast<int64_t>(t.numel() * t.element_size()) : 0;
+}
+
+void releaseBox(Napi::Env env, TensorBox* box) {
+  if (!box->tensor.defined()) return;
+  box->tensor.reset();
+  gLiveTensors -= 1;
+  gLiveBytes -= box->reportedBytes;
+  Napi::MemoryManagement::AdjustExternalMemory(env, -box->reportedBytes);
+  box->reportedBytes = 0;
+}
+
+Napi::Value wrap(Napi::Env env, at::Tensor tensor) {
+  if (!tensor.defined()) return env.Null();
+  auto* box = new TensorBox{std::move(tensor), 0};
+  box->reportedBytes = bytesOf(box->tensor);
+  gLiveTensors += 1;
+  gLiveBytes += box->reportedBytes;
+  Napi::MemoryManagement::AdjustExternalMemory(env, box->reportedBytes);
+  auto external = Napi::External<TensorBox>::New(env, box, [](Napi::Env e, TensorBox* b) {
+    releaseBox(e, b);
+    delete b;
+  });
+  external.TypeTag(&kTensorTag);
+  return external;
+}
+
+std::string describe(const at::Tensor& t) {
+  if (!t.defined()) return "(disposed)";
+  std::ostringstream out;
+  out << "[";
+  for (int64_t i = 0; i < t.dim(); ++i) out << (i ? "," : "") << t.size(i);
+  out << "] " << c10::toString(t.scalar_type()) << " " << t.device();
+  return out.str();
+}
+
+// Shapes of every tensor among the arguments, for error messages.
+std::string describeArgs(const Napi::CallbackInfo& info) {
+  std::ostringstream out;
+  bool first = true;
+  auto add = [&](const Napi::Value& v) {
+    if (!v.IsExternal() || !v.As<Napi::Object>().CheckTypeTag(&kTensorTag)) return;
+    out << (first ? "" : ", ") << describe(v.As<Napi::External<TensorBox>>().Data()->tensor);
+    first = false;
+  };
+  for (size_t i = 0; i < info.Length(); ++i) {
+    if (info[i].IsArray()) {
+      auto arr = info[i].As<Napi::Array>();
+      for (uint32_t j = 0; j < arr.Length() && j < 8; ++j) add(arr.Get(j));
+    } else {
+      add(info[i]);
+    }
+  }
+  return first ? "" : " (inputs: " + out.str() + ")";
+}
+
+struct ArgError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+TensorBox* boxArg(const Napi::Value& v, const char* what) {
+  if (!v.IsExternal() || !v.As<Napi::Object>().CheckTypeTag(&kTensorTag)) {
+    throw ArgError(std::string(what) + " is not a tensor");
+  }
+  return v.As<Napi::External<TensorBox>>().Data();
+}
+
+at::Tensor& tensorArg(const Napi::CallbackInfo& info, size_t i) {
+  TensorBox* box = boxArg(info[i], ("argument " + std::to_string(i)).c_str());
+  if (!box->tensor.defined()) throw ArgError("argument " + std::to_string(i) + " is a disposed tensor");
+  return box->tensor;
+}
+
+at::Tensor optTensorArg(const Napi::CallbackInfo& info, size_t i) {
+  if (i >= info.Length() || info[i].IsNull() || info[i].IsUndefined()) return at::Tensor();
+  return tensorArg(info, i);
+}
+
+std::vector<at::Tensor> tensorListArg(const Napi::CallbackInfo& info, size_t i) {
+  if (!info[i].IsArray()) throw ArgError("argument " + std::to_string(i) + " must be an array of tensors");
+  auto arr = info[i].As<Napi::Array>();
+  std::vector<at::Tensor> out;
+  out.reserve(arr.Length());
+  for (uint32_t j = 0; j < arr.Length(); ++j) {
+    Napi::Value v = arr.Get(j);
+    if (v.IsNull() || v.IsUndefined()) {
+      out.emplace_back();
+      continue;
+    }
+    TensorBox* box = boxArg(v, "list element");
+    if (!box->tensor.defined()) throw ArgError("element " + std::to_string(j) + " is a disposed tensor");
+    out.push_back(box->tensor);
+  }
+  return out;
+}
+
+std::vector<int64_t> intsArg(const Napi::CallbackInfo& info, size_t i) {
+  if (!info[i].IsArray()) throw ArgError("argument " + std::to_string(i) + " must be an array of integers");
+  auto arr = info[i].As<Napi::Array>();
+  std::vector<int64_t> out(arr.Length());
+  for (uint32_t j = 0; j < arr.Length(); ++j) {
+    Napi::Value v = arr.Get(j);
+    if (!v.IsNumber()) throw ArgError("argument " + std::to_string(i) + " must hold only numbers");
+    out[j] = v.As<Napi::Number>().Int64Value();
+  }
+  return out;
+}
+
+int64_t intArg(const Napi::CallbackInfo& info, size_t i) {
+  if (!info[i].IsNumber()) throw ArgError("argument " + std::to_string(i) + " must be a number");
+  return info[i].As<Napi::Number>().Int64Value();
+}
+
+double numArg(const Napi::CallbackInfo& info, size_t i) {
+  if (!info[i].IsNumber()) throw ArgError("argument " + std::to_string(i) + " must be a number");
+  return info[i].As<Napi::Number>().DoubleValue();
+}
+
+bool boolArg(const Napi::CallbackInfo& info, size_t i) { return info[i].ToBoolean().Value(); }
+
+std::string strArg(const Napi::CallbackInfo& info, size_t i) {
+  if (!info[i].IsString()) throw ArgError("argument " + std::to_string(i) + " must be a string");
+  return info[i].As<Napi::String>().Utf8Value();
+}
+
+at::ScalarType dtypeFromName(const std::string& name) {
+  if (name == "float32") return at::kFloat;
+  if (name == "float64") return at::kDouble;
+  if (name == "bfloat16") return at::kBFloat16;
+  if (name == "float16") return at::kHalf;
+  if (name == "uint8") return at::kByte;
+  if (name == "int32") return at::kInt;
+  if (name == "int64") return at::kLong;
+  if (name == "bool") return at::kBool;
+  throw ArgError("unknown dtype '" + name + "' (use float32, float64, bfloat16, float16, uint8, int32, int64 or bool)");
+}
+
+const char* dtypeName(at::ScalarType t) {
+  switch (t) {
+    case at::kFloat: return "float32";
+    case at::kDouble: return "float64";
+    case at::kBFloat16: return "bfloat16";
+    case at::kHalf: return "float16";
+    case at::kByte: return "uint8";
+    case at::kInt: return "int32";
+    case at::kLong: return "int64";
+    case at::kBool: return "bool";
+    default: return "unsupported";
+  }
+}
+
+at::TensorOptions optionsArg(const Napi::CallbackInfo& info, size_t dtypeIndex) {
+  return at::TensorOptions().dtype(dtypeFromName(strArg(info, dtypeIndex))).device(at::Device(strArg(info, dtypeIndex + 1)));
+}
+
+}  // namespace
+
+// Every op body runs inside OP: argument errors and libtorch's c10::Error both come back to JS as
+// an Error that names the op and the shapes it was given, and the process stays alive.
+#define OP(name)                                                        \
+  static Napi::Value op_##name##_body(const Napi::CallbackInfo& info);  \
+  static Napi::Value op_##name(const Napi::CallbackInfo& info) {        \
+    try {                                                               \
+      return op_##name##_body(info);                                         \
+    } catch (const Napi::Error&) {                                      \
+      throw;                                                            \
+    } catch (const c10::Error& e) {                                     \
+      throw Napi::Error::New(info.Env(), std::string(#name) + " failed" + describeArgs(info) + ": " + e.what_without_backtrace()); \
+    } catch (const std::exception& e) {                                 \
+      throw Napi::Error::New(info.Env(), std::string(#name) + " failed" + describeArgs(info) + ": " + e.what()); \
+    }                                                                   \
+  }                                                                     \
+  static Napi::Value op_##name##_body(const Napi::CallbackInfo& info)
+
+#define RET(expr) return wrap(info.Env(), (expr))
+#define T(i) tensorArg(info, i)
+
+// ---- lifetime and introspection ----
+OP(dispose) {
+  TensorBox* box = boxArg(info[0], "argument 0");
+  releaseBox(info.Env(), box);
+  return info.Env().Undefined();
+}
+OP(isDisposed) { return Napi::Boolean::New(info.Env(), !boxArg(info[0], "argument 0")->tensor.defined()); }
+OP(shape) {
+  auto& t = T(0);
+  auto arr = Napi::Array::New(info.Env(), t.dim());
+  for (int64_t i = 0; i < t.dim(); ++i) arr.Set(uint32_t(i), Napi::Number::New(info.Env(), double(t.size(i))));
+  return arr;
+}
+OP(dtype) { return Napi::String::New(info.Env(), dtypeName(T(0).scalar_type())); }
+OP(device) { return Napi::String::New(info.Env(), T(0).device().str()); }
+OP(liveTensors) { return Napi::Number::New(info.Env(), double(gLiveTensors)); }
+OP(liveBytes) { return Napi::Number::New(info.Env(), double(gLiveBytes)); }
+
+// ---- creation ----
+OP(zeros) { RET(at::zeros(intsArg(info, 0), optionsArg(info, 1))); }
+OP(ones) { RET(at::ones(intsArg(info, 0), optionsArg(info, 1))); }
+OP(full) { RET(at::full(intsArg(info, 0), numArg(info, 1), optionsArg(info, 2))); }
+OP(randn) { RET(at::randn(intsArg(info, 0), optionsArg(info, 1))); }
+OP(rand) { RET(at::rand(intsArg(info, 0), optionsArg(info, 1))); }
+OP(randint) { RET(at::randint(intArg(info, 0), intArg(info, 1), intsArg(info, 2), optionsArg(info, 3))); }
+OP(randperm) { RET(at::randperm(intArg(info, 0), optionsArg(info, 1))); }
+OP(arange) { RET(at::arange(numArg(info, 0), numArg(info, 1), numArg(info, 2), optionsArg(info, 3))); }
+
+// fromBuffer(typedArray, shape, dtype): copies the bytes, so JS may reuse its array at once.
+OP(fromBuffer) {
+  if (!info[0].IsTypedArray()) throw ArgError("data must be a typed array");
+  auto arr = info[0].As<Napi::TypedArray>();
+  auto shape = intsArg(info, 1);
+  auto dtype = dtypeFromName(strArg(info, 2));
+  int64_t numel = 1;
+  for (auto d : shape) {
+    if (d < 0) throw ArgError("shape has a negative dimension");
+    numel *= d;
+  }
+  size_t expected = size_t(numel) * c10::elementSize(dtype);
+  if (arr.ByteLength() != expected) {
+    throw ArgError("data holds " + std::to_string(arr.ByteLength()) + " bytes but shape needs " +
+                   std::to_string(expected) + " bytes of " + dtypeName(dtype));
+  }
+  auto* data = static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
+  auto out = at::empty(shape, at::TensorOptions().dtype(dtype));
+  if (expected) std::memcpy(out.data_ptr(), data, expected);
+  RET(out);
+}
+
+// toBuffer(t): a fresh ArrayBuffer with the tensor's values, contiguous, on the CPU.
+OP(toBuffer) {
+  auto t = T(0).detach().to(at::kCPU).contiguous();
+  size_t bytes = size_t(t.numel()) * t.element_size();
+  auto buf = Napi::ArrayBuffer::New(info.Env(), bytes);
+  if (bytes) std::memcpy(buf.Data(), t.data_ptr(), bytes);
+  return buf;
+}
+OP(item) {
+  auto t = T(0);
+  if (t.numel() != 1) throw ArgError("item() needs a tensor with one element, got " + describe(t));
+  return Napi::Number::New(info.Env(), t.item<double>());
+}
+
+// ---- conversion and copies ----
+OP(toDevice) { RET(T(0).to(at::Device(strArg(info, 1)), /*non_blocking=*/boolArg(info, 2))); }
+OP(toDtype) { RET(T(0).to(dtypeFromName(strArg(info, 1)))); }
+OP(clone) { RET(T(0).clone()); }
+OP(detach) { RET(T(0).detach()); }
+OP(contiguous) { RET(T(0).contiguous()); }
+OP(copy_) {
+  at::NoGradGuard guard;
+  T(0).copy_(T(1));
+  return info.Env().Undefined();
+}
+
+// ---- elementwise ----
+#define BINARY(name, fn) OP(name) { RET(fn(T(0), T(1))); }
+#define BINARY_SCALAR(name, fn) OP(name) { RET(fn(T(0), at::Scalar(numArg(info, 1)))); }
+#define UNARY(name, fn) OP(name) { RET(fn(T(0))); }
+BINARY(add, at::add)
+BINARY(sub, at::sub)
+BINARY(mul, at::mul)
+BINARY(div, at::div)
+BINARY(pow, at::pow)
+BINARY(maximum, at::maximum)
+BINARY(minimum, at::minimum)
+BINARY_SCALAR(addScalar, at::add)
+BINARY_SCALAR(subScalar, at::sub)
+BINARY_SCALAR(mulScalar, at::mul)
+BINARY_SCALAR(divScalar, at::div)
+BINARY_SCALAR(powScalar, at::pow)
+OP(rsubScalar) { RET(at::rsub(T(0), at::Scalar(numArg(info, 1)))); }
+BINARY(eq, at::eq)
+BINARY(ne, at::ne)
+BINARY(lt, at::lt)
+BINARY(le, at::le)
+BINARY(gt, at::gt)
+BINARY(ge, at::ge)
+BINARY_SCALAR(eqScalar, at::eq)
+BINARY_SCALAR(neScalar, at::ne)
+BINARY_SCALAR(ltScalar, at::lt)
+BINARY_SCALAR(leScalar, at::le)
+BINARY_SCALAR(gtScalar, at::gt)
+BINARY_SCALAR(geScalar, at::ge)
+UNARY(neg, at::neg)
+UNARY(exp, at::exp)
+UNARY(log, at::log)
+UNARY(sqrt, at::sqrt)
+UNARY(abs, at::abs)
+UNARY(relu, at::relu)
+UNARY(sigmoid, at::sigmoid)
+UNARY(tanh, at::tanh)
+UNARY(logicalNot, at::logical_not)
+OP(clamp) {
+  c10::optional<at::Scalar> lo, hi;
+  if (info[1].IsNumber()) lo = numArg(info, 1);
+  if (info[2].IsNumber()) hi = numArg(info, 2);
+  if (!lo && !hi) throw ArgError("clamp needs a min, a max or both");
+  RET(at::clamp(T(0), lo, hi));
+}
+OP(where) { RET(at::where(T(0), T(1), T(2))); }
+
+// ---- linear algebra and neural-network ops ----
+OP(matmul) { RET(at::matmul(T(0), T(1))); }
+OP(linear) { RET(at::linear(T(0), T(1), optTensorArg(info, 2))); }
+OP(conv2d) {
+  RET(at::conv2d(T(0), T(1), optTensorArg(info, 2), intsArg(info, 3), intsArg(info, 4), intsArg(info, 5), intArg(info, 6)));
+}
+// batchNorm(x, weight, bias, runningMean, runningVar, training, momentum, eps): in training the
+// running statistics are updated in place, as torch.nn.functional.batch_norm does.
+OP(batchNorm) {
+  RET(at::batch_norm(T(0), optTensorArg(info, 1), optTensorArg(info, 2), optTensorArg(info, 3), optTensorArg(info, 4),
+                     boolArg(info, 5), numArg(info, 6), numArg(info, 7), /*cudnn_enabled=*/true));
+}
+OP(softmax) { RET(at::softmax(T(0), intArg(info, 1))); }
+OP(logSoftmax) { RET(at::log_softmax(T(0), intArg(info, 1))); }
+OP(maxPool2d) {
+  RET(at::max_pool2d(T(0), intsArg(info, 1), intsArg(info, 2), intsArg(info, 3), intsArg(info, 4), boolArg(info, 5)));
+}
+OP(avgPool2d) {
+  RET(at::avg_pool2d(T(0), intsArg(info, 1), intsArg(info, 2), intsArg(info, 3), boolArg(info, 4), boolArg(info, 5)));
+}
+OP(adaptiveAvgPool2d) { RET(at::adaptive_avg_pool2d(T(0), intsArg(info, 1))); }
+OP(adaptiveMaxPool2d) { RET(std::get<0>(at::adaptive_max_pool2d(T(0), intsArg(info, 1)))); }
+OP(interpolateBilinear) {
+  RET(at::upsample_bilinear2d(T(0), intsArg(info, 1), boolArg(info, 2), c10::nullopt, c10::nullopt));
+}
+OP(dropout) { RET(at::dropout(T(0), numArg(info, 1), boolArg(info, 2))); }
+// crossEntropy(logits, target, weight|null, reduction 0 none / 1 mean / 2 sum, labelSmoothing)
+OP(crossEntropy) {
+  RET(at::cross_entropy_loss(T(0), T(1), optTensorArg(info, 2), intArg(info, 3), /*ignore_index=*/-100, numArg(info, 4)));
+}
+
+// ---- reductions ----
+OP(sum) { RET(at::sum(T(0), intsArg(info, 1), boolArg(info, 2))); }
+OP(sumAll) { RET(at::sum(T(0))); }
+OP(mean) { RET(at::mean(T(0), intsArg(info, 1), boolArg(info, 2))); }
+OP(meanAll) { RET(at::mean(T(0))); }
+OP(amax) { RET(at::amax(T(0), intsArg(info, 1), boolArg(info, 2))); }
+OP(amin) { RET(at::amin(T(0), intsArg(info, 1), boolArg(info, 2))); }
+OP(maxDim) {
+  auto result = at::max(T(0), intArg(info, 1), boolArg(info, 2));
+  auto arr = Napi::Array::New(info.Env(), 2);
+  arr.Set(0u, wrap(info.Env(), std::get<0>(result)));
+  arr.Set(1u, wrap(info.Env(), std::get<1>(result)));
+  return arr;
+}
+OP(argmax) { RET(at::argmax(T(0), intArg(info, 1), boolArg(info, 2))); }
+
+// ---- shape and indexing ----
+OP(reshape) { RET(at::reshape(T(0), intsArg(info, 1))); }
+OP(permute) { RET(T(0).permute(intsArg(info, 1))); }
+OP(expand) { RET(T(0).expand(intsArg(info, 1))); }
+OP(slice) { RET(at::slice(T(0), intArg(info, 1), intArg(info, 2), intArg(info, 3), intArg(info, 4))); }
+OP(select) { RET(at::select(T(0), intArg(info, 1), intArg(info, 2))); }
+OP(indexSelect) { RET(at::index_select(T(0), intArg(info, 1), T(2))); }
+OP(gather) { RET(at::gather(T(0), intArg(info, 1), T(2))); }
+OP(oneHot) { RET(at::one_hot(T(0), intArg(info, 1))); }
+OP(flip) { RET(at::flip(T(0), intsArg(info, 1))); }
+OP(rot90) { RET(at::rot90(T(0), intArg(info, 1), intsArg(info, 2))); }
+OP(cat) { RET(at::cat(tensorListArg(info, 0), intArg(info, 1))); }
+OP(stack) { RET(at::stack(tensorListArg(info, 0), intArg(info, 1))); }
+
+// ---- autograd ----
+OP(setRequiresGrad) {
+  T(0).requires_grad_(boolArg(info, 1));
+  return info.Env().Undefined();
+}
+OP(requiresGrad) { return Napi::Boolean::New(info.Env(), T(0).requires_grad()); }
+OP(isLeaf) { return Napi::Boolean::New(info.Env(), T(0).is_leaf()); }
+OP(retainGrad) {
+  T(0).retain_grad();
+  return info.Env().Undefined();
+}
+OP(grad) { RET(T(0).grad()); }
+OP(zeroGrad) {
+  T(0).mutable_grad().reset();
+  return info.Env().Undefined();
+}
+OP(backward) {
+  T(0).backward(optTensorArg(info, 1), /*retain_graph=*/boolArg(info, 2), /*create_graph=*/false);
+  return info.Env().Undefined();
+}
+OP(setGradEnabled) {
+  bool previous = at::GradMode::is_enabled();
+  at::GradMode::set_enabled(boolArg(info, 0));
+  return Napi::Boolean::New(info.Env(), previous);
+}
+OP(isGradEnabled) { return Napi::Boolean::New(info.Env(), at::GradMode::is_enabled()); }
+
+// ---- optimizers: one call per step over all parameters, the same arithmetic as torch.optim's
+// single-tensor (non-foreach) implementations, so results match PyTorch step for step. ----
+// sgdStep(params, momentumBuffers, step, lr, momentum, dampening, weightDecay, nesterov)
+OP(sgdStep) {
+  at::NoGradGuard guard;
+  auto params = tensorListArg(info, 0);
+  auto buffers = tensorListArg(info, 1);
+  int64_t step = intArg(info, 2);
+  double lr = numArg(info, 3), momentum = numArg(info, 4), dampening = numArg(info, 5), wd = numArg(info, 6);
+  bool nesterov = boolArg(info, 7);
+  if (buffers.size() != params.size()) throw ArgError("sgdStep needs one momentum buffer per parameter");
+  for (size_t i = 0; i < params.size(); ++i) {
+    auto& p = params[i];
+    if (!p.grad().defined()) continue;
+    auto d = p.grad();
+    if (wd != 0) d = d.add(p, wd);
+    if (momentum != 0) {
+      auto& buf = buffers[i];
+      if (step == 1) buf.copy_(d);
+      else buf.mul_(momentum).add_(d, 1 - dampening);
+      d = nesterov ? d.add(buf, momentum) : buf;
+    }
+    p.add_(d, -lr);
+  }
+  return info.Env().Undefined();
+}
+// adamwStep(params, expAvg, expAvgSq, step, lr, beta1, beta2, eps, weightDecay)
+OP(adamwStep) {
+  at::NoGradGuard guard;
+  auto params = tensorListArg(info, 0);
+  auto expAvg = tensorListArg(info, 1);
+  auto expAvgSq = tensorListArg(info, 2);
+  double step = numArg(info, 3), lr = numArg(info, 4), beta1 = numArg(info, 5), beta2 = numArg(info, 6);
+  double eps = numArg(info, 7), wd = numArg(info, 8);
+  if (expAvg.size() != params.size() || expAvgSq.size() != params.size()) {
+    throw ArgError("adamwStep needs one exp_avg and one exp_avg_sq per parameter");
+  }
+  double bc1 = 1 - std::pow(beta1, step);
+  double bc2Sqrt = std::sqrt(1 - std::pow(beta2, step));
+  for (size_t i = 0; i < params.size(); ++i) {
+    auto& p = params[i];
+    if (!p.grad().defined()) continue;
+    const auto& g = p.grad();
+    p.mul_(1 - lr * wd);
+    expAvg[i].lerp_(g, 1 - beta1);
+    expAvgSq[i].mul_(beta2).addcmul_(g, g, 1 - beta2);
+    auto denom = (expAvgSq[i].sqrt() / bc2Sqrt).add_(eps);
+    p.addcdiv_(expAvg[i], denom, -lr / bc1);
+  }
+  return info.Env().Undefined();
+}
+
+// ---- runtime: threads, seeds, devices ----
+OP(setNumThreads) {
+  at::set_num_threads(int(intArg(info, 0)));
+  return info.Env().Undefined();
+}
+OP(getNumThreads) { return Napi::Number::New(info.Env(), at::get_num_threads()); }
+OP(manualSeed) {
+  at::manual_seed(uint64_t(intArg(info, 0)));
+  return info.Env().Undefined();
+}
+OP(cudaIsAvailable) { return Napi::Boolean::New(info.Env(), at::hasCUDA()); }
+OP(cudaDeviceCount) { return Napi::Number::New(info.Env(), at::detail::getCUDAHooks().getNumGPUs()); }
+OP(setDeterministic) {
+  at::globalContext().setDeterministicAlgorithms(boolArg(info, 0), /*warn_only=*/false);
+  return info.Env().Undefined();
+}
+OP(libtorchVersion) {
+  return Napi::String::New(info.Env(), std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) +
+                                           "." + std::to_string(TORCH_VERSION_PATCH));
+}
+
+#define EXPORT(name) exports.Set(#name, Napi::Function::New(env, op_##name, #name))
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  EXPORT(dispose); EXPORT(isDisposed); EXPORT(shape); EXPORT(dtype); EXPORT(device);
+  EXPORT(liveTensors); EXPORT(liveBytes);
+  EXPORT(zeros); EXPORT(ones); EXPORT(full); EXPORT(randn); EXPORT(rand); EXPORT(randint); EXPORT(randperm);
+  EXPORT(arange); EXPORT(fromBuffer); EXPORT(toBuffer); EXPORT(item);
+  EXPORT(toDevice); EXPORT(toDtype); EXPORT(clone); EXPORT(detach); EXPORT(contiguous); EXPORT(copy_);
+  EXPORT(add); EXPORT(sub); EXPORT(mul); EXPORT(div); EXPORT(pow); EXPORT(maximum); EXPORT(minimum);
+  EXPORT(addScalar); EXPORT(subScalar); EXPORT(mulScalar); EXPORT(divScalar); EXPORT(powScalar); EXPORT(rsubScalar);
+  EXPORT(eq); EXPORT(ne); EXPORT(lt); EXPORT(le); EXPORT(gt); EXPORT(ge);
+  EXPORT(eqScalar); EXPORT(neScalar); EXPORT(ltScalar); EXPORT(leScalar); EXPORT(gtScalar); EXPORT(geScalar);
+  EXPORT(neg); EXPORT(exp); EXPORT(log); EXPORT(sqrt); EXPORT(abs); EXPORT(relu); EXPORT(sigmoid); EXPORT(tanh);
+  EXPORT(logicalNot); EXPORT(clamp); EXPORT(where);
+  EXPORT(matmul); EXPORT(linear); EXPORT(conv2d); EXPORT(batchNorm); EXPORT(softmax); EXPORT(logSoftmax);
+  EXPORT(maxPool2d); EXPORT(avgPool2d); EXPORT(adaptiveAvgPool2d); EXPORT(adaptiveMaxPool2d);
+  EXPORT(interpolateBilinear); EXPORT(dropout); EXPORT(crossEntropy);
+  EXPORT(sum); EXPORT(sumAll); EXPORT(mean); EXPORT(meanAll); EXPORT(amax); EXPORT(amin); EXPORT(maxDim); EXPORT(argmax);
+  EXPORT(reshape); EXPORT(permute); EXPORT(expand); EXPORT(slice); EXPORT(select); EXPORT(indexSelect); EXPORT(gather);
+  EXPORT(oneHot); EXPORT(flip); EXPORT(rot90); EXPORT(cat); EXPORT(stack);
+  EXPORT(setRequiresGrad); EXPORT(requiresGrad); EXPORT(isLeaf); EXPORT(retainGrad); EXPORT(grad); EXPORT(zeroGrad);
+  EXPORT(backward); EXPORT(setGradEnabled); EXPORT(isGradEnabled);
+  EXPORT(sgdStep); EXPORT(adamwStep);
+  EXPORT(setNumThreads); EXPORT(getNumThreads); EXPORT(manualSeed); EXPORT(cudaIsAvailable); EXPORT(cudaDeviceCount);
+  EXPORT(setDeterministic); EXPORT(libtorchVersion);
+  return exports;
+}
+
+NODE_API_MODULE(aplnet, Init)

@@ -1,0 +1,148 @@
+// torch.nn.Module for TypeScript: named parameters, buffers and submodules, train/eval modes, and a
+// state dict whose keys match PyTorch's, so weights move between aplnet and Python unchanged.
+import { keep, loadSafetensors, noGrad, saveSafetensors, type Tensor } from '../torch/index.js';
+
+export type StateDict = Map<string, Tensor>;
+
+export abstract class Module {
+  training = true;
+  private readonly parametersByName = new Map<string, Tensor>();
+  private readonly buffersByName = new Map<string, Tensor>();
+  private readonly childrenByName = new Map<string, Module>();
+
+  /** Takes ownership of t as a trainable parameter (kept out of every tidy scope). */
+  protected registerParameter(name: string, t: Tensor): Tensor {
+    keep(t);
+    if (!t.requiresGrad) t.requiresGrad = true;
+    this.parametersByName.set(name, t);
+    return t;
+  }
+  protected registerBuffer(name: string, t: Tensor): Tensor {
+    keep(t);
+    this.buffersByName.set(name, t);
+    return t;
+  }
+  protected registerModule<M extends Module>(name: string, m: M): M {
+    this.childrenByName.set(name, m);
+    return m;
+  }
+  protected param(name: string): Tensor {
+    return this.parametersByName.get(name)!;
+  }
+  protected hasParam(name: string): boolean {
+    return this.parametersByName.has(name);
+  }
+  protected buffer(name: string): Tensor {
+    return this.buffersByName.get(name)!;
+  }
+
+  children(): [string, Module][] {
+    return [...this.childrenByName.entries()];
+  }
+  namedModules(prefix = ''): [string, Module][] {
+    const out: [string, Module][] = [[prefix, this]];
+    for (const [name, child] of this.childrenByName) out.push(...child.namedModules(prefix ? `${prefix}.${name}` : name));
+    return out;
+  }
+  namedParameters(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [name, t] of this.parametersByName) out.push([prefix ? `${prefix}.${name}` : name, t]);
+    for (const [name, child] of this.childrenByName) out.push(...child.namedParameters(prefix ? `${prefix}.${name}` : name));
+    return out;
+  }
+  namedBuffers(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [name, t] of this.buffersByName) out.push([prefix ? `${prefix}.${name}` : name, t]);
+    for (const [name, child] of this.childrenByName) out.push(...child.namedBuffers(prefix ? `${prefix}.${name}` : name));
+    return out;
+  }
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, t]) => t);
+  }
+  parameterCount(): number {
+    return this.parameters().reduce((n, t) => n + t.numel, 0);
+  }
+
+  train(mode = true): this {
+    for (const [, m] of this.namedModules()) m.training = mode;
+    return this;
+  }
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Parameters and buffers by PyTorch state_dict key. The tensors are the module's own: don't dispose them. */
+  stateDict(): StateDict {
+    const out: StateDict = new Map();
+    const visit = (m: Module, prefix: string): void => {
+      for (const [name, t] of m.parametersByName) out.set(prefix + name, t);
+      for (const [name, t] of m.buffersByName) out.set(prefix + name, t);
+      for (const [name, child] of m.childrenByName) visit(child, `${prefix}${name}.`);
+    };
+    visit(this, '');
+    return out;
+  }
+
+  /** Copies values in place. strict: every key must match both ways, with equal shapes. */
+  loadStateDict(state: StateDict, { strict = true } = {}): void {
+    const own = this.stateDict();
+    const missing = [...own.keys()].filter((k) => !state.has(k));
+    const unexpected = [...state.keys()].filter((k) => !own.has(k));
+    if (strict && (missing.length || unexpected.length)) {
+      throw new Error(`state dict does not fit this model: missing keys [${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ', …' : ''}], unexpected keys [${unexpected.slice(0, 8).join(', ')}${unexpected.length > 8 ? ', …' : ''}]`);
+    }
+    noGrad(() => {
+      for (const [key, target] of own) {
+        const source = state.get(key);
+        if (!source) continue;
+        if (source.shape.join(',') !== target.shape.join(',')) {
+          throw new Error(`state dict key "${key}" has shape [${source.shape}] but the model expects [${target.shape}]`);
+        }
+        target.copy_(source);
+      }
+    });
+  }
+
+  /** Moves every parameter and buffer to a device (replacing them; optimizers must be made after). */
+  to(device: string): this {
+    for (const [, m] of this.namedModules()) {
+      for (const [name, t] of m.parametersByName) {
+        if (t.device === device) continue;
+        const moved = keep(noGrad(() => t.to({ device })));
+        moved.requiresGrad = true;
+        t.dispose();
+        m.parametersByName.set(name, moved);
+      }
+      for (const [name, t] of m.buffersByName) {
+        if (t.device === device) continue;
+        const moved = keep(t.to({ device }));
+        t.dispose();
+        m.buffersByName.set(name, moved);
+      }
+    }
+    return this;
+  }
+
+  /** Saves the state dict as safetensors (readable by Python's safetensors.torch.load_file). */
+  save(path: string, metadata: Record<string, string> = {}): void {
+    saveSafetensors(path, this.stateDict(), metadata);
+  }
+  /** Loads weights saved by save() or by Python (safetensors.torch.save_file(model.state_dict())). */
+  load(path: string, { strict = true } = {}): Record<string, string> {
+    const { tensors, metadata } = loadSafetensors(path);
+    try {
+      this.loadStateDict(tensors, { strict });
+    } catch (err) {
+      throw new Error(`${path}: ${(err as Error).message}`);
+    } finally {
+      for (const t of tensors.values()) t.dispose();
+    }
+    return metadata;
+  }
+
+  dispose(): void {
+    for (const [, t] of this.stateDict()) t.dispose();
+  }
+
+  abstract forward(...inputs: unknown[]): unknown;
+}

@@ -1,0 +1,114 @@
+// Functions that make new tensors. Defaults: float32 on the CPU, as in PyTorch.
+import { native } from './native.js';
+import { Tensor, type DType, type Device } from './tensor.js';
+
+export interface CreateOptions {
+  dtype?: DType;
+  device?: Device;
+  requiresGrad?: boolean;
+}
+
+function made(handle: ReturnType<typeof native.zeros>, opts: CreateOptions): Tensor {
+  const t = new Tensor(handle);
+  if (opts.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+function checkShape(shape: number[], fn: string): void {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new Error(`${fn}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+}
+
+export function zeros(shape: number[], opts: CreateOptions = {}): Tensor {
+  checkShape(shape, 'zeros');
+  return made(native.zeros(shape, opts.dtype ?? 'float32', opts.device ?? 'cpu'), opts);
+}
+export function ones(shape: number[], opts: CreateOptions = {}): Tensor {
+  checkShape(shape, 'ones');
+  return made(native.ones(shape, opts.dtype ?? 'float32', opts.device ?? 'cpu'), opts);
+}
+export function full(shape: number[], value: number, opts: CreateOptions = {}): Tensor {
+  checkShape(shape, 'full');
+  return made(native.full(shape, value, opts.dtype ?? 'float32', opts.device ?? 'cpu'), opts);
+}
+/** Standard normal samples from libtorch's generator (seeded by manualSeed). */
+export function randn(shape: number[], opts: CreateOptions = {}): Tensor {
+  checkShape(shape, 'randn');
+  return made(native.randn(shape, opts.dtype ?? 'float32', opts.device ?? 'cpu'), opts);
+}
+/** Uniform samples in [0, 1). */
+export function rand(shape: number[], opts: CreateOptions = {}): Tensor {
+  checkShape(shape, 'rand');
+  return made(native.rand(shape, opts.dtype ?? 'float32', opts.device ?? 'cpu'), opts);
+}
+/** Integers in [low, high), int64 by default. */
+export function randint(low: number, high: number, shape: number[], opts: CreateOptions = {}): Tensor {
+  checkShape(shape, 'randint');
+  return made(native.randint(low, high, shape, opts.dtype ?? 'int64', opts.device ?? 'cpu'), opts);
+}
+export function randperm(n: number, opts: CreateOptions = {}): Tensor {
+  return made(native.randperm(n, opts.dtype ?? 'int64', opts.device ?? 'cpu'), opts);
+}
+/** Values start, start+step, … below end; float32 unless a dtype is given. */
+export function arange(start: number, end?: number, step = 1, opts: CreateOptions = {}): Tensor {
+  const [from, to] = end === undefined ? [0, start] : [start, end];
+  return made(native.arange(from, to, step, opts.dtype ?? 'float32', opts.device ?? 'cpu'), opts);
+}
+
+type SourceArray = Float32Array | Float64Array | Uint8Array | Int32Array | BigInt64Array | Uint16Array;
+
+function dtypeOfArray(data: SourceArray): DType {
+  if (data instanceof Float32Array) return 'float32';
+  if (data instanceof Float64Array) return 'float64';
+  if (data instanceof Uint8Array) return 'uint8';
+  if (data instanceof Int32Array) return 'int32';
+  if (data instanceof BigInt64Array) return 'int64';
+  throw new Error('fromTypedArray: a Uint16Array needs an explicit dtype (bfloat16 or float16)');
+}
+
+/**
+ * Copies a typed array into a new tensor of the given shape. The dtype follows the array
+ * (Float32Array → float32, Uint8Array → uint8, BigInt64Array → int64, …) unless given.
+ */
+export function fromTypedArray(data: SourceArray, shape: number[], opts: CreateOptions = {}): Tensor {
+  checkShape(shape, 'fromTypedArray');
+  const dtype = opts.dtype ?? dtypeOfArray(data);
+  const t = new Tensor(native.fromBuffer(data, shape, dtype));
+  if (opts.device && opts.device !== 'cpu') {
+    const moved = t.to({ device: opts.device });
+    t.dispose();
+    if (opts.requiresGrad) moved.requiresGrad = true;
+    return moved;
+  }
+  if (opts.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+/** A tensor from (nested) JS numbers; float32 unless a dtype is given. */
+export function tensor(values: number | number[] | number[][] | number[][][] | number[][][][], opts: CreateOptions = {}): Tensor {
+  const shape: number[] = [];
+  let level: unknown = values;
+  while (Array.isArray(level)) {
+    shape.push(level.length);
+    level = level[0];
+  }
+  const flat = (Array.isArray(values) ? (values as unknown[]).flat(Infinity) : [values]) as number[];
+  if (flat.length !== shape.reduce((a, b) => a * b, 1)) throw new Error(`tensor: ragged nested array, shape ${JSON.stringify(shape)} but ${flat.length} values`);
+  const dtype = opts.dtype ?? 'float32';
+  const array: SourceArray =
+    dtype === 'float64' ? Float64Array.from(flat)
+      : dtype === 'int64' ? BigInt64Array.from(flat, (v) => BigInt(Math.trunc(v)))
+        : dtype === 'int32' ? Int32Array.from(flat)
+          : dtype === 'uint8' || dtype === 'bool' ? Uint8Array.from(flat)
+            : Float32Array.from(flat);
+  const base = fromTypedArray(array, shape, { device: opts.device, dtype: dtype === 'bfloat16' || dtype === 'float16' ? 'float32' : dtype });
+  if (dtype !== 'bfloat16' && dtype !== 'float16') {
+    if (opts.requiresGrad) base.requiresGrad = true;
+    return base;
+  }
+  const cast = base.to(dtype);
+  base.dispose();
+  if (opts.requiresGrad) cast.requiresGrad = true;
+  return cast;
+}

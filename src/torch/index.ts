@@ -1,0 +1,12 @@
+// aplnet's tensor engine: the public surface of src/torch.
+export { Tensor, isTensor, isDType, type DType, type Device } from './tensor.js';
+export { tidy, keep, dispose } from './scope.js';
+export { zeros, ones, full, randn, rand, randint, randperm, arange, fromTypedArray, tensor, type CreateOptions } from './creation.js';
+export * as F from './functional.js';
+export { cat, stack, where } from './functional.js';
+export { noGrad, enableGrad, isGradEnabled } from './autograd.js';
+export { setNumThreads, getNumThreads, manualSeed, cudaIsAvailable, cudaDeviceCount, libtorchVersion, memoryInfo, resolveDevice } from './runtime.js';
+export { Optimizer, type ParamGroup, type OptimizerState } from './optim/optimizer.js';
+export { SGD, type SgdOptions } from './optim/sgd.js';
+export { AdamW, type AdamWOptions } from './optim/adamw.js';
+export { saveSafetensors, loadSafetensors, encodeSafetensors, decodeSafetensors, SafetensorsError, type SafetensorsContent } from './safetensors.js';

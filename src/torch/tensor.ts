@@ -1,0 +1,230 @@
+// The Tensor type: a thin, typed face over one native libtorch handle. Methods mirror PyTorch's
+// names (camelCase); every result is a new Tensor tracked by the innermost tidy() scope.
+import { native, type Handle } from './native.js';
+import { registerTensorCheck, track } from './scope.js';
+
+export type DType = 'float32' | 'float64' | 'bfloat16' | 'float16' | 'uint8' | 'int32' | 'int64' | 'bool';
+export type Device = string; // 'cpu', 'cuda', 'cuda:1'
+export type TypedArrayFor<D extends DType> = D extends 'float32'
+  ? Float32Array
+  : D extends 'float64'
+    ? Float64Array
+    : D extends 'uint8' | 'bool'
+      ? Uint8Array
+      : D extends 'int32'
+        ? Int32Array
+        : D extends 'int64'
+          ? BigInt64Array
+          : Uint16Array;
+
+const registry = new FinalizationRegistry<Handle>((handle) => native.dispose(handle));
+
+function toDims(dims: number | number[]): number[] {
+  return typeof dims === 'number' ? [dims] : dims;
+}
+
+export class Tensor {
+  /** @internal The native handle; valid until dispose(). */
+  readonly handle: Handle;
+  private cachedShape: number[] | null = null;
+
+  /** @internal Wraps a handle returned by the addon; use the creation functions instead. */
+  constructor(handle: Handle) {
+    this.handle = handle;
+    registry.register(this, handle, this);
+    track(this);
+  }
+
+  get shape(): number[] {
+    if (!this.cachedShape) this.cachedShape = native.shape(this.handle);
+    return this.cachedShape!.slice();
+  }
+  get ndim(): number {
+    return this.shape.length;
+  }
+  get numel(): number {
+    return this.shape.reduce((a, b) => a * b, 1);
+  }
+  get dtype(): DType {
+    return native.dtype(this.handle);
+  }
+  get device(): Device {
+    return native.device(this.handle);
+  }
+  get isDisposed(): boolean {
+    return native.isDisposed(this.handle);
+  }
+
+  /** Frees the native memory now. Using the tensor afterwards throws a clear Error. */
+  dispose(): void {
+    registry.unregister(this);
+    native.dispose(this.handle);
+  }
+
+  // ---- data in and out ----
+  /** A copy of the values as a typed array matching the dtype (bfloat16/float16 as raw Uint16). */
+  data<D extends DType = DType>(): TypedArrayFor<D> {
+    const buffer: ArrayBuffer = native.toBuffer(this.handle);
+    switch (this.dtype) {
+      case 'float32': return new Float32Array(buffer) as TypedArrayFor<D>;
+      case 'float64': return new Float64Array(buffer) as TypedArrayFor<D>;
+      case 'uint8': case 'bool': return new Uint8Array(buffer) as TypedArrayFor<D>;
+      case 'int32': return new Int32Array(buffer) as TypedArrayFor<D>;
+      case 'int64': return new BigInt64Array(buffer) as TypedArrayFor<D>;
+      default: return new Uint16Array(buffer) as TypedArrayFor<D>;
+    }
+  }
+  /** Values as plain numbers (converts 16-bit floats and int64 exactly enough for reporting). */
+  toArray(): number[] {
+    const t = this.dtype === 'bfloat16' || this.dtype === 'float16' ? this.to('float32') : this;
+    const values = Array.from(t.data() as ArrayLike<number | bigint>, Number);
+    if (t !== this) t.dispose();
+    return values;
+  }
+  item(): number {
+    return native.item(this.handle);
+  }
+
+  // ---- conversion ----
+  /** Moves to a device ('cpu', 'cuda', 'cuda:1') or casts to a dtype. */
+  to(target: Device | DType | { device?: Device; dtype?: DType; nonBlocking?: boolean }): Tensor {
+    const spec = typeof target === 'string' ? (isDType(target) ? { dtype: target } : { device: target }) : target;
+    let h = this.handle;
+    let moved: Tensor | null = null;
+    if (spec.device !== undefined) {
+      moved = new Tensor(native.toDevice(h, spec.device, spec.nonBlocking ?? false));
+      h = moved.handle;
+    }
+    if (spec.dtype !== undefined) {
+      const cast = new Tensor(native.toDtype(h, spec.dtype));
+      if (moved) moved.dispose();
+      return cast;
+    }
+    return moved ?? this.clone();
+  }
+  clone(): Tensor { return new Tensor(native.clone(this.handle)); }
+  detach(): Tensor { return new Tensor(native.detach(this.handle)); }
+  contiguous(): Tensor { return new Tensor(native.contiguous(this.handle)); }
+  /** Copies src's values into this tensor in place, without recording gradients. */
+  copy_(src: Tensor): this {
+    native.copy_(this.handle, src.handle);
+    return this;
+  }
+
+  // ---- arithmetic: a Tensor or a number on the right ----
+  add(o: Tensor | number): Tensor { return binary(this, o, 'add', 'addScalar'); }
+  sub(o: Tensor | number): Tensor { return binary(this, o, 'sub', 'subScalar'); }
+  mul(o: Tensor | number): Tensor { return binary(this, o, 'mul', 'mulScalar'); }
+  div(o: Tensor | number): Tensor { return binary(this, o, 'div', 'divScalar'); }
+  pow(o: Tensor | number): Tensor { return binary(this, o, 'pow', 'powScalar'); }
+  /** value - this */
+  rsub(value: number): Tensor { return new Tensor(native.rsubScalar(this.handle, value)); }
+  maximum(o: Tensor): Tensor { return new Tensor(native.maximum(this.handle, o.handle)); }
+  minimum(o: Tensor): Tensor { return new Tensor(native.minimum(this.handle, o.handle)); }
+  eq(o: Tensor | number): Tensor { return binary(this, o, 'eq', 'eqScalar'); }
+  ne(o: Tensor | number): Tensor { return binary(this, o, 'ne', 'neScalar'); }
+  lt(o: Tensor | number): Tensor { return binary(this, o, 'lt', 'ltScalar'); }
+  le(o: Tensor | number): Tensor { return binary(this, o, 'le', 'leScalar'); }
+  gt(o: Tensor | number): Tensor { return binary(this, o, 'gt', 'gtScalar'); }
+  ge(o: Tensor | number): Tensor { return binary(this, o, 'ge', 'geScalar'); }
+  neg(): Tensor { return new Tensor(native.neg(this.handle)); }
+  exp(): Tensor { return new Tensor(native.exp(this.handle)); }
+  log(): Tensor { return new Tensor(native.log(this.handle)); }
+  sqrt(): Tensor { return new Tensor(native.sqrt(this.handle)); }
+  abs(): Tensor { return new Tensor(native.abs(this.handle)); }
+  relu(): Tensor { return new Tensor(native.relu(this.handle)); }
+  sigmoid(): Tensor { return new Tensor(native.sigmoid(this.handle)); }
+  tanh(): Tensor { return new Tensor(native.tanh(this.handle)); }
+  logicalNot(): Tensor { return new Tensor(native.logicalNot(this.handle)); }
+  clamp(min?: number | null, max?: number | null): Tensor {
+    return new Tensor(native.clamp(this.handle, min ?? null, max ?? null));
+  }
+  matmul(o: Tensor): Tensor { return new Tensor(native.matmul(this.handle, o.handle)); }
+  softmax(dim: number): Tensor { return new Tensor(native.softmax(this.handle, dim)); }
+  logSoftmax(dim: number): Tensor { return new Tensor(native.logSoftmax(this.handle, dim)); }
+
+  // ---- reductions: no dims means over everything ----
+  sum(dims?: number | number[], keepdim = false): Tensor {
+    return dims === undefined ? new Tensor(native.sumAll(this.handle)) : new Tensor(native.sum(this.handle, toDims(dims), keepdim));
+  }
+  mean(dims?: number | number[], keepdim = false): Tensor {
+    return dims === undefined ? new Tensor(native.meanAll(this.handle)) : new Tensor(native.mean(this.handle, toDims(dims), keepdim));
+  }
+  /** Maximum over dims (values only); see maxWithIndices for PyTorch's max(dim). */
+  amax(dims: number | number[], keepdim = false): Tensor { return new Tensor(native.amax(this.handle, toDims(dims), keepdim)); }
+  amin(dims: number | number[], keepdim = false): Tensor { return new Tensor(native.amin(this.handle, toDims(dims), keepdim)); }
+  maxWithIndices(dim: number, keepdim = false): { values: Tensor; indices: Tensor } {
+    const [v, i] = native.maxDim(this.handle, dim, keepdim);
+    return { values: new Tensor(v), indices: new Tensor(i) };
+  }
+  argmax(dim: number, keepdim = false): Tensor { return new Tensor(native.argmax(this.handle, dim, keepdim)); }
+
+  // ---- shape and indexing ----
+  reshape(shape: number[]): Tensor { return new Tensor(native.reshape(this.handle, shape)); }
+  /** Flattens dims from startDim on (PyTorch's flatten(start_dim)). */
+  flatten(startDim = 0): Tensor {
+    const s = this.shape;
+    return this.reshape([...s.slice(0, startDim), s.slice(startDim).reduce((a, b) => a * b, 1)]);
+  }
+  unsqueeze(dim: number): Tensor {
+    const s = this.shape;
+    const d = dim < 0 ? s.length + 1 + dim : dim;
+    return this.reshape([...s.slice(0, d), 1, ...s.slice(d)]);
+  }
+  permute(dims: number[]): Tensor { return new Tensor(native.permute(this.handle, dims)); }
+  expand(shape: number[]): Tensor { return new Tensor(native.expand(this.handle, shape)); }
+  /** Elements start..end (exclusive) with step along dim; negative indices count from the end. */
+  slice(dim: number, start: number, end?: number, step = 1): Tensor {
+    const size = this.shape[dim < 0 ? this.ndim + dim : dim];
+    return new Tensor(native.slice(this.handle, dim, start, end ?? size, step));
+  }
+  /** Picks one index along dim, dropping that dim. */
+  select(dim: number, index: number): Tensor { return new Tensor(native.select(this.handle, dim, index)); }
+  indexSelect(dim: number, index: Tensor): Tensor { return new Tensor(native.indexSelect(this.handle, dim, index.handle)); }
+  gather(dim: number, index: Tensor): Tensor { return new Tensor(native.gather(this.handle, dim, index.handle)); }
+  flip(dims: number | number[]): Tensor { return new Tensor(native.flip(this.handle, toDims(dims))); }
+  rot90(k = 1, dims: [number, number] = [0, 1]): Tensor { return new Tensor(native.rot90(this.handle, k, dims)); }
+
+  // ---- autograd ----
+  get requiresGrad(): boolean { return native.requiresGrad(this.handle); }
+  set requiresGrad(value: boolean) { native.setRequiresGrad(this.handle, value); }
+  /** Marks the tensor as a leaf that collects gradients; returns this for chaining. */
+  requiresGrad_(value = true): this {
+    native.setRequiresGrad(this.handle, value);
+    return this;
+  }
+  get isLeaf(): boolean { return native.isLeaf(this.handle); }
+  /** The accumulated gradient, or null. Each read returns a new handle to the same storage. */
+  get grad(): Tensor | null {
+    const h = native.grad(this.handle);
+    return h === null ? null : new Tensor(h);
+  }
+  /** Drops the accumulated gradient (PyTorch's zero_grad(set_to_none=True)). */
+  zeroGrad(): void { native.zeroGrad(this.handle); }
+  /** Keeps the gradient of a non-leaf tensor (an activation) after backward — Grad-CAM needs it. */
+  retainGrad(): this {
+    native.retainGrad(this.handle);
+    return this;
+  }
+  backward(gradient?: Tensor, { retainGraph = false } = {}): void {
+    native.backward(this.handle, gradient?.handle ?? null, retainGraph);
+  }
+
+  toString(): string {
+    return this.isDisposed ? 'Tensor(disposed)' : `Tensor(shape=[${this.shape}], dtype=${this.dtype}, device=${this.device})`;
+  }
+}
+
+const DTYPES = new Set<string>(['float32', 'float64', 'bfloat16', 'float16', 'uint8', 'int32', 'int64', 'bool']);
+export function isDType(value: string): value is DType {
+  return DTYPES.has(value);
+}
+
+function binary(a: Tensor, b: Tensor | number, tensorOp: string, scalarOp: string): Tensor {
+  return typeof b === 'number' ? new Tensor(native[scalarOp](a.handle, b)) : new Tensor(native[tensorOp](a.handle, b.handle));
+}
+
+export function isTensor(value: unknown): value is Tensor {
+  return value instanceof Tensor;
+}
+registerTensorCheck(isTensor);
