@@ -6,10 +6,12 @@
 #include <ATen/Parallel.h>
 #include <ATen/core/grad_mode.h>
 #include <ATen/detail/CUDAHooksInterface.h>
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/version.h>
 
 #include <cmath>
 #include <cstring>
+#include <mutex>
 
 #include <sstream>
 #include <string>
@@ -27,6 +29,18 @@ struct TensorBox {
 const napi_type_tag kTensorTag = {0x6170'6c6e'6574'7465ULL, 0x6e73'6f72'6861'6e64ULL};
 int64_t gLiveTensors = 0;
 int64_t gLiveBytes = 0;
+// V8 is told about native bytes in steps of this size: one call per tiny tensor would cost more
+// than the op itself, and GC pressure only needs to be right to within a megabyte.
+constexpr int64_t kReportStep = 1 << 20;
+int64_t gUnreportedBytes = 0;
+
+void reportBytes(Napi::Env env, int64_t delta) {
+  gUnreportedBytes += delta;
+  if (gUnreportedBytes >= kReportStep || gUnreportedBytes <= -kReportStep) {
+    Napi::MemoryManagement::AdjustExternalMemory(env, gUnreportedBytes);
+    gUnreportedBytes = 0;
+  }
+}
 
 int64_t bytesOf(const at::Tensor& t) {
   return t.defined() && t.device().is_cpu() ? static_cast<int64_t>(t.numel() * t.element_size()) : 0;
@@ -37,7 +51,7 @@ void releaseBox(Napi::Env env, TensorBox* box) {
   box->tensor.reset();
   gLiveTensors -= 1;
   gLiveBytes -= box->reportedBytes;
-  Napi::MemoryManagement::AdjustExternalMemory(env, -box->reportedBytes);
+  reportBytes(env, -box->reportedBytes);
   box->reportedBytes = 0;
 }
 
@@ -47,7 +61,7 @@ Napi::Value wrap(Napi::Env env, at::Tensor tensor) {
   box->reportedBytes = bytesOf(box->tensor);
   gLiveTensors += 1;
   gLiveBytes += box->reportedBytes;
-  Napi::MemoryManagement::AdjustExternalMemory(env, box->reportedBytes);
+  reportBytes(env, box->reportedBytes);
   auto external = Napi::External<TensorBox>::New(env, box, [](Napi::Env e, TensorBox* b) {
     releaseBox(e, b);
     delete b;
@@ -479,6 +493,20 @@ OP(manualSeed) {
   at::manual_seed(uint64_t(intArg(info, 0)));
   return info.Env().Undefined();
 }
+// The CPU generator's state as a uint8 tensor, so a checkpoint can resume the same random stream.
+OP(cpuRngGetState) {
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  RET(at::Tensor(gen.get_state()));
+}
+OP(cpuRngSetState) {
+  auto state = T(0);
+  if (state.scalar_type() != at::kByte || state.dim() != 1) throw ArgError("RNG state must be a 1-D uint8 tensor, got " + describe(state));
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(state.contiguous());
+  return info.Env().Undefined();
+}
 OP(cudaIsAvailable) { return Napi::Boolean::New(info.Env(), at::hasCUDA()); }
 OP(cudaDeviceCount) { return Napi::Number::New(info.Env(), at::detail::getCUDAHooks().getNumGPUs()); }
 OP(setDeterministic) {
@@ -513,7 +541,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT(setRequiresGrad); EXPORT(requiresGrad); EXPORT(isLeaf); EXPORT(retainGrad); EXPORT(grad); EXPORT(zeroGrad);
   EXPORT(backward); EXPORT(setGradEnabled); EXPORT(isGradEnabled);
   EXPORT(sgdStep); EXPORT(adamwStep);
-  EXPORT(setNumThreads); EXPORT(getNumThreads); EXPORT(manualSeed); EXPORT(cudaIsAvailable); EXPORT(cudaDeviceCount);
+  EXPORT(setNumThreads); EXPORT(getNumThreads); EXPORT(manualSeed); EXPORT(cpuRngGetState); EXPORT(cpuRngSetState); EXPORT(cudaIsAvailable); EXPORT(cudaDeviceCount);
   EXPORT(setDeterministic); EXPORT(libtorchVersion);
   return exports;
 }

@@ -5,7 +5,7 @@ export { zeros, ones, full, randn, rand, randint, randperm, arange, fromTypedArr
 export * as F from './functional.js';
 export { cat, stack, where } from './functional.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd.js';
-export { setNumThreads, getNumThreads, manualSeed, cudaIsAvailable, cudaDeviceCount, libtorchVersion, memoryInfo, resolveDevice } from './runtime.js';
+export { setNumThreads, getNumThreads, manualSeed, getCpuRngState, setCpuRngState, cudaIsAvailable, cudaDeviceCount, libtorchVersion, memoryInfo, resolveDevice } from './runtime.js';
 export { Optimizer, type ParamGroup, type OptimizerState } from './optim/optimizer.js';
 export { SGD, type SgdOptions } from './optim/sgd.js';
 export { AdamW, type AdamWOptions } from './optim/adamw.js';

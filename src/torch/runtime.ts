@@ -1,6 +1,7 @@
 // Process-wide engine settings: threads, seeds, devices, memory counters.
 import { availableParallelism } from 'node:os';
 import { native } from './native.js';
+import { Tensor } from './tensor.js';
 
 /** Intra-op threads for CPU kernels. aplnet's default is all cores (see setDefaultThreads). */
 export function setNumThreads(n: number): void {
@@ -12,6 +13,12 @@ export const getNumThreads = (): number => native.getNumThreads();
 export function manualSeed(seed: number): void {
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`manualSeed: need a non-negative integer, got ${seed}`);
   native.manualSeed(seed);
+}
+/** A copy of the CPU random generator's state (uint8 tensor), for exact resume from a checkpoint. */
+export const getCpuRngState = (): Tensor => new Tensor(native.cpuRngGetState());
+/** Restores a state from getCpuRngState: the following random numbers repeat exactly. */
+export function setCpuRngState(state: Tensor): void {
+  native.cpuRngSetState(state.handle);
 }
 export const cudaIsAvailable = (): boolean => native.cudaIsAvailable();
 export const cudaDeviceCount = (): number => native.cudaDeviceCount();

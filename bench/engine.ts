@@ -1,0 +1,84 @@
+// Engine benchmark: trains the same small net in aplnet and in Python PyTorch, one after the other
+// on this machine, and reports images/s of each and the per-op overhead of a tiny op.
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AdamW, F, ones, randint, randn, resolveDevice, setNumThreads, manualSeed, tidy, type Tensor } from '../src/torch/index.js';
+import { EngineBenchNet } from './engine-net.js';
+
+export interface EngineBenchOptions {
+  threads: number;
+  steps: number;
+  warmup: number;
+  batch: number;
+  size: number;
+  device: string;
+  python: string;
+}
+
+export const defaultEngineBenchOptions: EngineBenchOptions = { threads: 2, steps: 50, warmup: 5, batch: 32, size: 128, device: 'cpu', python: '/usr/bin/python3' };
+
+function aplnetTrainImgS(o: EngineBenchOptions): number {
+  manualSeed(0);
+  const net = new EngineBenchNet().to(o.device);
+  const opt = new AdamW(net.parameters(), { lr: 1e-3 });
+  const x = randn([o.batch, 3, o.size, o.size], { device: o.device });
+  const y = randint(0, 8, [o.batch], { device: o.device });
+  const step = (): number | null => tidy(() => {
+    opt.zeroGrad();
+    const loss = F.crossEntropy(net.forward(x), y);
+    loss.backward();
+    opt.stepOnce();
+    return null;
+  });
+  for (let i = 0; i < o.warmup; i++) step();
+  tidy(() => F.crossEntropy(net.forward(x), y).item()); // waits for queued GPU work before timing
+  const start = performance.now();
+  for (let i = 0; i < o.steps; i++) step();
+  const lastLoss = tidy(() => net.forward(x).sum().item()); // synchronizes on CUDA
+  const seconds = (performance.now() - start) / 1000;
+  if (!Number.isFinite(lastLoss)) throw new Error('engine benchmark diverged');
+  x.dispose(); y.dispose(); opt.dispose(); net.dispose();
+  return (o.batch * o.steps) / seconds;
+}
+
+function aplnetOpOverheadUs(iterations = 100_000): number {
+  const a = ones([1]);
+  const b = ones([1]);
+  let t: Tensor;
+  for (let i = 0; i < 1000; i++) { t = a.add(b); t.dispose(); }
+  const start = performance.now();
+  for (let i = 0; i < iterations; i++) { t = a.add(b); t.dispose(); }
+  const us = ((performance.now() - start) / iterations) * 1000;
+  a.dispose(); b.dispose();
+  return us;
+}
+
+function pytorchRun(o: EngineBenchOptions): { img_s: number; op_overhead_us: number } {
+  const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'engine_pytorch.py');
+  const out = execFileSync(o.python, [script, '--threads', String(o.threads), '--steps', String(o.steps), '--warmup', String(o.warmup), '--batch', String(o.batch), '--size', String(o.size), '--device', o.device], { encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
+
+export function benchEngine(options: Partial<EngineBenchOptions> = {}) {
+  const o = { ...defaultEngineBenchOptions, ...options };
+  o.device = resolveDevice(o.device);
+  setNumThreads(o.threads);
+  const aplnetImgS = aplnetTrainImgS(o);
+  const py = pytorchRun(o);
+  const opUs = aplnetOpOverheadUs();
+  return {
+    device: o.device,
+    threads: o.threads,
+    aplnet_img_s: round(aplnetImgS),
+    pytorch_img_s: round(py.img_s),
+    ratio: round(aplnetImgS / py.img_s, 3),
+    op_overhead_us: round(opUs, 2),
+    pytorch_op_overhead_us: round(py.op_overhead_us, 2),
+  };
+}
+
+function round(v: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}

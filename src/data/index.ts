@@ -1,0 +1,45 @@
+// aplnet's data layer: sources, robust decoding, transforms, stain normalisation, splits, cache, loader.
+export { DataError, isDataError, skippableReasons, type DataErrorReason } from './errors.js';
+export { writeFileAtomic } from './atomic-write.js';
+export { readSource, readClassFolders, readCsvManifest, imageExtensions, type SampleRecord, type DatasetSource, type SourceOptions } from './sources.js';
+export { saveClassNames, loadClassNames, classIndexMap } from './class-names.js';
+export { decodeAndPreprocess, type ConversionNote, type RgbImage, type DecodedImage } from './image-decode.js';
+export { defaultDecodeLimits, validatePreprocessing, preprocessingId, type Preprocessing, type DecodeLimits } from './preprocessing.js';
+export { ChannelStatsAccumulator, writeNormalizedChw, loadChannelStats, parseChannelStats, type ChannelStats } from './channel-stats.js';
+export { augmentImage, smearAugmentation, type Augmentation } from './augmentation.js';
+export { flipHorizontal, flipVertical, rotateQuarterTurns, affineTransform, type AffineJitter } from './geometric-transforms.js';
+export { adjustBrightnessContrast, adjustHsv, jitterHed } from './color-transforms.js';
+export { gaussianBlur } from './gaussian-blur.js';
+export {
+  fitStainNormalizer,
+  applyStainNormalizer,
+  stainNormalizerId,
+  parseStainNormalizer,
+  saveStainNormalizer,
+  loadStainNormalizer,
+  noStainNormalization,
+  type StainNormalizer,
+  type StainNormalizationMethod,
+} from './stain-normalizer.js';
+export type { MacenkoParams } from './macenko.js';
+export type { ReinhardParams } from './reinhard.js';
+export { stratifiedHoldout, stratifiedKFold, validateFractions, type SplitItem, type SplitFractions } from './stratified-split.js';
+export { computeSplit, foldAssignments, assertGroupsDisjoint, saveSplitFile, loadSplitFile, assignmentsFor, type SplitFile, type SplitSpec } from './split-file.js';
+export { splitNames, isSplitName, type SplitName } from './split-names.js';
+export { classCounts, inverseFrequencyClassWeights, balancedEpochOrder } from './class-balance.js';
+export { PixelCache } from './pixel-cache.js';
+export { FileIndex } from './file-index.js';
+export { ImageStore, type StoredImage } from './image-store.js';
+export { WorkerPool, defaultWorkerCount } from './worker-pool.js';
+export { DataLoader, type DataSubset, type LoaderOptions, type Batch } from './data-loader.js';
+export { BadImageLog, type BadImagePolicy } from './bad-image-log.js';
+export { formatDataSummary, type DataSummary, type SkippedImage } from './data-summary.js';
+export { prepareDataset, type DatasetOptions, type PreparedDataset } from './dataset.js';
+export {
+  loadImageForInference,
+  saveInferencePreprocessing,
+  loadInferencePreprocessing,
+  type InferencePreprocessing,
+  type InferenceImage,
+} from './inference.js';
+export { randomFor, mixSeed, mulberry32, shuffleInPlace, type Random } from './prng.js';

@@ -1,0 +1,22 @@
+export { rowsFromFlat, argmax, predictedClasses, confidences, type Rows } from './rows.js';
+export { softmaxRow, softmaxRows } from './softmax.js';
+export { confusionMatrix } from './confusion-matrix.js';
+export { accuracy, balancedAccuracy, perClassMetrics, macroF1, weightedF1, type ClassMetrics } from './classification-metrics.js';
+export { rocCurve, rocAucOneVsRest, type RocCurve, type RocPoint, type RocOneVsRest } from './roc.js';
+export {
+  expectedCalibrationError,
+  DEFAULT_CALIBRATION_BINS,
+  type CalibrationBin,
+  type CalibrationReport,
+} from './calibration-error.js';
+export { negativeLogLikelihood, brierScore } from './scoring-rules.js';
+export { fitTemperature, applyTemperature, TEMPERATURE_RANGE, type TemperatureFit } from './temperature-scaling.js';
+export { aggregateByPatient, type PatientPredictions } from './patient-aggregation.js';
+export { shouldReferToSpecialist, summarizeReferral, type ReferralSummary } from './referral.js';
+export {
+  evaluateClassifier,
+  type EvaluateClassifierInput,
+  type ClassifierReport,
+  type MetricsReport,
+} from './evaluate-classifier.js';
+export { evaluateWithTemperatureScaling, type CalibratedEvaluation, type LabelledLogits } from './calibrated-evaluation.js';

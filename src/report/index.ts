@@ -1,0 +1,12 @@
+export { buildReportHtml } from './build-report.js';
+export { selectGalleryCases, type GalleryCase } from './gallery-selection.js';
+export type {
+  ReportInput,
+  DatasetSummary,
+  DataCredit,
+  TrainingCurveRow,
+  EvaluationSection,
+  GalleryImage,
+  GalleryKind,
+  ModelCardInput,
+} from './report-input.js';

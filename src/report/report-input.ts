@@ -1,0 +1,72 @@
+import type { ClassifierReport, TemperatureFit } from '../eval/index.js';
+
+export interface DataCredit {
+  /** Full citation, e.g. authors, title, journal, year. */
+  citation: string;
+  /** Shown as text, never as a link: the report must open offline without reaching out. */
+  doi?: string;
+  license?: string;
+}
+
+export interface DatasetSummary {
+  name: string;
+  /** Class names in model output order, as found in the data (folder names or manifest labels). */
+  classNames: string[];
+  /** Images per class for each split, e.g. { train: [...], validation: [...], test: [...] }. */
+  countsBySplit: Record<string, number[]>;
+  /** Distinct patients per split; absent when the data has no patient ids. */
+  patientsBySplit?: Record<string, number>;
+  credits?: DataCredit[];
+}
+
+/** One line of metrics.jsonl. Validation fields are null on epochs that skipped validation. */
+export interface TrainingCurveRow {
+  epoch: number;
+  train_loss: number;
+  val_loss: number | null;
+  train_acc: number | null;
+  val_acc: number | null;
+  val_macro_f1: number | null;
+  lr: number;
+}
+
+export interface EvaluationSection {
+  /** Which split the numbers come from, e.g. "test". */
+  splitName: string;
+  uncalibrated: ClassifierReport;
+  /** Absent when no temperature was fitted. */
+  calibrated?: ClassifierReport;
+  temperatureFit?: TemperatureFit;
+}
+
+export type GalleryKind = 'most-confident-right' | 'most-confident-wrong';
+
+export interface GalleryImage {
+  /** PNG bytes of the attention overlay (or the plain crop). */
+  png: Uint8Array;
+  kind: GalleryKind;
+  trueClass: string;
+  predictedClass: string;
+  confidence: number;
+  caption?: string;
+}
+
+export interface ModelCardInput {
+  modelName: string;
+  /** Extra limitations known to the user, added to the standard ones. */
+  limitations?: string[];
+}
+
+export interface ReportInput {
+  title?: string;
+  runName: string;
+  /** ISO time the report was made; passed in so the same inputs give the same bytes. */
+  generatedAt: string;
+  dataset: DatasetSummary;
+  trainingCurves: TrainingCurveRow[];
+  evaluation: EvaluationSection;
+  gallery: GalleryImage[];
+  /** The run's config.json, shown verbatim. */
+  config: unknown;
+  modelCard: ModelCardInput;
+}

@@ -1,0 +1,24 @@
+import { reliabilityChartSpec } from '../charts/reliability-chart.js';
+import { formatFixed } from '../format.js';
+import { html, type SafeHtml } from '../html.js';
+import type { EvaluationSection } from '../report-input.js';
+import { chartFigure } from './figure.js';
+
+const CAPTION =
+  'Bars: accuracy of the images in each confidence bin (fainter when the bin holds few images). Red: the gap to the bin\u2019s mean confidence. Dashed: perfect calibration.';
+
+export async function calibrationSection(evaluation: EvaluationSection): Promise<SafeHtml> {
+  const { uncalibrated, calibrated, temperatureFit } = evaluation;
+  const fit = temperatureFit;
+  return html`<section id="calibration">
+  <h2>Calibration</h2>
+  ${fit
+    ? html`<p>A single temperature <strong>T = ${formatFixed(fit.temperature, 3)}</strong> was fitted on the validation split by minimising its negative log-likelihood (${formatFixed(fit.nllBefore)} \u2192 ${formatFixed(fit.nllAfter)}). Dividing the logits by T changes no prediction, only how confident each one is${fit.temperature > 1 ? '; T > 1 means the raw model was over-confident' : fit.temperature < 1 ? '; T < 1 means the raw model was under-confident' : ''}.</p>
+    ${fit.atBound ? html`<p class="notice">The fitted temperature sits on the ${fit.atBound} edge of its search range: the validation split is too ${fit.atBound === 'lower' ? 'easy (almost every image right)' : 'uninformative'} to calibrate on reliably.</p>` : null}`
+    : html`<p class="empty">No temperature was fitted; probabilities are the raw softmax.</p>`}
+  <div class="figures">
+    ${await chartFigure(reliabilityChartSpec(uncalibrated.images.calibration, calibrated ? 'Before calibration (T = 1)' : 'Reliability diagram'), CAPTION, 'reliability diagram before calibration')}
+    ${calibrated ? await chartFigure(reliabilityChartSpec(calibrated.images.calibration, `After calibration (T = ${formatFixed(calibrated.temperature, 2)})`), CAPTION, 'reliability diagram after calibration') : null}
+  </div>
+</section>`;
+}
