@@ -1,0 +1,181 @@
+// `aplnet train`: prepares the data, builds the model and optimizer, runs the Learner, then fits
+// the temperature on the validation split so predictions are calibrated from the first use.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { formatDataSummary, inverseFrequencyClassWeights, prepareDataset, smearAugmentation, type PreparedDataset, type SplitSpec } from '../data/index.js';
+import { createModel, presetConfig, type AplNet } from '../model/index.js';
+import { AdamW, fromTypedArray, manualSeed, resolveDevice, setNumThreads, type ParamGroup, type Tensor } from '../torch/index.js';
+import { fitTemperature, rowsFromFlat } from '../eval/index.js';
+import { hasCheckpoint, loadCheckpoint, type LoopPosition } from './checkpoint.js';
+import { Learner, type StopReason } from './learner.js';
+import { collectLogits } from './predict-loader.js';
+import { DEFAULT_REFERRAL_THRESHOLD, readRunConfig, runPath, writeJsonAtomic, type Calibration, type RunConfig } from './run-folder.js';
+import { parseTrainingConfig, type TrainingConfig } from './training-config.js';
+import { progressBar } from './callbacks/progress-bar.js';
+import { metricsLog } from './callbacks/metrics-log.js';
+import { checkpointing, earlyStopping, interruptHandler } from './callbacks/checkpointing.js';
+
+export interface TrainResult {
+  runDir: string;
+  reason: StopReason | 'already-finished';
+  bestEpoch: number;
+  bestValMacroF1: number;
+  seconds: number;
+}
+
+function packageVersion(): string {
+  const path = new URL('../../../package.json', import.meta.url);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Weight decay on conv and linear weights only: decaying norms and biases hurts small nets. */
+function parameterGroups(model: AplNet, weightDecay: number): ParamGroup[] {
+  const decay: Tensor[] = [];
+  const noDecay: Tensor[] = [];
+  for (const [, p] of model.namedParameters()) (p.ndim > 1 ? decay : noDecay).push(p);
+  return [{ params: decay, weightDecay }, { params: noDecay, weightDecay: 0 }];
+}
+
+function splitSpec(config: TrainingConfig, runDir: string, resuming: boolean): SplitSpec | { kind: 'file'; path: string } {
+  if (resuming) return { kind: 'file', path: runPath(runDir, 'split') };
+  if (config.folds !== undefined) return { kind: 'k-fold', folds: config.folds, fold: config.fold ?? 0, seed: config.seed };
+  return { kind: 'holdout', fractions: config.split, seed: config.seed };
+}
+
+/** Trains one model into runDir (new, or resumed from its checkpoint). */
+export async function trainRun(options: Partial<TrainingConfig> & { data?: string }, runDir: string, { resume = false, log = (line: string) => console.error(line) } = {}): Promise<TrainResult> {
+  const started = performance.now();
+  runDir = resolve(runDir);
+  let config: TrainingConfig;
+  let runConfig: RunConfig | null = null;
+  if (resume) {
+    if (!hasCheckpoint(runPath(runDir, 'checkpointDir'))) throw new Error(`${runDir} has no checkpoint to resume from; train without --resume to start a new run`);
+    runConfig = readRunConfig(runDir);
+    // The saved config decides everything; only a longer --epochs may extend a finished run.
+    config = parseTrainingConfig({ ...runConfig.training, epochs: options.epochs ?? runConfig.training.epochs });
+  } else {
+    config = parseTrainingConfig(options);
+    if (existsSync(runPath(runDir, 'config'))) {
+      throw new Error(`${runDir} already holds a run (config.json). Choose a new --out folder, or pass --resume to continue it.`);
+    }
+  }
+  if (config.threads) setNumThreads(config.threads);
+  const device = resolveDevice(config.device);
+  manualSeed(config.seed);
+  const modelConfig = runConfig?.model ?? (() => {
+    const c = presetConfig(config.model, 1);
+    if (config.size) c.inputSize = config.size;
+    return c;
+  })();
+
+  mkdirSync(runDir, { recursive: true });
+  log(`reading ${config.data} …`);
+  const dataset: PreparedDataset = await prepareDataset({
+    source: config.data,
+    classNames: resume ? JSON.parse(readFileSync(runPath(runDir, 'classes'), 'utf8')) : undefined,
+    preprocessing: { size: modelConfig.inputSize, resize: config.resize },
+    onBadImage: config.onBadImage,
+    cacheDir: config.cacheDir ?? join(homedir(), '.cache', 'aplnet'),
+    split: splitSpec(config, runDir, resume),
+    stainNormalization: config.stainNorm,
+    seed: config.seed,
+    workers: config.workers,
+  });
+  let model: AplNet | null = null;
+  try {
+    log(formatDataSummary(dataset.summary));
+    if (!resume) {
+      await dataset.saveTo(runDir);
+      modelConfig.numClasses = dataset.classNames.length;
+      runConfig = { aplnetVersion: packageVersion(), createdAt: new Date().toISOString(), training: config, model: modelConfig };
+      writeJsonAtomic(runPath(runDir, 'config'), runConfig);
+    }
+    const trainSubset = dataset.subset('train');
+    if (trainSubset.images.length === 0) throw new Error(`no training images in ${config.data} after splitting; add images or change --split`);
+    if (dataset.subset('val').images.length === 0) throw new Error(`no validation images in ${config.data} after splitting; each class needs a few images for validation`);
+
+    model = createModel(runConfig!.model).to(device);
+    const optimizer = new AdamW(parameterGroups(model, config.weightDecay), { lr: config.lr });
+    const train = dataset.loader('train', { batchSize: config.batch, order: config.balance === 'sampler' ? 'balanced' : 'shuffle', seed: config.seed, augmentation: config.augment ? smearAugmentation : null, dropLast: trainSubset.images.length > config.batch });
+    const val = dataset.loader('val', { batchSize: Math.max(config.batch, 64), order: 'sequential', seed: config.seed, augmentation: null });
+    const stepsPerEpoch = train.batchesPerEpoch;
+    const classWeights = config.balance === 'weights'
+      ? fromTypedArray(Float32Array.from(inverseFrequencyClassWeights(trainSubset.labels, dataset.classNames.length)), [dataset.classNames.length], { device })
+      : null;
+
+    let position: LoopPosition = { epoch: 0, batchInEpoch: 0, globalStep: 0, bestScore: -Infinity, bestEpoch: 0, epochsWithoutImprovement: 0, finished: false };
+    if (resume) {
+      position = loadCheckpoint(runPath(runDir, 'checkpointDir'), model, optimizer);
+      if (position.finished && position.epoch >= config.epochs) {
+        log(`${runDir} already finished ${position.epoch} epochs; pass a larger --epochs to train further`);
+        return { runDir, reason: 'already-finished', bestEpoch: position.bestEpoch, bestValMacroF1: position.bestScore, seconds: 0 };
+      }
+      position.finished = false;
+      log(`resuming at epoch ${position.epoch + 1}, batch ${position.batchInEpoch + 1} (step ${position.globalStep})`);
+    }
+    const interrupts = interruptHandler(log);
+    const learner = new Learner({
+      model, optimizer, train, val, device, epochs: config.epochs, classWeights, labelSmoothing: config.labelSmoothing, position,
+      schedule: { kind: config.schedule, peakLr: config.lr, totalSteps: stepsPerEpoch * config.epochs, warmupSteps: Math.round(config.warmupEpochs * stepsPerEpoch) },
+      callbacks: [
+        progressBar(config.epochs),
+        metricsLog(runPath(runDir, 'metricsLog')),
+        checkpointing({ best: runPath(runDir, 'bestWeights'), last: runPath(runDir, 'lastWeights'), checkpointDir: runPath(runDir, 'checkpointDir') }),
+        earlyStopping(config.patience, log),
+        interrupts,
+      ],
+    });
+    log(`training ${modelConfig.name} (${(model.parameterCount() / 1e6).toFixed(2)} M parameters) on ${device}, ${trainSubset.images.length} training images, ${stepsPerEpoch} steps per epoch`);
+    let reason: StopReason;
+    try {
+      reason = await learner.fit();
+    } finally {
+      interrupts.detach();
+      classWeights?.dispose();
+      optimizer.dispose();
+    }
+    if (reason === 'interrupted') {
+      log(`stopped; checkpoint saved in ${runPath(runDir, 'checkpointDir')}. Continue with: aplnet train ${config.data} --out ${runDir} --resume`);
+    } else {
+      model.load(runPath(runDir, 'bestWeights'));
+      await calibrateOnValidation(model, dataset, device, runDir, config.batch, log);
+      log(`best validation macro-F1 ${learner.position.bestScore.toFixed(4)} at epoch ${learner.position.bestEpoch}; run saved in ${runDir}`);
+    }
+    return { runDir, reason, bestEpoch: learner.position.bestEpoch, bestValMacroF1: learner.position.bestScore, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    model?.dispose();
+    await dataset.close();
+  }
+}
+
+/** Fits the softmax temperature on the validation split (calibration.json), used by predict and serve. */
+async function calibrateOnValidation(model: AplNet, dataset: PreparedDataset, device: string, runDir: string, batch: number, log: (l: string) => void): Promise<void> {
+  const val = await collectLogits(model, dataset.loader('val', { batchSize: Math.max(batch, 64), order: 'sequential', seed: 0, augmentation: null }), device);
+  const fit = fitTemperature(rowsFromFlat(val.logits, val.numClasses), val.labels);
+  const calibration: Calibration = { temperature: fit.temperature, referralThreshold: DEFAULT_REFERRAL_THRESHOLD, fittedOn: 'val', nllBefore: fit.nllBefore, nllAfter: fit.nllAfter };
+  writeJsonAtomic(runPath(runDir, 'calibration'), calibration);
+  log(`temperature scaling on ${val.labels.length} validation images: T = ${fit.temperature.toFixed(3)}, NLL ${fit.nllBefore.toFixed(4)} → ${fit.nllAfter.toFixed(4)}`);
+}
+
+/** k-fold cross-validation: one run folder per fold (fold-0 …), and cv-summary.json across them. */
+export async function trainFolds(options: Partial<TrainingConfig>, outDir: string, log = (line: string) => console.error(line)): Promise<TrainResult[]> {
+  const folds = options.folds!;
+  const results: TrainResult[] = [];
+  for (let fold = 0; fold < folds; fold++) {
+    log(`\n=== fold ${fold + 1} of ${folds} ===`);
+    const result = await trainRun({ ...options, fold }, join(outDir, `fold-${fold}`), { log });
+    results.push(result);
+    if (result.reason === 'interrupted') break;
+  }
+  const scores = results.map((r) => r.bestValMacroF1);
+  const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
+  const sd = Math.sqrt(scores.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, scores.length - 1));
+  writeJsonAtomic(join(outDir, 'cv-summary.json'), { folds: results.map((r, i) => ({ fold: i, runDir: r.runDir, bestEpoch: r.bestEpoch, valMacroF1: r.bestValMacroF1 })), valMacroF1Mean: mean, valMacroF1Sd: sd });
+  log(`cross-validation: validation macro-F1 ${mean.toFixed(4)} ± ${sd.toFixed(4)} over ${results.length} folds`);
+  return results;
+}

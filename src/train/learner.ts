@@ -1,0 +1,160 @@
+// The training loop, in the manner of fastai's Learner: a short core that trains and validates,
+// with progress, logging, checkpoints, early stopping and interrupts as small callbacks.
+import type { DataLoader } from '../data/index.js';
+import { batchToTensors } from '../data/to-tensor.js';
+import { F, tidy, type Optimizer, type Tensor } from '../torch/index.js';
+import type { AplNet } from '../model/index.js';
+import { perClassMetrics, confusionMatrix, macroF1, accuracy, rowsFromFlat, predictedClasses, negativeLogLikelihood, softmaxRows } from '../eval/index.js';
+import { collectLogits, type CollectedLogits } from './predict-loader.js';
+import { learningRateAt, type ScheduleSpec } from './lr-schedule.js';
+import type { LoopPosition } from './checkpoint.js';
+
+export interface EpochSummary {
+  epoch: number;
+  train_loss: number;
+  train_acc: number;
+  val_loss: number;
+  val_acc: number;
+  val_macro_f1: number;
+  lr: number;
+  img_s: number;
+  seconds: number;
+}
+
+export interface BatchProgress {
+  epoch: number;
+  batch: number;
+  batches: number;
+  loss: number;
+  acc: number;
+  imgPerSecond: number;
+  /** Seconds since the epoch (or the resumed part of it) started. */
+  seconds: number;
+}
+
+export interface Callback {
+  beforeFit?(learner: Learner): void | Promise<void>;
+  afterBatch?(learner: Learner, progress: BatchProgress): void;
+  afterEpoch?(learner: Learner, summary: EpochSummary, validation: CollectedLogits): void | Promise<void>;
+  /** Called when the loop stops for any reason other than an exception. */
+  afterFit?(learner: Learner, reason: StopReason): void | Promise<void>;
+}
+
+export type StopReason = 'completed' | 'early-stopped' | 'interrupted';
+
+export class NonFiniteLossError extends Error {}
+
+export interface LearnerOptions {
+  model: AplNet;
+  optimizer: Optimizer;
+  train: DataLoader;
+  val: DataLoader;
+  device: string;
+  schedule: ScheduleSpec;
+  epochs: number;
+  classWeights?: Tensor | null;
+  labelSmoothing: number;
+  callbacks: Callback[];
+  position: LoopPosition;
+}
+
+export class Learner {
+  readonly model: AplNet;
+  readonly optimizer: Optimizer;
+  readonly options: LearnerOptions;
+  position: LoopPosition;
+  /** Set by a callback to end the loop after the current batch (interrupt) or epoch (early stop). */
+  stopRequest: StopReason | null = null;
+
+  constructor(options: LearnerOptions) {
+    this.options = options;
+    this.model = options.model;
+    this.optimizer = options.optimizer;
+    this.position = options.position;
+  }
+
+  private trainStep(x: Tensor, y: Tensor): { loss: number; correct: number } {
+    return tidy(() => {
+      this.optimizer.lr = learningRateAt(this.position.globalStep, this.options.schedule);
+      this.optimizer.zeroGrad();
+      const { logits } = this.model.forward(x);
+      const loss = F.crossEntropy(logits, y, { weight: this.options.classWeights ?? null, labelSmoothing: this.options.labelSmoothing });
+      const value = loss.item();
+      if (!Number.isFinite(value)) {
+        throw new NonFiniteLossError(`the training loss became ${value} at epoch ${this.position.epoch + 1}, step ${this.position.globalStep + 1}. Lower --lr (now ${this.options.schedule.peakLr}), check the images for corrupt values, or resume from the last checkpoint with --resume after lowering it.`);
+      }
+      loss.backward();
+      this.optimizer.stepOnce();
+      return { loss: value, correct: logits.argmax(1).eq(y).sum().item() };
+    });
+  }
+
+  async fit(): Promise<StopReason> {
+    for (const cb of this.options.callbacks) await cb.beforeFit?.(this);
+    const { epochs, train } = this.options;
+    let reason: StopReason = 'completed';
+    while (this.position.epoch < epochs && !this.position.finished) {
+      const epoch = this.position.epoch;
+      const skip = this.position.batchInEpoch;
+      const started = performance.now();
+      let seen = 0, lossSum = 0, correct = 0, batchIndex = 0;
+      this.model.train();
+      for await (const batch of train.epoch(epoch)) {
+        batchIndex += 1;
+        if (batchIndex <= skip) continue; // resumed mid-epoch: these batches were already trained
+        const { x, y } = batchToTensors(batch, this.options.device);
+        let step: { loss: number; correct: number };
+        try {
+          step = this.trainStep(x, y);
+        } finally {
+          x.dispose();
+          y.dispose();
+        }
+        this.position.globalStep += 1;
+        this.position.batchInEpoch = batchIndex;
+        seen += batch.y.length;
+        lossSum += step.loss * batch.y.length;
+        correct += step.correct;
+        const seconds = (performance.now() - started) / 1000;
+        const progress = { epoch, batch: batchIndex, batches: train.batchesPerEpoch, loss: lossSum / seen, acc: correct / seen, imgPerSecond: seen / seconds, seconds };
+        for (const cb of this.options.callbacks) cb.afterBatch?.(this, progress);
+        if (this.stopRequest === 'interrupted') break;
+      }
+      if (this.stopRequest === 'interrupted') {
+        reason = 'interrupted';
+        break;
+      }
+      const trainSeconds = (performance.now() - started) / 1000;
+      const validation = await collectLogits(this.model, this.options.val, this.options.device);
+      const summary = this.summarize(epoch, seen, lossSum, correct, trainSeconds, validation, (performance.now() - started) / 1000);
+      this.position.epoch += 1;
+      this.position.batchInEpoch = 0;
+      for (const cb of this.options.callbacks) await cb.afterEpoch?.(this, summary, validation);
+      if (this.stopRequest === 'early-stopped') {
+        reason = 'early-stopped';
+        break;
+      }
+    }
+    if (reason !== 'interrupted') this.position.finished = true;
+    for (const cb of this.options.callbacks) await cb.afterFit?.(this, reason);
+    return reason;
+  }
+
+  private summarize(epoch: number, seen: number, lossSum: number, correct: number, trainSeconds: number, val: CollectedLogits, seconds: number): EpochSummary {
+    const rows = rowsFromFlat(val.logits, val.numClasses);
+    const predictions = predictedClasses(rows);
+    const matrix = confusionMatrix(Array.from(val.labels), predictions, val.numClasses);
+    const names = Array.from({ length: val.numClasses }, (_, i) => String(i));
+    return {
+      epoch: epoch + 1,
+      train_loss: seen ? lossSum / seen : NaN,
+      train_acc: seen ? correct / seen : NaN,
+      val_loss: val.labels.length ? negativeLogLikelihood(softmaxRows(rows), Array.from(val.labels)) : NaN,
+      val_acc: val.labels.length ? accuracy(matrix) : NaN,
+      val_macro_f1: val.labels.length ? macroF1(perClassMetrics(matrix, names)) : NaN,
+      lr: this.optimizer.lr,
+      img_s: seen / trainSeconds,
+      seconds,
+    };
+  }
+}

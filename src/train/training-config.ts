@@ -1,0 +1,51 @@
+// The training configuration: validated with zod, saved as config.json in the run folder so the
+// run can be resumed, evaluated and reproduced exactly.
+import { z } from 'zod';
+
+export const TrainingConfigSchema = z.object({
+  data: z.string().min(1),
+  model: z.string().default('aplnet-s'),
+  /** Input side in pixels; default the preset's. */
+  size: z.number().int().min(32).max(1024).optional(),
+  epochs: z.number().int().min(1).max(10_000).default(30),
+  batch: z.number().int().min(1).max(4096).default(32),
+  lr: z.number().positive().max(10).default(2e-3),
+  weightDecay: z.number().min(0).max(1).default(0.05),
+  warmupEpochs: z.number().min(0).default(1),
+  schedule: z.enum(['cosine', 'one-cycle']).default('cosine'),
+  labelSmoothing: z.number().min(0).max(0.5).default(0.05),
+  /** Stop when validation macro-F1 has not improved for this many epochs (0 = never). */
+  patience: z.number().int().min(0).default(8),
+  device: z.string().default('cpu'),
+  threads: z.number().int().min(1).optional(),
+  seed: z.number().int().min(0).default(0),
+  folds: z.number().int().min(2).max(20).optional(),
+  fold: z.number().int().min(0).optional(),
+  /** none, weighted loss (inverse class frequency) or a class-balanced sampler. */
+  balance: z.enum(['none', 'weights', 'sampler']).default('none'),
+  augment: z.boolean().default(true),
+  stainNorm: z.enum(['none', 'macenko', 'reinhard']).default('none'),
+  resize: z.enum(['center-crop', 'letterbox']).default('center-crop'),
+  onBadImage: z.enum(['skip', 'fail']).default('skip'),
+  split: z.object({ train: z.number().gt(0).lt(1), val: z.number().gt(0).lt(1), test: z.number().min(0).lt(1) }).default({ train: 0.7, val: 0.15, test: 0.15 }),
+  workers: z.number().int().min(0).max(64).optional(),
+  cacheDir: z.string().optional(),
+});
+
+export type TrainingConfig = z.infer<typeof TrainingConfigSchema>;
+
+/** Validates user options; errors name the option and what is allowed. */
+export function parseTrainingConfig(input: unknown): TrainingConfig {
+  const result = TrainingConfigSchema.safeParse(input);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid training options: ${problems}`);
+  }
+  const config = result.data;
+  const { train, val, test } = config.split;
+  if (Math.abs(train + val + test - 1) > 1e-6) throw new Error(`invalid training options: --split fractions must add up to 1, got ${train}+${val}+${test}`);
+  if (config.fold !== undefined && (config.folds === undefined || config.fold >= config.folds)) {
+    throw new Error(`invalid training options: --fold ${config.fold} needs --folds greater than it`);
+  }
+  return config;
+}
