@@ -1,11 +1,29 @@
 // `npm run bench -- <name> [--key value …]`: runs one benchmark and prints, as its last line, one
 // JSON object with the figures (the issues' contract, so CI logs and notes can quote them).
-import { benchEngine } from './engine.js';
 
 type Bench = (options: Record<string, string | number>) => Promise<unknown> | unknown;
 
+// Each benchmark is imported only when asked for, so one with heavy setup never slows another.
 const benches: Record<string, () => Promise<Bench>> = {
-  engine: async () => (o) => benchEngine(o),
+  engine: async () => {
+    const { benchEngine } = await import('./engine.js');
+    return (o) => benchEngine(o);
+  },
+  loader: async () => {
+    const { benchLoader } = await import('./loader.js');
+    const { presetTrainImgS } = await import('./train-speed.js');
+    return async (o) => {
+      const loader = await benchLoader(o);
+      const model_train_img_s = presetTrainImgS('aplnet-s', { threads: Number(o.threads ?? 2) });
+      // The loader runs beside training, so its augmented (cache + augmentation) rate must exceed
+      // the model's training rate; the target is 2x.
+      return { ...loader, model_train_img_s, ratio: loader.augmented_img_s / model_train_img_s };
+    };
+  },
+  model: async () => {
+    const { benchModel } = await import('./model.js');
+    return (o) => benchModel(o);
+  },
 };
 
 function parseOptions(args: string[]): Record<string, string | number> {

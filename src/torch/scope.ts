@@ -1,6 +1,6 @@
 // Deterministic release of native memory, after TensorFlow.js's engine: tidy(fn) frees every
-// tensor created inside fn except those it returns (or keep()s); a FinalizationRegistry frees
-// what escapes all scopes once V8 collects it.
+// tensor created inside fn except those it returns (or keep()s); the native finalizer frees
+// what escapes all scopes once V8 collects it (each handle's N-API finalizer).
 import type { Tensor } from './tensor.js';
 
 const scopes: Set<Tensor>[] = [];

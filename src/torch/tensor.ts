@@ -17,10 +17,10 @@ export type TypedArrayFor<D extends DType> = D extends 'float32'
           ? BigInt64Array
           : Uint16Array;
 
-// The safety net for tensors nobody disposed: when V8 collects a Tensor, its native memory is freed.
-// Registered without an unregister token because token bookkeeping costs ~1.5 µs per tensor (more
-// than a small op); disposing an already-disposed handle is a no-op, so the late call is harmless.
-const registry = new FinalizationRegistry<Handle>((handle) => native.dispose(handle));
+// The safety net for tensors nobody disposed is native: each handle is an N-API external whose
+// finalizer frees the tensor when V8 collects it (the same weak-callback mechanism a
+// FinalizationRegistry uses). A JS FinalizationRegistry on top was measured to cost 0.4-1.8 µs per
+// op and to let V8's heap grow from 7 to 63 MB over 20,000 training steps, so there is none.
 
 function toDims(dims: number | number[]): number[] {
   return typeof dims === 'number' ? [dims] : dims;
@@ -34,7 +34,6 @@ export class Tensor {
   /** @internal Wraps a handle returned by the addon; use the creation functions instead. */
   constructor(handle: Handle) {
     this.handle = handle;
-    registry.register(this, handle);
     track(this);
   }
 
