@@ -1,0 +1,10 @@
+// aplnet's model layer: ResNet + spatial attention, its configs and presets.
+export { AplNet, type ForwardOptions, type ForwardResult } from './aplnet.js';
+export { parseModelConfig, type ModelConfig, type AttentionConfig, type BlockKind } from './config.js';
+export { PRESETS, presetNames, presetConfig, type PresetConfig } from './presets.js';
+export { createModel, describeModel, describePreset, type ModelSummary } from './create-model.js';
+export { SpatialAttention, type AttentionOutput, type SpatialAttentionOptions } from './spatial-attention.js';
+export { ChannelAttention } from './channel-attention.js';
+export { BasicBlock } from './basic-block.js';
+export { BottleneckBlock, BOTTLENECK_EXPANSION } from './bottleneck-block.js';
+export type { ResidualBlock, BlockOutput } from './residual-block.js';

@@ -1,0 +1,194 @@
+"""PyTorch reference of aplnet's model (src/model), for the parity tests.
+
+Builds the same network from the same config.json, loads aplnet's safetensors weights with
+strict=True, runs one input, and writes logits and attention maps back as safetensors.
+Needs only torch (Debian's python3-torch 1.13 works): safetensors is read and written here.
+
+usage: aplnet_reference.py CONFIG.json WEIGHTS.safetensors INPUT.safetensors OUTPUT.safetensors
+                           --mode train|eval --threads N
+"""
+import argparse
+import json
+import struct
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+# ---- safetensors: 8-byte little-endian header length, JSON header, raw little-endian data ----
+DTYPES = {"F32": torch.float32, "F64": torch.float64, "I64": torch.int64, "I32": torch.int32, "U8": torch.uint8, "BOOL": torch.bool}
+NAMES = {v: k for k, v in DTYPES.items()}
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        raw = f.read()
+    (header_len,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8 : 8 + header_len])
+    data = raw[8 + header_len :]
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        start, end = info["data_offsets"]
+        dtype = DTYPES[info["dtype"]]
+        chunk = bytearray(data[start:end])  # a writable copy: frombuffer warns on read-only bytes
+        flat = torch.frombuffer(chunk, dtype=dtype) if end > start else torch.empty(0, dtype=dtype)
+        out[name] = flat.reshape(info["shape"]).clone()
+    return out
+
+
+def write_safetensors(path, tensors):
+    header, chunks, offset = {}, [], 0
+    for name in sorted(tensors):
+        t = tensors[name].detach().contiguous().cpu()
+        data = t.numpy().tobytes()
+        header[name] = {"dtype": NAMES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        chunks.append(data)
+        offset += len(data)
+    text = json.dumps(header).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(chunks))
+
+
+# ---- the network: same module names as src/model, so load_state_dict(strict=True) fits ----
+def conv_no_bias(cin, cout, k, stride=1):
+    return nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2, bias=False)
+
+
+class ChannelAttention(nn.Module):
+    def __init__(self, channels, reduction):
+        super().__init__()
+        hidden = max(1, channels // reduction)
+        self.fc1 = nn.Conv2d(channels, hidden, 1, bias=False)
+        self.fc2 = nn.Conv2d(hidden, channels, 1, bias=False)
+
+    def forward(self, x):
+        mlp = lambda p: self.fc2(F.relu(self.fc1(p)))
+        return x * torch.sigmoid(mlp(F.adaptive_avg_pool2d(x, 1)) + mlp(F.adaptive_max_pool2d(x, 1)))
+
+
+class SpatialAttention(nn.Module):
+    def __init__(self, channels, kernel_size, channel_reduction):
+        super().__init__()
+        if channel_reduction > 0:
+            self.channel = ChannelAttention(channels, channel_reduction)
+        self.conv = nn.Conv2d(2, 1, kernel_size, padding=kernel_size // 2, bias=False)
+        self.bn = nn.BatchNorm2d(1)
+
+    def forward(self, x):
+        if hasattr(self, "channel"):
+            x = self.channel(x)
+        pooled = torch.cat([x.amax(1, keepdim=True), x.mean(1, keepdim=True)], 1)
+        attention_map = torch.sigmoid(self.bn(self.conv(pooled)))
+        return x * attention_map, attention_map
+
+
+def shortcut(cin, cout, stride):
+    if stride == 1 and cin == cout:
+        return None
+    return nn.Sequential(conv_no_bias(cin, cout, 1, stride), nn.BatchNorm2d(cout))
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride, attention):
+        super().__init__()
+        self.out_channels = cout
+        self.conv1, self.bn1 = conv_no_bias(cin, cout, 3, stride), nn.BatchNorm2d(cout)
+        self.conv2, self.bn2 = conv_no_bias(cout, cout, 3), nn.BatchNorm2d(cout)
+        if attention:
+            self.attention = SpatialAttention(cout, *attention)
+        self.downsample = shortcut(cin, cout, stride)
+
+    def branch(self, x):
+        return self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+
+    def forward(self, x):
+        out, attention_map = self.branch(x), None
+        if hasattr(self, "attention"):
+            out, attention_map = self.attention(out)
+        identity = x if self.downsample is None else self.downsample(x)
+        return F.relu(out + identity), attention_map
+
+
+class BottleneckBlock(BasicBlock):
+    def __init__(self, cin, width, stride, attention):
+        nn.Module.__init__(self)
+        self.out_channels = width * 4
+        self.conv1, self.bn1 = conv_no_bias(cin, width, 1), nn.BatchNorm2d(width)
+        self.conv2, self.bn2 = conv_no_bias(width, width, 3, stride), nn.BatchNorm2d(width)
+        self.conv3, self.bn3 = conv_no_bias(width, width * 4, 1), nn.BatchNorm2d(width * 4)
+        if attention:
+            self.attention = SpatialAttention(width * 4, *attention)
+        self.downsample = shortcut(cin, width * 4, stride)
+
+    def branch(self, x):
+        out = F.relu(self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x))))))
+        return self.bn3(self.conv3(out))
+
+
+class AplNet(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        a = c["attention"]
+        options = (a["kernelSize"], a["channelReduction"])
+        in_blocks = options if a["placement"] == "every-block" else None
+        self.stem = nn.Sequential(conv_no_bias(c["inChannels"], c["stemWidth"], c["stemKernel"], 2), nn.BatchNorm2d(c["stemWidth"]), nn.ReLU(), nn.MaxPool2d(3, 2, 1))
+        block_type = BasicBlock if c["block"] == "basic" else BottleneckBlock
+        channels, stages, stage_channels = c["stemWidth"], [], []
+        for s, (width, depth) in enumerate(zip(c["widths"], c["depths"])):
+            blocks = []
+            for b in range(depth):
+                blocks.append(block_type(channels, width, 2 if b == 0 and s > 0 else 1, in_blocks))
+                channels = blocks[-1].out_channels
+            stages.append(nn.ModuleList(blocks))
+            stage_channels.append(channels)
+        self.stages = nn.ModuleList(stages)
+        self.attention_stages = sorted(a["stages"]) if a["placement"] == "after-stages" else []
+        if self.attention_stages:
+            self.attention = nn.ModuleList([SpatialAttention(stage_channels[s], *options) for s in self.attention_stages])
+        self.dropout = nn.Dropout(c["dropout"])
+        self.head = nn.Linear(channels, c["numClasses"])
+
+    def forward(self, x):
+        maps = []
+        x = self.stem(x)
+        for s, stage in enumerate(self.stages):
+            for block in stage:
+                x, attention_map = block(x)
+                if attention_map is not None:
+                    maps.append(attention_map)
+            if s in self.attention_stages:
+                x, attention_map = self.attention[self.attention_stages.index(s)](x)
+                maps.append(attention_map)
+        logits = self.head(self.dropout(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)))
+        return logits, maps
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    for name in ("config", "weights", "input", "output"):
+        parser.add_argument(name)
+    parser.add_argument("--mode", choices=("train", "eval"), required=True)
+    parser.add_argument("--threads", type=int, required=True)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    with open(args.config) as f:
+        config = json.load(f)
+    model = AplNet(config)
+    model.load_state_dict(read_safetensors(args.weights), strict=True)
+    model.train(args.mode == "train")
+    x = read_safetensors(args.input)["input"]
+    with torch.no_grad():
+        logits, maps = model(x)
+    out = {"logits": logits}
+    out.update({f"attention.{i}": m for i, m in enumerate(maps)})
+    if args.mode == "train":
+        # Batch statistics must also have updated the running buffers identically.
+        out.update({f"state.{k}": v for k, v in model.state_dict().items() if k.endswith("running_mean") or k.endswith("running_var")})
+    write_safetensors(args.output, out)
+
+
+if __name__ == "__main__":
+    main()
