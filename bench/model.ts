@@ -40,7 +40,7 @@ export interface PresetFigures {
 
 export interface ModelBenchResult {
   presets: Record<string, PresetFigures>;
-  deletion_auc: { attention: number; gradcam: number; random: number };
+  deletion_auc: { attention: number; attention_grad: number; gradcam: number; random: number };
 }
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -255,10 +255,11 @@ export async function benchModel(options: BenchModelOptions = {}): Promise<Model
     const [n, , h, w] = images.shape;
     const maps = {
       attention: explain(model, images, { method: 'attention' }),
+      attention_grad: explain(model, images, { method: 'attention-grad', target: labels }),
       gradcam: explain(model, images, { method: 'gradcam', target: labels }),
       random: randomMaps(n, h, w, { seed: 1 }),
     };
-    const deletion_auc = { attention: 0, gradcam: 0, random: 0 };
+    const deletion_auc = { attention: 0, attention_grad: 0, gradcam: 0, random: 0 };
     for (const key of Object.keys(maps) as (keyof typeof maps)[]) {
       deletion_auc[key] = deletionCurve(model, images, maps[key], labels, { steps: 20 }).meanAuc;
       maps[key].dispose();

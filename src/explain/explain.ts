@@ -3,11 +3,12 @@
 import type { AplNet } from '../model/index.js';
 import type { Tensor } from '../torch/index.js';
 import { attentionExplanation } from './attention-maps.js';
+import { attentionGradientExplanation } from './attention-gradient.js';
 import { gradCamExplanation } from './grad-cam.js';
 import type { ExplainTarget } from './targets.js';
 
-export type ExplainMethod = 'attention' | 'gradcam' | 'gradcam++';
-export const EXPLAIN_METHODS: readonly ExplainMethod[] = ['attention', 'gradcam', 'gradcam++'];
+export type ExplainMethod = 'attention' | 'attention-grad' | 'gradcam' | 'gradcam++';
+export const EXPLAIN_METHODS: readonly ExplainMethod[] = ['attention', 'attention-grad', 'gradcam', 'gradcam++'];
 
 export interface ExplainOptions {
   method: ExplainMethod;
@@ -25,6 +26,8 @@ export function explain(model: AplNet, images: Tensor, options: ExplainOptions):
   switch (method) {
     case 'attention':
       return attentionExplanation(model, images, options.attentionModules);
+    case 'attention-grad':
+      return attentionGradientExplanation(model, images, target, options.attentionModules);
     case 'gradcam':
     case 'gradcam++': {
       const names = model.activationNames();

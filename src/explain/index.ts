@@ -2,6 +2,7 @@
 export { explain, EXPLAIN_METHODS, type ExplainMethod, type ExplainOptions } from './explain.js';
 export { resolveTargets, type ExplainTarget } from './targets.js';
 export { attentionExplanation, combineAttentionMaps } from './attention-maps.js';
+export { attentionGradientExplanation } from './attention-gradient.js';
 export { gradCamExplanation, type GradCamVariant } from './grad-cam.js';
 export { normalizePerImage } from './normalize-map.js';
 export { heatMapOf, resizeHeatMap, type HeatMap } from './heat-map.js';
