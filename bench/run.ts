@@ -22,7 +22,11 @@ const benches: Record<string, () => Promise<Bench>> = {
   },
   model: async () => {
     const { benchModel } = await import('./model.js');
-    return (o) => benchModel(o);
+    return (o) => benchModel({ ...o, presets: typeof o.presets === 'string' ? o.presets.split(',') : undefined });
+  },
+  serve: async () => {
+    const { benchServe } = await import('./serve.js');
+    return (o) => benchServe(o);
   },
 };
 

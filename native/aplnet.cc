@@ -27,17 +27,21 @@ struct TensorBox {
 };
 
 const napi_type_tag kTensorTag = {0x6170'6c6e'6574'7465ULL, 0x6e73'6f72'6861'6e64ULL};
-int64_t gLiveTensors = 0;
-int64_t gLiveBytes = 0;
+// Per thread: each worker thread has its own V8 heap, and its finalizers run on that thread.
+thread_local int64_t gLiveTensors = 0;
+thread_local int64_t gLiveBytes = 0;
 // V8 is told about native bytes in steps of this size: one call per tiny tensor would cost more
 // than the op itself, and GC pressure only needs to be right to within a megabyte.
 constexpr int64_t kReportStep = 1 << 20;
-int64_t gUnreportedBytes = 0;
+thread_local int64_t gUnreportedBytes = 0;
 
 void reportBytes(Napi::Env env, int64_t delta) {
   gUnreportedBytes += delta;
   if (gUnreportedBytes >= kReportStep || gUnreportedBytes <= -kReportStep) {
-    Napi::MemoryManagement::AdjustExternalMemory(env, gUnreportedBytes);
+    // The C call, not node-addon-api's wrapper: this also runs inside finalizers, which must not
+    // throw (a throwing finalizer aborts the process, e.g. while a worker thread is terminated).
+    int64_t adjusted = 0;
+    napi_adjust_external_memory(env, gUnreportedBytes, &adjusted);
     gUnreportedBytes = 0;
   }
 }

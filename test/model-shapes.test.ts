@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createModel, describePreset, parseModelConfig, presetConfig, presetNames } from '../src/model/index.js';
-import { memoryInfo, noGrad, randn, setNumThreads, tidy } from '../src/torch/index.js';
+import { manualSeed, memoryInfo, noGrad, randn, setNumThreads, tidy } from '../src/torch/index.js';
 
 setNumThreads(2);
 
 test('aplnet-s gives logits [N, classes] and attention maps at 1/8 and 1/16 of the input side', () => {
+  manualSeed(0);
   const model = createModel('aplnet-s', 8).eval();
   try {
     noGrad(() => tidy(() => {
@@ -14,7 +15,8 @@ test('aplnet-s gives logits [N, classes] and attention maps at 1/8 and 1/16 of t
       assert.deepEqual(attention.map((m) => m.shape), [[2, 1, 18, 18], [2, 1, 9, 9]]);
       for (const m of attention) {
         const values = m.toArray();
-        assert.ok(values.every((v) => v > 0 && v < 1), 'attention maps come out of a sigmoid');
+        // float32 sigmoid saturates to exactly 0 or 1 beyond |x| ≈ 17, so the closed interval is the contract.
+        assert.ok(values.every((v) => v >= 0 && v <= 1), 'attention maps come out of a sigmoid');
       }
     }));
     assert.deepEqual(model.attentionSides(), [18, 9]);

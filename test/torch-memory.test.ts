@@ -33,7 +33,6 @@ test('2,000 training steps: live tensors constant and resident memory stops grow
   const rssAfterWarmup = process.memoryUsage().rss;
   for (let i = 0; i < 1800; i++) step();
   const rssAtEnd = process.memoryUsage().rss;
-  console.log({ rssAfterWarmup, rssAtEnd, heap: process.memoryUsage().heapUsed });
   assert.equal(memoryInfo().liveTensors, tensorsAfterWarmup, 'no tensor outlives its step');
   // One leaked activation per step (8×16×16×16 floats = 128 KiB) would add 225 MiB over 1,800
   // steps; even one leaked 5-float loss-sized tensor with its ~1 KiB of handle and autograd
@@ -75,7 +74,7 @@ test('tidy frees everything when its function throws, and refuses async function
 test('tensors nobody disposed are freed when V8 collects them', async (t) => {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) {
-    t.skip('run node with --expose-gc to check the FinalizationRegistry path');
+    t.skip('run node with --expose-gc to check the native finalizer path');
     return;
   }
   const before = memoryInfo().liveTensors;

@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // aplnet's command line: train, evaluate, predict, explain, serve.
 import { Command } from 'commander';
+import { registerEvaluate } from './commands/evaluate.js';
+import { registerExplain } from './commands/explain.js';
+import { registerPredict } from './commands/predict.js';
+import { registerServe } from './commands/serve.js';
 import { registerTrain } from './commands/train.js';
-import { registerOptional } from './optional-commands.js';
 
 const program = new Command();
 program
@@ -11,7 +14,10 @@ program
   .showHelpAfterError('(run with --help for usage)');
 
 registerTrain(program);
-await registerOptional(program);
+registerEvaluate(program);
+registerPredict(program);
+registerExplain(program);
+registerServe(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -10,3 +10,5 @@ export type {
   GalleryKind,
   ModelCardInput,
 } from './report-input.js';
+export { faithfulnessChartSvg, faithfulnessChartSpec, type FaithfulnessSeries } from './charts/faithfulness-chart.js';
+export { detectDataCredits, PBC_CREDIT } from './data-credits.js';

@@ -1,0 +1,77 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { ClassifierReport } from '../../eval/index.js';
+import { detectDataCredits } from '../../report/data-credits.js';
+import type { DataCredit } from '../../report/index.js';
+import { evaluateRun, type RunEvaluation } from '../../train/evaluate-run.js';
+import { loadRun, RUN_FILES } from '../../train/run-folder.js';
+import { writeMetricsJson, writeRunReport } from '../../train/run-report.js';
+import { int } from '../parse-options.js';
+import { selectDevice } from '../device.js';
+import { formatTable } from '../format-table.js';
+
+const percent = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);
+const fixed = (v: number | null | undefined, digits = 3) => (v === null || v === undefined ? '—' : v.toFixed(digits));
+
+/** The few lines a user reads in the terminal; everything else is in metrics.json and report.html. */
+export function evaluationSummary(evaluation: RunEvaluation): string {
+  const { uncalibrated, calibrated, set } = evaluation;
+  const rows = (pick: (r: ClassifierReport) => string) => [pick(uncalibrated), pick(calibrated)];
+  const overall = formatTable(['', 'T = 1', `T = ${calibrated.temperature.toFixed(3)}`], [
+    ['accuracy', ...rows((r) => percent(r.images.accuracy))],
+    ['balanced accuracy', ...rows((r) => percent(r.images.balancedAccuracy))],
+    ['macro-F1', ...rows((r) => fixed(r.images.macroF1))],
+    ['weighted F1', ...rows((r) => fixed(r.images.weightedF1))],
+    ['macro ROC-AUC', ...rows((r) => fixed(r.images.roc.macroAuc))],
+    ['ECE', ...rows((r) => percent(r.images.calibration.expectedCalibrationError))],
+    ['NLL', ...rows((r) => fixed(r.images.negativeLogLikelihood))],
+    ...(calibrated.patients ? [['patient accuracy', ...rows((r) => percent(r.patients!.accuracy))], ['patient macro-F1', ...rows((r) => fixed(r.patients!.macroF1))]] : []),
+  ]);
+  const aucs = new Map(calibrated.images.roc.perClass.map((c) => [c.className, c.auc]));
+  const perClass = formatTable(['class', 'precision', 'recall', 'F1', 'support', 'ROC-AUC'], calibrated.images.perClass.map((c) => [
+    c.className, fixed(c.precision), fixed(c.recall), fixed(c.f1), String(c.support), fixed(aucs.get(c.className)),
+  ]));
+  const referral = calibrated.images.referral;
+  const source = evaluation.temperatureSource === 'val' ? 'fitted now on the validation split' : `saved, fitted on ${evaluation.temperatureSource}`;
+  return [
+    `${set.splitName === 'all' ? 'all' : 'test split of'} ${set.data}: ${calibrated.images.count} images${calibrated.patients ? `, ${calibrated.patients.count} patients` : ''}; temperature ${calibrated.temperature.toFixed(3)} (${source})`,
+    overall,
+    '',
+    perClass,
+    ...(referral ? ['', `referral below ${referral.threshold}: ${referral.referred} referred, ${percent(referral.accuracyOnKept)} accuracy on the ${percent(referral.coverage)} kept`] : []),
+  ].join('\n');
+}
+
+export function registerEvaluate(program: Command): void {
+  program
+    .command('evaluate')
+    .description("measure a run on its test split (or on another labelled dataset): metrics before and after temperature scaling, metrics.json and report.html")
+    .argument('<run>', 'run folder made by "aplnet train"')
+    .argument('[data]', "a labelled dataset to evaluate instead of the run's test split (every image of it, with the run's classes and preprocessing)")
+    .option('--out <dir>', 'where to write metrics.json and report.html (default: the run folder)')
+    .option('--credit <text>', 'credit line for the images, shown in the report (repeatable; default: read from a CREDITS or README file beside the data)', (v: string, all: string[] = []) => [...all, v])
+    .option('--gallery <n>', 'overlays per class and kind (most confident right / wrong) in the report', int('--gallery'), 2)
+    .option('--device <device>', 'cpu, cuda, cuda:N or auto', 'cpu')
+    .option('--threads <n>', 'CPU threads (default: all cores)', int('--threads'))
+    .option('--workers <n>', 'worker threads for decoding', int('--workers'))
+    .option('--cache-dir <dir>', "decoded-pixel cache (default: the run's, else ~/.cache/aplnet)")
+    .action(async (runDir: string, data: string | undefined, o: Record<string, unknown>) => {
+      const device = selectDevice(o.device as string, o.threads as number | undefined);
+      const run = await loadRun(runDir, device);
+      try {
+        const evaluation = await evaluateRun(run, device, { data, cacheDir: o.cacheDir as string | undefined, workers: o.workers as number | undefined });
+        const outDir = resolve((o.out as string | undefined) ?? runDir);
+        mkdirSync(outDir, { recursive: true });
+        const credits: DataCredit[] = o.credit ? (o.credit as string[]).map((citation) => ({ citation })) : detectDataCredits(evaluation.set.data);
+        const metricsPath = join(outDir, RUN_FILES.metrics);
+        const reportPath = join(outDir, RUN_FILES.report);
+        writeMetricsJson(metricsPath, run, evaluation);
+        await writeRunReport(reportPath, run, evaluation, { credits, galleryPerClass: o.gallery as number });
+        console.log(evaluationSummary(evaluation));
+        console.log(`\nmetrics: ${metricsPath}\nreport:  ${reportPath}`);
+      } finally {
+        run.model.dispose();
+      }
+    });
+}

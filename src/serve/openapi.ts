@@ -1,0 +1,109 @@
+// The API's contract, written by hand (OpenAPI 3.1) so that it reads as documentation.
+import type { ModelInfo } from './model-info.js';
+import { ACCEPTED_IMAGE_TYPES, type UploadLimits } from './upload.js';
+
+const probabilities = { type: 'object', additionalProperties: { type: 'number', minimum: 0, maximum: 1 }, description: 'calibrated probability of each class, keyed by class name' };
+
+const error = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string', description: 'stable code: no-images, not-multipart, unsupported-content-type, bad-file-name, file-too-large, too-many-files, not-an-image, corrupt, truncated, too-small, too-large, bad-overlays, busy, not-found' },
+        message: { type: 'string', description: 'for people: what is wrong and what to do' },
+        files: { type: 'array', items: { type: 'object', properties: { index: { type: 'integer' }, name: { type: 'string' }, reason: { type: 'string' }, message: { type: 'string' } } } },
+      },
+    },
+  },
+};
+
+const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+
+export function openApiDocument(info: ModelInfo, limits: UploadLimits): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'aplnet serve',
+      version: info.aplnetVersion,
+      description: `Local inference for the run "${info.name}" (classes: ${info.classes.join(', ')}). Research and decision support; not a diagnosis. Images never leave this machine and are not stored.`,
+    },
+    paths: {
+      '/api/predict': {
+        post: {
+          summary: 'Predict one image or a case of many',
+          description: `All images of one request form one case (one patient). At most ${limits.maxFiles} files of ${Math.round(limits.maxFileBytes / 1e6)} MB each. If any file cannot be used the whole request is refused, naming each bad file.`,
+          parameters: [{
+            name: 'overlays', in: 'query', required: false,
+            schema: { type: 'string', default: 'attention,gradcam', examples: ['attention', 'attention,gradcam', 'none'] },
+            description: 'explanation maps to return as PNG data URLs: attention, gradcam (comma-separated) or none',
+          }],
+          requestBody: {
+            required: true,
+            content: {
+              'multipart/form-data': {
+                schema: { type: 'object', properties: { image: { type: 'array', items: { type: 'string', format: 'binary' } } } },
+                encoding: { image: { contentType: ACCEPTED_IMAGE_TYPES.join(', ') } },
+              },
+            },
+          },
+          responses: {
+            200: { description: 'one prediction per image and the case summary', content: { 'application/json': { schema: { $ref: '#/components/schemas/Prediction' } } } },
+            400: errorResponse('no images, an unusable file name, a malformed form or unknown overlay method'),
+            413: errorResponse('too many files, a file too large, or an image with too many pixels'),
+            415: errorResponse('not multipart/form-data, a part that is not an accepted image type, or bytes that are not an image'),
+            422: errorResponse('a corrupt, truncated or too small image'),
+            503: errorResponse('the inference queue is full; retry after the Retry-After header\'s seconds'),
+          },
+        },
+      },
+      '/api/model': { get: { summary: 'The model card: name, classes, calibration, training settings, metrics', responses: { 200: { description: 'model card', content: { 'application/json': { schema: { type: 'object' } } } } } } },
+      '/api/health': { get: { summary: 'Liveness and queue depth', responses: { 200: { description: 'ok', content: { 'application/json': { schema: { type: 'object', properties: { ok: { type: 'boolean' }, busy: { type: 'integer' }, queued: { type: 'integer' } } } } } } } } },
+      '/api/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } } },
+    },
+    components: {
+      schemas: {
+        Error: error,
+        Prediction: {
+          type: 'object',
+          properties: {
+            model: { type: 'string' },
+            classes: { type: 'array', items: { type: 'string' } },
+            referralThreshold: { type: 'number' },
+            images: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  index: { type: 'integer' },
+                  name: { type: 'string' },
+                  predicted: { type: 'string' },
+                  probability: { type: 'number', description: 'calibrated probability of the predicted class' },
+                  probabilities,
+                  refer: { type: 'boolean', description: 'below the referral threshold: refer to a specialist' },
+                  notes: { type: 'array', items: { type: 'string' }, description: 'conversions applied: grayscale, alpha-flattened, 16-bit, cmyk, …' },
+                  input: { type: 'string', description: 'PNG data URL of the image as the model saw it' },
+                  heatmaps: { type: 'object', additionalProperties: { type: 'string' }, description: 'PNG data URL of each explanation map (colour only, same size as input), keyed by method; blend over input' },
+                },
+              },
+            },
+            case: {
+              type: 'object',
+              properties: {
+                images: { type: 'integer' },
+                predicted: { type: 'string' },
+                probability: { type: 'number' },
+                probabilities,
+                refer: { type: 'boolean' },
+                ranking: { type: 'array', items: { type: 'integer' }, description: 'image indices, most supportive of the case\'s call first' },
+              },
+            },
+            elapsedMs: { type: 'integer' },
+          },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,180 @@
+// `aplnet evaluate`: the run's test split (or another labelled dataset, read with the run's classes
+// and preprocessing), measured before and after a temperature fitted on the run's validation split.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { prepareDataset, readSource, saveSplitFile, type PreparedDataset, type SplitFile, type SplitName } from '../data/index.js';
+import {
+  applyTemperature,
+  evaluateClassifier,
+  evaluateWithTemperatureScaling,
+  rowsFromFlat,
+  type ClassifierReport,
+  type LabelledLogits,
+  type TemperatureFit,
+} from '../eval/index.js';
+import { collectLogits, type CollectedLogits } from './predict-loader.js';
+import { runPath, writeJsonAtomic, type Calibration, type LoadedRun } from './run-folder.js';
+
+export interface EvaluateRunOptions {
+  /** A labelled dataset to evaluate instead of the run's test split; every image of it is evaluated. */
+  data?: string;
+  cacheDir?: string;
+  workers?: number;
+  batchSize?: number;
+  log?: (line: string) => void;
+}
+
+/** What was evaluated, and how: the part of metrics.json that is not metrics. */
+export interface EvaluatedSet {
+  /** The dataset path and the split of it that was evaluated ('test', or 'all' for another dataset). */
+  data: string;
+  splitName: string;
+  /** Images per class for each split of the dataset the numbers come from. */
+  countsBySplit: Record<string, number[]>;
+  patientsBySplit?: Record<string, number>;
+}
+
+export interface RunEvaluation {
+  set: EvaluatedSet;
+  /** Where the temperature came from: 'val' when refitted now, else the saved calibration's origin. */
+  temperatureSource: string;
+  temperatureFit?: TemperatureFit;
+  uncalibrated: ClassifierReport;
+  calibrated: ClassifierReport;
+  /** The evaluated images, in metrics order, with their calibrated probabilities (for the gallery). */
+  images: { paths: string[]; labels: Int32Array; calibratedProbs: Float64Array[] };
+}
+
+const splitTitles: Record<SplitName, string> = { train: 'train', val: 'validation', test: 'test' };
+
+/** Every image of `data` as one 'test' split, through a throw-away split file. */
+async function prepareAllAsTest(data: string, common: Omit<Parameters<typeof prepareDataset>[0], 'source' | 'split'>): Promise<PreparedDataset> {
+  const source = await readSource(data, { classNames: common.classNames });
+  const hasPatients = source.samples.some((sample) => sample.patientId !== undefined);
+  const split: SplitFile = {
+    version: 1,
+    spec: { kind: 'manifest' },
+    groupBy: hasPatients ? 'patient' : 'image',
+    assignments: Object.fromEntries(source.samples.map((sample) => [sample.key, 'test' as const])),
+  };
+  const folder = mkdtempSync(join(tmpdir(), 'aplnet-eval-'));
+  try {
+    const path = join(folder, 'split.json');
+    await saveSplitFile(path, split);
+    return await prepareDataset({ ...common, source: data, split: { kind: 'file', path } });
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+/** Patient id of every path, or undefined when the source has none. */
+async function patientIdsOf(data: string, classNames: string[], paths: string[]): Promise<string[] | undefined> {
+  const source = await readSource(data, { classNames });
+  const byPath = new Map(source.samples.map((sample) => [sample.path, sample.patientId]));
+  const ids = paths.map((path) => byPath.get(path));
+  return ids.every((id): id is string => id !== undefined) ? ids : undefined;
+}
+
+async function datasetCounts(dataset: PreparedDataset, data: string, splits: SplitName[]): Promise<Pick<EvaluatedSet, 'countsBySplit' | 'patientsBySplit'>> {
+  const countsBySplit: Record<string, number[]> = {};
+  const patientsBySplit: Record<string, number> = {};
+  let withPatients = true;
+  for (const name of splits) {
+    const subset = dataset.subset(name);
+    const counts = new Array<number>(dataset.classNames.length).fill(0);
+    for (const label of subset.labels) counts[label]++;
+    countsBySplit[splitTitles[name]] = counts;
+    const ids = await patientIdsOf(data, dataset.classNames, subset.images.map((image) => image.path));
+    if (ids) patientsBySplit[splitTitles[name]] = new Set(ids).size;
+    else withPatients = false;
+  }
+  return withPatients ? { countsBySplit, patientsBySplit } : { countsBySplit };
+}
+
+async function labelledLogits(logits: CollectedLogits, data: string, classNames: string[]): Promise<LabelledLogits> {
+  return { logits: rowsFromFlat(logits.logits, logits.numClasses), labels: logits.labels, patientIds: await patientIdsOf(data, classNames, logits.paths) };
+}
+
+/**
+ * Evaluates a loaded run. The temperature is refitted on the run's validation split whenever the
+ * training data is still there, and saved to calibration.json (atomically) so predict uses it.
+ */
+export async function evaluateRun(run: LoadedRun, device: string, options: EvaluateRunOptions = {}): Promise<RunEvaluation> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const training = run.config.training;
+  const batchSize = options.batchSize ?? Math.max(training.batch, 64);
+  const common = {
+    classNames: run.classNames,
+    preprocessing: run.inference.preprocessing,
+    limits: run.inference.limits,
+    stainNormalization: run.inference.stainNormalizer,
+    channelStats: run.inference.channelStats,
+    onBadImage: 'skip' as const,
+    cacheDir: options.cacheDir ?? training.cacheDir ?? join(homedir(), '.cache', 'aplnet'),
+    workers: options.workers ?? training.workers,
+    seed: training.seed,
+  };
+  const trainingDataThere = existsSync(training.data);
+  if (!options.data && !trainingDataThere) {
+    throw new Error(`the run's training data ${training.data} is not there any more, so its test split cannot be read; pass a labelled dataset to evaluate: aplnet evaluate ${run.dir} <data>`);
+  }
+  const loaderOptions = { batchSize, order: 'sequential' as const, seed: 0, augmentation: null };
+  const datasets: PreparedDataset[] = [];
+  try {
+    let validation: LabelledLogits | null = null;
+    if (trainingDataThere) {
+      log(`reading ${training.data} with the run's split …`);
+      const own = await prepareDataset({ ...common, source: training.data, split: { kind: 'file', path: runPath(run.dir, 'split') } });
+      datasets.push(own);
+      if (own.subset('val').images.length > 0) {
+        validation = await labelledLogits(await collectLogits(run.model, own.loader('val', loaderOptions), device), training.data, run.classNames);
+      }
+    }
+    const data = options.data ?? training.data;
+    if (options.data) {
+      log(`reading ${options.data} with the run's classes and preprocessing …`);
+      datasets.push(await prepareAllAsTest(options.data, common));
+    }
+    const evaluated = datasets[datasets.length - 1];
+    if (evaluated.subset('test').images.length === 0) throw new Error(`${data} has no test images to evaluate (split: ${evaluated.summary.perSplit.test} test images)`);
+    const testLogits = await collectLogits(run.model, evaluated.loader('test', loaderOptions), device);
+    const test = await labelledLogits(testLogits, data, run.classNames);
+    const threshold = run.calibration.referralThreshold;
+    const set: EvaluatedSet = {
+      data,
+      splitName: options.data ? 'all' : 'test',
+      ...(await datasetCounts(evaluated, data, options.data ? ['test'] : ['train', 'val', 'test'])),
+    };
+    if (options.data) set.countsBySplit = { all: set.countsBySplit.test };
+    if (options.data && set.patientsBySplit) set.patientsBySplit = { all: set.patientsBySplit.test };
+
+    let result: Omit<RunEvaluation, 'images'>;
+    if (validation) {
+      const fitted = evaluateWithTemperatureScaling({ validation, test, classNames: run.classNames, referralThreshold: threshold });
+      const calibration: Calibration = {
+        temperature: fitted.temperatureFit.temperature,
+        referralThreshold: threshold,
+        fittedOn: 'val',
+        nllBefore: fitted.temperatureFit.nllBefore,
+        nllAfter: fitted.temperatureFit.nllAfter,
+      };
+      writeJsonAtomic(runPath(run.dir, 'calibration'), calibration);
+      run.calibration = calibration;
+      result = { set, temperatureSource: 'val', ...fitted };
+    } else {
+      log(`no validation images to fit a temperature on; using the saved one (T = ${run.calibration.temperature}, fitted on ${run.calibration.fittedOn})`);
+      const common = { logits: test.logits, labels: test.labels, patientIds: test.patientIds, classNames: run.classNames, referralThreshold: threshold };
+      result = {
+        set,
+        temperatureSource: run.calibration.fittedOn,
+        uncalibrated: evaluateClassifier({ ...common, temperature: 1 }),
+        calibrated: evaluateClassifier({ ...common, temperature: run.calibration.temperature }),
+      };
+    }
+    const calibratedProbs = applyTemperature(test.logits, result.calibrated.temperature);
+    return { ...result, images: { paths: testLogits.paths, labels: testLogits.labels, calibratedProbs } };
+  } finally {
+    for (const dataset of datasets) await dataset.close();
+  }
+}

@@ -1,0 +1,85 @@
+// What `aplnet evaluate` leaves in the run folder: metrics.json (every number) and report.html
+// (the same numbers for people, with training curves and a gallery of attention overlays).
+import { basename, resolve } from 'node:path';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { buildReportHtml, selectGalleryCases, type DataCredit, type GalleryImage, type TrainingCurveRow } from '../report/index.js';
+import { readMetricsLog } from './callbacks/metrics-log.js';
+import type { RunEvaluation } from './evaluate-run.js';
+import { predictImages } from './predict-images.js';
+import { runPath, writeJsonAtomic, type LoadedRun } from './run-folder.js';
+
+export function writeMetricsJson(path: string, run: LoadedRun, evaluation: RunEvaluation): void {
+  writeJsonAtomic(path, {
+    run: resolve(run.dir),
+    evaluatedAt: new Date().toISOString(),
+    data: evaluation.set.data,
+    split: evaluation.set.splitName,
+    countsBySplit: evaluation.set.countsBySplit,
+    patientsBySplit: evaluation.set.patientsBySplit ?? null,
+    temperature: {
+      value: evaluation.calibrated.temperature,
+      fittedOn: evaluation.temperatureSource,
+      fit: evaluation.temperatureFit ?? null,
+    },
+    uncalibrated: evaluation.uncalibrated,
+    calibrated: evaluation.calibrated,
+  });
+}
+
+/** The most confident right and wrong images of each class, drawn with their attention overlay. */
+async function attentionGallery(run: LoadedRun, evaluation: RunEvaluation, perClass: number): Promise<GalleryImage[]> {
+  const { paths, labels, calibratedProbs } = evaluation.images;
+  const cases = selectGalleryCases(calibratedProbs, labels, run.classNames.length, perClass);
+  const predictions = await predictImages(run, cases.map((c) => paths[c.index]), { withOverlays: ['attention'] });
+  const gallery: GalleryImage[] = [];
+  cases.forEach((c, i) => {
+    const prediction = predictions[i];
+    if (!prediction.ok || !prediction.overlays?.attention) return;
+    gallery.push({
+      png: prediction.overlays.attention,
+      kind: c.kind,
+      trueClass: run.classNames[c.trueClass],
+      predictedClass: run.classNames[c.predictedClass],
+      confidence: c.confidence,
+      caption: basename(paths[c.index]),
+    });
+  });
+  return gallery;
+}
+
+function trainingCurves(run: LoadedRun): TrainingCurveRow[] {
+  return readMetricsLog(runPath(run.dir, 'metricsLog')).map((row) => ({
+    epoch: row.epoch,
+    train_loss: row.train_loss,
+    val_loss: row.val_loss ?? null,
+    train_acc: row.train_acc ?? null,
+    val_acc: row.val_acc ?? null,
+    val_macro_f1: row.val_macro_f1 ?? null,
+    lr: row.lr,
+  }));
+}
+
+export async function writeRunReport(path: string, run: LoadedRun, evaluation: RunEvaluation, { credits = [], galleryPerClass = 2 }: { credits?: DataCredit[]; galleryPerClass?: number } = {}): Promise<void> {
+  const page = await buildReportHtml({
+    runName: basename(resolve(run.dir)),
+    generatedAt: new Date().toISOString(),
+    dataset: {
+      name: basename(resolve(evaluation.set.data)),
+      classNames: run.classNames,
+      countsBySplit: evaluation.set.countsBySplit,
+      patientsBySplit: evaluation.set.patientsBySplit,
+      credits,
+    },
+    trainingCurves: trainingCurves(run),
+    evaluation: {
+      splitName: evaluation.set.splitName === 'all' ? `all images of ${basename(resolve(evaluation.set.data))}` : evaluation.set.splitName,
+      uncalibrated: evaluation.uncalibrated,
+      calibrated: evaluation.calibrated,
+      temperatureFit: evaluation.temperatureFit,
+    },
+    gallery: await attentionGallery(run, evaluation, galleryPerClass),
+    config: run.config,
+    modelCard: { modelName: run.config.model.name },
+  });
+  writeFileAtomic(path, page);
+}

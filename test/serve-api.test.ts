@@ -1,0 +1,182 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import { createServer, type Server } from '../src/serve/server.js';
+import { realImages } from './data-fixtures.js';
+import { multipart, type Part } from './serve-multipart.js';
+import { serveClasses, trainTinyRun, type TinyRun } from './serve-fixtures.js';
+
+const limits = { maxFiles: 4, maxFileBytes: 2_000_000, maxInputPixels: 1_000_000, maxQueue: 1, workers: 1, threads: 2 };
+
+describe('aplnet serve API', () => {
+  let run: TinyRun;
+  let server: Server;
+  let jpeg: Buffer;
+  const logLines: string[] = [];
+
+  before(async () => {
+    run = await trainTinyRun();
+    server = await createServer({ runDir: run.runDir, ...limits, log: (line) => logLines.push(line) });
+    jpeg = await readFile(run.sampleImage);
+  });
+  after(async () => {
+    await server?.close();
+    await run?.cleanup();
+  });
+
+  const post = (parts: Part[], query = '') => server.app.inject({ method: 'POST', url: `/api/predict${query}`, ...multipart(parts) });
+  const image = (filename = 'cell.jpg', data: Buffer = jpeg, type = 'image/jpeg'): Part => ({ filename, type, data });
+
+  async function expectError(response: { statusCode: number; json(): unknown }, status: number, code: string): Promise<{ message: string; files?: { name: string; reason: string }[] }> {
+    const body = response.json() as { error: { code: string; message: string; files?: { name: string; reason: string }[] } };
+    assert.equal(response.statusCode, status, JSON.stringify(body));
+    assert.equal(body.error.code, code);
+    assert.ok(body.error.message.length > 10, 'the message says what is wrong');
+    return body.error;
+  }
+
+  test('GET /api/model is the model card; /api/openapi.json documents the API', async () => {
+    const model = (await server.app.inject('/api/model')).json();
+    assert.equal(model.name, 'aplnet-s');
+    assert.deepEqual(model.classes, serveClasses);
+    assert.ok(model.calibration.referralThreshold > 0);
+    assert.equal(model.training.data, undefined, 'no training data paths on the card');
+    const doc = (await server.app.inject('/api/openapi.json')).json();
+    assert.equal(doc.openapi, '3.1.0');
+    assert.ok(doc.paths['/api/predict'].post.responses['503']);
+    assert.ok(doc.paths['/api/model'].get);
+  });
+
+  test('the page and its assets are served with a strict content security policy', async () => {
+    const page = await server.app.inject('/');
+    assert.equal(page.statusCode, 200);
+    assert.match(page.headers['content-type'] as string, /text\/html/);
+    assert.match(page.headers['content-security-policy'] as string, /default-src 'self'/);
+    assert.match(page.body, /<script type="module" src="\/app.js">/);
+    assert.doesNotMatch(page.body, /https?:\/\//, 'no CDN: works offline');
+    for (const asset of ['/app.js', '/app.css']) assert.equal((await server.app.inject(asset)).statusCode, 200, asset);
+    await expectError(await server.app.inject('/../../etc/passwd'), 404, 'not-found');
+  });
+
+  test('one image: calibrated probabilities of every class, overlays as PNG data URLs, a referral flag', async () => {
+    const response = await post([image()]);
+    assert.equal(response.statusCode, 200, response.body);
+    const body = response.json();
+    assert.equal(body.images.length, 1);
+    const [result] = body.images;
+    assert.deepEqual(Object.keys(result.probabilities), serveClasses);
+    const values = Object.values(result.probabilities) as number[];
+    assert.ok(Math.abs(values.reduce((a, b) => a + b, 0) - 1) < 1e-6);
+    assert.equal(result.probability, Math.max(...values));
+    assert.equal(result.refer, result.probability < body.referralThreshold);
+    for (const url of [result.input, result.heatmaps.attention, result.heatmaps.gradcam]) {
+      assert.match(url, /^data:image\/png;base64,/);
+      const meta = await sharp(Buffer.from(url.split(',')[1], 'base64')).metadata();
+      assert.deepEqual([meta.format, meta.width, meta.height], ['png', 144, 144]);
+    }
+    assert.equal(body.case.images, 1);
+    assert.deepEqual(body.case.ranking, [0]);
+  });
+
+  test('many images form one case: mean probabilities and a ranking by support for the call', async () => {
+    const others = await Promise.all(['basophil', 'lymphocyte'].map(async (c) => readFile((await realImages(c, 12))[11])));
+    const response = await post([image('a.jpg'), image('b.jpg', others[0]), image('c.jpg', others[1])], '?overlays=attention');
+    assert.equal(response.statusCode, 200, response.body);
+    const body = response.json();
+    assert.equal(body.images.length, 3);
+    for (const c of serveClasses) {
+      const mean = body.images.reduce((s: number, i: { probabilities: Record<string, number> }) => s + i.probabilities[c], 0) / 3;
+      assert.ok(Math.abs(body.case.probabilities[c] - mean) < 1e-9);
+    }
+    assert.deepEqual([...body.case.ranking].sort(), [0, 1, 2]);
+    const support = body.case.ranking.map((i: number) => body.images[i].probabilities[body.case.predicted]);
+    assert.deepEqual(support, [...support].sort((a: number, b: number) => b - a));
+    assert.deepEqual(Object.keys(body.images[0].heatmaps), ['attention']);
+  });
+
+  test('overlays can be turned off; an unknown overlay method is a 400', async () => {
+    const none = await post([image()], '?overlays=none');
+    assert.deepEqual(none.json().images[0].heatmaps, {});
+    const error = await expectError(await post([image()], '?overlays=lime'), 400, 'bad-overlays');
+    assert.match(error.message, /lime/);
+  });
+
+  test('a file that is not an image is a 415 naming the file', async () => {
+    const error = await expectError(await post([image('notes.png', Buffer.from('patient list, not a picture'), 'image/png')]), 415, 'not-an-image');
+    assert.equal(error.files?.[0].name, 'notes.png');
+    assert.match(error.message, /notes\.png/);
+  });
+
+  test('a corrupt or truncated image is a 422, and one bad file in a case names that file', async () => {
+    const truncated = jpeg.subarray(0, Math.floor(jpeg.length / 2));
+    const error = await expectError(await post([image('good.jpg'), image('half.jpg', truncated)]), 422, 'truncated');
+    assert.deepEqual(error.files?.map((f) => f.name), ['half.jpg']);
+    const garbage = Buffer.concat([jpeg.subarray(0, 200), Buffer.alloc(3000, 0x5a)]);
+    const corrupt = await post([image('garbage.jpg', garbage)]);
+    assert.equal(corrupt.statusCode, 422, corrupt.body);
+  });
+
+  test('an image too small to classify is a 422', async () => {
+    const tiny = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#c8a0b4' } }).png().toBuffer();
+    await expectError(await post([image('tiny.png', tiny, 'image/png')]), 422, 'too-small');
+  });
+
+  test('oversized files and pixel counts are 413s', async () => {
+    const big = Buffer.concat([jpeg, Buffer.alloc(limits.maxFileBytes, 0)]);
+    await expectError(await post([image('big.jpg', big)]), 413, 'file-too-large');
+    // A small PNG file that decodes to more pixels than allowed: refused from its header, before decoding.
+    const bomb = await sharp({ create: { width: 1200, height: 1000, channels: 3, background: '#ffffff' } }).png().toBuffer();
+    assert.ok(bomb.length < limits.maxFileBytes);
+    const error = await expectError(await post([image('bomb.png', bomb, 'image/png')]), 413, 'too-large');
+    assert.match(error.message, /pixels/);
+  });
+
+  test('too many files is a 413; no files is a 400', async () => {
+    const error = await expectError(await post(Array.from({ length: limits.maxFiles + 1 }, (_, i) => image(`${i}.jpg`))), 413, 'too-many-files');
+    assert.match(error.message, /at most 4/);
+    await expectError(await post([{ name: 'note', data: 'hello' }]), 400, 'no-images');
+  });
+
+  test('wrong content types are 415s: a non-image part, a JSON body, a raw image body', async () => {
+    const part = await expectError(await post([image('cell.jpg', jpeg, 'text/plain')]), 415, 'unsupported-content-type');
+    assert.match(part.message, /text\/plain/);
+    await expectError(await server.app.inject({ method: 'POST', url: '/api/predict', payload: { image: 'x' } }), 415, 'not-multipart');
+    await expectError(await server.app.inject({ method: 'POST', url: '/api/predict', headers: { 'content-type': 'image/jpeg' }, payload: jpeg }), 415, 'not-multipart');
+  });
+
+  test('file names that are paths or carry control characters are 400s; unicode names are fine', async () => {
+    for (const name of ['../../etc/passwd.jpg', '..\\..\\boot.ini.jpg', '/abs/cell.jpg', 'cell\u0007.jpg', 'cell\u202egpj.exe', '']) {
+      await expectError(await post([image(name)]), 400, 'bad-file-name');
+    }
+    const unicode = 'Zelle_ü_血球_🩸.jpg';
+    const response = await post([image(unicode)], '?overlays=none');
+    assert.equal(response.statusCode, 200, response.body);
+    assert.equal(response.json().images[0].name, unicode);
+  });
+
+  test('beyond the queue bound requests get 503 JSON; the server keeps answering and does not crash', async () => {
+    const burst = await Promise.all([
+      ...Array.from({ length: 6 }, () => post([image(), image()], '?overlays=attention')),
+      server.app.inject('/api/health'),
+    ]);
+    const health = burst.pop()!;
+    assert.equal(health.statusCode, 200);
+    const statuses = burst.map((r) => r.statusCode);
+    assert.ok(statuses.includes(503), `expected some 503s, got ${statuses}`);
+    assert.ok(statuses.includes(200), `expected some 200s, got ${statuses}`);
+    for (const r of burst.filter((r) => r.statusCode === 503)) {
+      assert.equal(r.json().error.code, 'busy');
+      assert.equal(r.headers['retry-after'], '2');
+    }
+    assert.equal((await post([image()], '?overlays=none')).statusCode, 200, 'serves again after the burst');
+  });
+
+  test('the log holds counts and timings only, never a file name', () => {
+    assert.ok(logLines.length > 5);
+    for (const line of logLines) {
+      assert.doesNotMatch(line, /\.jpg|\.png|Zelle|passwd|notes/, line);
+      assert.match(line, /^serve: /);
+    }
+  });
+});
