@@ -13,7 +13,7 @@ if [ -e "$RUN" ]; then
 fi
 aplnet() { node dist/src/cli/main.js "$@"; }
 
-aplnet train "$DATA" --out "$RUN" --model aplnet-s --epochs "${APLNET_DEMO_EPOCHS:-12}" --batch 16 --seed 0 --patience 0
+aplnet train "$DATA" --out "$RUN" --model aplnet-s --epochs "${APLNET_DEMO_EPOCHS:-30}" --batch 16 --seed 0 --patience 0
 aplnet evaluate "$RUN"
 aplnet predict "$RUN" "$DATA/eosinophil" "$DATA/lymphocyte" --attention "$RUN/predictions" --format table
 echo
