@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import { decodeAndPreprocess } from '../src/data/image-decode.js';
 import { DataError } from '../src/data/errors.js';
 import { loadImageForInference, loadInferencePreprocessing, saveInferencePreprocessing } from '../src/data/inference.js';
-import { writeFileAtomic } from '../src/data/atomic-write.js';
+import { writeFileAtomicAsync } from '../src/io/atomic-write.js';
 import type { Preprocessing } from '../src/data/preprocessing.js';
 import { makeTempDir, realImages, writeAwkwardImages } from './data-fixtures.js';
 
@@ -96,10 +96,10 @@ test('loadImageForInference gives a normalised 1×3×S×S input with the saved p
 
 test('writeFileAtomic replaces content whole and leaves no temp files', async () => {
   const path = join(dir, 'atomic.json');
-  await writeFileAtomic(path, 'first');
-  await writeFileAtomic(path, new Uint8Array([115, 101, 99, 111, 110, 100]));
+  await writeFileAtomicAsync(path, 'first');
+  await writeFileAtomicAsync(path, new Uint8Array([115, 101, 99, 111, 110, 100]));
   assert.equal(await readFile(path, 'utf8'), 'second');
-  await Promise.all(Array.from({ length: 8 }, (_, i) => writeFileAtomic(path, `writer ${i}`)));
+  await Promise.all(Array.from({ length: 8 }, (_, i) => writeFileAtomicAsync(path, `writer ${i}`)));
   assert.match(await readFile(path, 'utf8'), /^writer \d$/);
   assert.deepEqual((await readdir(dir)).filter((name) => name.endsWith('.tmp')), []);
 });

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomicAsync } from '../io/atomic-write.js';
 import { DataError } from './errors.js';
 
 /**
@@ -7,7 +7,7 @@ import { DataError } from './errors.js';
  * trained with one order and evaluated with another silently reports garbage.
  */
 export async function saveClassNames(path: string, classNames: string[]): Promise<void> {
-  await writeFileAtomic(path, `${JSON.stringify(classNames, null, 2)}\n`);
+  await writeFileAtomicAsync(path, `${JSON.stringify(classNames, null, 2)}\n`);
 }
 
 export async function loadClassNames(path: string): Promise<string[]> {

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomicAsync } from '../io/atomic-write.js';
 import { contentHash } from './content-hash.js';
 
 interface FileIndexEntry {
@@ -54,7 +54,7 @@ export class FileIndex {
 
   async save(): Promise<void> {
     if (!this.dirty) return;
-    await writeFileAtomic(this.path, JSON.stringify({ version: 1, entries: Object.fromEntries(this.entries) }));
+    await writeFileAtomicAsync(this.path, JSON.stringify({ version: 1, entries: Object.fromEntries(this.entries) }));
     this.dirty = false;
   }
 }

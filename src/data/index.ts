@@ -1,6 +1,5 @@
 // aplnet's data layer: sources, robust decoding, transforms, stain normalisation, splits, cache, loader.
 export { DataError, isDataError, skippableReasons, type DataErrorReason } from './errors.js';
-export { writeFileAtomic } from './atomic-write.js';
 export { readSource, readClassFolders, readCsvManifest, imageExtensions, type SampleRecord, type DatasetSource, type SourceOptions } from './sources.js';
 export { saveClassNames, loadClassNames, classIndexMap } from './class-names.js';
 export { decodeAndPreprocess, type ConversionNote, type RgbImage, type DecodedImage } from './image-decode.js';

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomicAsync } from '../io/atomic-write.js';
 import { parseChannelStats, writeNormalizedChw, type ChannelStats } from './channel-stats.js';
 import { DataError } from './errors.js';
 import { decodeAndPreprocess, type ConversionNote } from './image-decode.js';
@@ -44,7 +44,7 @@ export async function loadImageForInference(input: string | Buffer, inference: I
 }
 
 export async function saveInferencePreprocessing(path: string, inference: InferencePreprocessing): Promise<void> {
-  await writeFileAtomic(path, `${JSON.stringify(inference, null, 2)}\n`);
+  await writeFileAtomicAsync(path, `${JSON.stringify(inference, null, 2)}\n`);
 }
 
 export async function loadInferencePreprocessing(path: string): Promise<InferencePreprocessing> {

@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomicAsync } from '../io/atomic-write.js';
 import { shortHash } from './content-hash.js';
 import type { ConversionNote, DecodedImage } from './image-decode.js';
 
@@ -57,6 +57,6 @@ export class PixelCache {
     bytes.set(image.pixels, headerBytes);
     // No fsync: read() checks the header and length and treats a damaged entry as a miss, and an
     // fsync per image made filling the cache several times slower.
-    await writeFileAtomic(path, bytes, { fsync: false });
+    await writeFileAtomicAsync(path, bytes, { fsync: false });
   }
 }

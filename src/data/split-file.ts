@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomicAsync } from '../io/atomic-write.js';
 import { DataError } from './errors.js';
 import { isSplitName, type SplitName } from './split-names.js';
 import { stratifiedHoldout, stratifiedKFold, type SplitFractions, type SplitItem } from './stratified-split.js';
@@ -68,7 +68,7 @@ export function assertGroupsDisjoint(items: SplitItem[], assignments: Record<str
 }
 
 export async function saveSplitFile(path: string, split: SplitFile): Promise<void> {
-  await writeFileAtomic(path, `${JSON.stringify(split, null, 1)}\n`);
+  await writeFileAtomicAsync(path, `${JSON.stringify(split, null, 1)}\n`);
 }
 
 export async function loadSplitFile(path: string): Promise<SplitFile> {

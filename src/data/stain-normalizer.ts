@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomicAsync } from '../io/atomic-write.js';
 import { shortHash } from './content-hash.js';
 import { DataError } from './errors.js';
 import { applyMacenko, fitMacenko, type MacenkoParams } from './macenko.js';
@@ -53,7 +53,7 @@ export function parseStainNormalizer(value: unknown, file = 'stain-normalizer'):
 }
 
 export async function saveStainNormalizer(path: string, normalizer: StainNormalizer): Promise<void> {
-  await writeFileAtomic(path, `${JSON.stringify(normalizer, null, 2)}\n`);
+  await writeFileAtomicAsync(path, `${JSON.stringify(normalizer, null, 2)}\n`);
 }
 
 export async function loadStainNormalizer(path: string): Promise<StainNormalizer> {
