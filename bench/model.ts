@@ -6,7 +6,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { combineAttentionMaps, deletionCurve, explain, randomMaps, seededRandom } from '../src/explain/index.js';
+import { combineAttentionMaps, deletionCurve, explain, randomMaps } from '../src/explain/index.js';
+import { mulberry32 } from '../src/data/index.js';
 import { createModel, describeModel, parseModelConfig, type AplNet } from '../src/model/index.js';
 import { AdamW, F, fromTypedArray, manualSeed, noGrad, randn, setNumThreads, tensor, tidy, type Tensor } from '../src/torch/index.js';
 
@@ -120,7 +121,7 @@ async function decodeSquare(path: string, side: number): Promise<Uint8Array> {
 async function loadSplit(dataDir: string, side: number, trainPerClass: number, heldPerClass: number): Promise<{ classes: string[]; train: Sample[]; held: Sample[] }> {
   const classes = readdirSync(dataDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
   if (classes.length < 2) throw new Error(`bench model: ${dataDir} should hold one folder per class; found ${classes.length}`);
-  const random = seededRandom(11);
+  const random = mulberry32(11);
   const train: Sample[] = [];
   const held: Sample[] = [];
   for (const [label, name] of classes.entries()) {
@@ -169,7 +170,7 @@ function trainBriefly(model: AplNet, train: Sample[], norm: Normalization, epoch
   const batchSize = 32;
   const optimizer = new AdamW(model.parameters(), { lr: 3e-3, weightDecay: 1e-4 });
   const stepsPerEpoch = Math.ceil(train.length / batchSize);
-  const random = seededRandom(5);
+  const random = mulberry32(5);
   model.train();
   for (let epoch = 0; epoch < epochs; epoch++) {
     const order = shuffleInPlace(train.map((_, i) => i), random);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rocAucOneVsRest, rocCurve } from '../src/eval/index.js';
+import { mulberry32 } from '../src/data/prng.js';
 
 /** AUC as the probability that a random positive outscores a random negative, ties counting 1/2. */
 function pairCountingAuc(scores: number[], isPositive: boolean[]): number {
@@ -15,18 +16,6 @@ function pairCountingAuc(scores: number[], isPositive: boolean[]): number {
     });
   });
   return credit / pairs;
-}
-
-/** Deterministic generator (mulberry32) so the random cases are the same on every run. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 test('one-vs-rest AUC matches hand pair counting', () => {
@@ -59,7 +48,7 @@ test('a tie between a positive and a negative gets half credit and a diagonal se
 });
 
 test('AUC equals brute-force pair counting on random scores with many ties', () => {
-  const random = seededRandom(7);
+  const random = mulberry32(7);
   for (let trial = 0; trial < 50; trial++) {
     const n = 5 + Math.floor(random() * 60);
     // Rounding to one decimal makes ties frequent.

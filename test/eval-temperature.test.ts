@@ -1,17 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyTemperature, expectedCalibrationError, fitTemperature, softmaxRow } from '../src/eval/index.js';
-
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../src/data/prng.js';
 
 /** Standard normal by Box–Muller. */
 function gaussian(random: () => number): number {
@@ -23,7 +13,7 @@ function gaussian(random: () => number): number {
  * model reports trueLogits · T, i.e. it is over-confident by exactly T.
  */
 function overconfidentSet(count: number, numClasses: number, temperature: number, seed: number) {
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   const logits: number[][] = [];
   const labels: number[] = [];
   for (let i = 0; i < count; i++) {

@@ -6,21 +6,11 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { evaluateClassifier, evaluateWithTemperatureScaling, softmaxRows } from '../src/eval/index.js';
 import { buildReportHtml, selectGalleryCases, type GalleryImage, type ReportInput, type TrainingCurveRow } from '../src/report/index.js';
+import { mulberry32 } from '../src/data/prng.js';
 
 const CLASSES = ['basophil', 'eosinophil', 'erythroblast', 'ig', 'lymphocyte', 'monocyte', 'neutrophil', 'platelet'];
 /** ../shared/data beside the repository; dist/test/ is two levels below the repository root. */
 const PBC_DIR = fileURLToPath(new URL('../../../shared/data/pbc-8class/', import.meta.url));
-
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(random: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
@@ -33,7 +23,7 @@ function gaussian(random: () => number): number {
  * raw model is over-confident, as trained CNNs usually are.
  */
 function fakeLogits(perClass: number, seed: number) {
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   const neighbours: Record<string, string[]> = { ig: ['neutrophil', 'monocyte'], lymphocyte: ['monocyte'], monocyte: ['ig', 'lymphocyte'], neutrophil: ['ig'], basophil: ['ig'] };
   const logits: number[][] = [];
   const labels: number[] = [];
@@ -51,7 +41,7 @@ function fakeLogits(perClass: number, seed: number) {
 }
 
 function fakeCurves(epochs: number): TrainingCurveRow[] {
-  const random = seededRandom(3);
+  const random = mulberry32(3);
   return Array.from({ length: epochs }, (_, e) => {
     const progress = (e + 1) / epochs;
     const warm = Math.min(1, (e + 1) / 3);

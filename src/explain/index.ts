@@ -12,4 +12,4 @@ export { contourMask } from './contour.js';
 export { faithfulnessCurve, deletionCurve, insertionCurve, type FaithfulnessCurve, type FaithfulnessMode, type FaithfulnessOptions } from './faithfulness.js';
 export { trapezoidAuc } from './auc.js';
 export { blurImages } from './blur.js';
-export { randomMaps, seededRandom } from './random-maps.js';
+export { randomMaps } from './random-maps.js';
