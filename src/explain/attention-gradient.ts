@@ -12,6 +12,14 @@ import { inEvalMode, withFrozenParameters } from './model-modes.js';
 import { normalizePerImage } from './normalize-map.js';
 import { resolveTargets, type ExplainTarget } from './targets.js';
 
+/** Attention maps and the target score's gradients w.r.t. them → one [N, 1, height, width] map in [0, 1] (mean over modules). */
+export function weightedAttention(modules: { map: Tensor; grad: Tensor }[], size: [number, number]): Tensor {
+  return tidy(() => {
+    const upsampled = modules.map(({ map, grad }) => normalizePerImage(F.interpolateBilinear(map.mul(grad).relu(), size)));
+    return normalizePerImage(stack(upsampled, 0).mean(0));
+  });
+}
+
 /** images [N, C, H, W] → [N, 1, H, W] in [0, 1] for the given targets. */
 export function attentionGradientExplanation(model: AplNet, images: Tensor, target: ExplainTarget, modules?: number[]): Tensor {
   const [n, , height, width] = images.shape;
@@ -24,11 +32,8 @@ export function attentionGradientExplanation(model: AplNet, images: Tensor, targ
       for (const i of chosen) out.attention[i].retainGrad();
       const classes = tensor(resolveTargets(out.logits, target), { dtype: 'int64' }).reshape([n, 1]);
       out.logits.gather(1, classes).sum().backward();
-      return chosen.map((i) => out.attention[i].detach().mul(out.attention[i].grad!).relu());
+      return chosen.map((i) => ({ map: out.attention[i].detach(), grad: out.attention[i].grad! }));
     });
-    return noGrad(() => {
-      const upsampled = weighted.map((m) => normalizePerImage(F.interpolateBilinear(m, [height, width])));
-      return normalizePerImage(stack(upsampled, 0).mean(0));
-    });
+    return noGrad(() => weightedAttention(weighted, [height, width]));
   })));
 }

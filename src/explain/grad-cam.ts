@@ -22,6 +22,15 @@ function gradCamPlusPlusWeights(activations: Tensor, gradients: Tensor): Tensor 
   return gradients.relu().mul(alpha).sum([2, 3], true);
 }
 
+/** A layer's activations and the target score's gradients → [N, 1, height, width] map in [0, 1]. */
+export function camFromGradients(activations: Tensor, gradients: Tensor, variant: GradCamVariant, size: [number, number]): Tensor {
+  return tidy(() => {
+    const weights = variant === 'gradcam' ? gradCamWeights(gradients) : gradCamPlusPlusWeights(activations, gradients);
+    const cam = activations.mul(weights).sum(1, true).relu();
+    return normalizePerImage(F.interpolateBilinear(cam, size));
+  });
+}
+
 /** images [N, C, H, W] → [N, 1, H, W] in [0, 1] for the given targets; layer: a name from model.activationNames(). */
 export function gradCamExplanation(model: AplNet, images: Tensor, { variant, target, layer }: { variant: GradCamVariant; target: ExplainTarget; layer: string }): Tensor {
   const [n, , height, width] = images.shape;
@@ -36,10 +45,6 @@ export function gradCamExplanation(model: AplNet, images: Tensor, { variant, tar
       const kept = out.activations[layer];
       return { activations: kept.detach(), gradients: kept.grad! };
     });
-    return noGrad(() => {
-      const weights = variant === 'gradcam' ? gradCamWeights(gradients) : gradCamPlusPlusWeights(activations, gradients);
-      const cam = activations.mul(weights).sum(1, true).relu();
-      return normalizePerImage(F.interpolateBilinear(cam, [height, width]));
-    });
+    return noGrad(() => camFromGradients(activations, gradients, variant, [height, width]));
   })));
 }

@@ -13,3 +13,4 @@ export { faithfulnessCurve, deletionCurve, insertionCurve, type FaithfulnessCurv
 export { trapezoidAuc } from './auc.js';
 export { blurImages } from './blur.js';
 export { randomMaps } from './random-maps.js';
+export { predictAndExplain, type PredictionOverlay, type PredictionWithMaps } from './predict-and-explain.js';

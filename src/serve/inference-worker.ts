@@ -4,8 +4,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import sharp from 'sharp';
 import { isDataError, loadImageForInference, type InferenceImage, type InferencePreprocessing } from '../data/index.js';
 import { shouldReferToSpecialist, softmaxRow } from '../eval/index.js';
-import { combineAttentionMaps, explain, heatMapOf, renderHeatmap } from '../explain/index.js';
-import { fromTypedArray, noGrad, setNumThreads, tidy, type Tensor } from '../torch/index.js';
+import { heatMapOf, predictAndExplain, renderHeatmap } from '../explain/index.js';
+import { fromTypedArray, setNumThreads } from '../torch/index.js';
 import { loadRun, type LoadedRun } from '../train/run-folder.js';
 import type { ImageOutcome, OverlayMethod, PredictRequest, StopRequest, WorkerInit, WorkerMessage } from './protocol.js';
 
@@ -37,20 +37,14 @@ async function predict(run: LoadedRun, request: PredictRequest): Promise<ImageOu
   good.forEach((image, i) => batch.set(image.x, i * image.x.length));
   const input = fromTypedArray(batch, [good.length, 3, size, size]);
   try {
-    // One forward pass gives the logits and the attention maps; only Grad-CAM needs its own (with backward).
-    const wantsAttention = request.overlays.includes('attention');
-    const [logits, attentionMaps] = noGrad(() => tidy(() => {
-      const { logits: out, attention } = run.model.forward(input);
-      return [out.to('float32').data<'float32'>(), wantsAttention ? combineAttentionMaps(attention, size, size) : null] as const;
-    }));
+    const { logits, maps } = predictAndExplain(run.model, input, request.overlays);
     const classes = run.classNames.length;
     const heatmaps = new Map<OverlayMethod, Buffer[]>();
     for (const method of request.overlays) {
-      const maps: Tensor = method === 'attention' ? attentionMaps! : explain(run.model, input, { method });
       try {
-        heatmaps.set(method, await Promise.all(good.map((_, i) => renderHeatmap(heatMapOf(maps, i), { width: size, height: size }))));
+        heatmaps.set(method, await Promise.all(good.map((_, i) => renderHeatmap(heatMapOf(maps[method]!, i), { width: size, height: size }))));
       } finally {
-        maps.dispose();
+        maps[method]!.dispose();
       }
     }
     let g = 0;

@@ -4,11 +4,11 @@
 import { isDataError, loadImageForInference, type InferenceImage } from '../data/index.js';
 import { inferenceImageToTensor } from '../data/to-tensor.js';
 import { softmaxRow, argmax, shouldReferToSpecialist } from '../eval/index.js';
-import { combineAttentionMaps, explain, heatMapOf, renderOverlay, type HeatMap } from '../explain/index.js';
-import { cat, noGrad, tidy, type Tensor } from '../torch/index.js';
+import { heatMapOf, predictAndExplain, renderOverlay, type HeatMap, type PredictionOverlay } from '../explain/index.js';
+import { cat, tidy, type Tensor } from '../torch/index.js';
 import type { LoadedRun } from './run-folder.js';
 
-export type OverlayMethod = 'attention' | 'gradcam';
+export type OverlayMethod = PredictionOverlay;
 export const OVERLAY_METHODS: readonly OverlayMethod[] = ['attention', 'gradcam'];
 
 /** A file path, raw bytes (named "<image N>"), or bytes with the name to report them under. */
@@ -109,12 +109,9 @@ export async function predictImages(run: LoadedRun, inputs: PredictInput[], opti
     let logits: Float32Array;
     const x = tidy(() => cat(batch.map((item) => inferenceImageToTensor(item.image, device)), 0));
     try {
-      logits = tidy(() => noGrad(() => {
-        const out = run.model.forward(x);
-        if (withOverlays.includes('attention')) maps.attention = heatMapsOf(combineAttentionMaps(out.attention, size, size), batch.length);
-        return out.logits.to('float32').data<'float32'>();
-      }));
-      if (withOverlays.includes('gradcam')) maps.gradcam = heatMapsOf(explain(run.model, x, { method: 'gradcam', target: 'predicted' }), batch.length);
+      const result = predictAndExplain(run.model, x, withOverlays);
+      logits = result.logits;
+      for (const method of withOverlays) maps[method] = heatMapsOf(result.maps[method]!, batch.length);
     } finally {
       x.dispose();
     }
