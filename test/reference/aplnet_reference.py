@@ -2,57 +2,21 @@
 
 Builds the same network from the same config.json, loads aplnet's safetensors weights with
 strict=True, runs one input, and writes logits and attention maps back as safetensors.
-Needs only torch (Debian's python3-torch 1.13 works): safetensors is read and written here.
+Needs only torch (Debian's python3-torch 1.13 works): safetensors_io.py beside it reads and writes the files.
 
 usage: aplnet_reference.py CONFIG.json WEIGHTS.safetensors INPUT.safetensors OUTPUT.safetensors
                            --mode train|eval --threads N
 """
 import argparse
 import json
-import struct
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-# ---- safetensors: 8-byte little-endian header length, JSON header, raw little-endian data ----
-DTYPES = {"F32": torch.float32, "F64": torch.float64, "I64": torch.int64, "I32": torch.int32, "U8": torch.uint8, "BOOL": torch.bool}
-NAMES = {v: k for k, v in DTYPES.items()}
+from safetensors_io import load_file, save_file
 
 
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        raw = f.read()
-    (header_len,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8 : 8 + header_len])
-    data = raw[8 + header_len :]
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        start, end = info["data_offsets"]
-        dtype = DTYPES[info["dtype"]]
-        chunk = bytearray(data[start:end])  # a writable copy: frombuffer warns on read-only bytes
-        flat = torch.frombuffer(chunk, dtype=dtype) if end > start else torch.empty(0, dtype=dtype)
-        out[name] = flat.reshape(info["shape"]).clone()
-    return out
-
-
-def write_safetensors(path, tensors):
-    header, chunks, offset = {}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name].detach().contiguous().cpu()
-        data = t.numpy().tobytes()
-        header[name] = {"dtype": NAMES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        chunks.append(data)
-        offset += len(data)
-    text = json.dumps(header).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(chunks))
-
-
-# ---- the network: same module names as src/model, so load_state_dict(strict=True) fits ----
 def conv_no_bias(cin, cout, k, stride=1):
     return nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2, bias=False)
 
@@ -177,9 +141,9 @@ def main():
     with open(args.config) as f:
         config = json.load(f)
     model = AplNet(config)
-    model.load_state_dict(read_safetensors(args.weights), strict=True)
+    model.load_state_dict(load_file(args.weights), strict=True)
     model.train(args.mode == "train")
-    x = read_safetensors(args.input)["input"]
+    x = load_file(args.input)["input"]
     with torch.no_grad():
         logits, maps = model(x)
     out = {"logits": logits}
@@ -187,7 +151,7 @@ def main():
     if args.mode == "train":
         # Batch statistics must also have updated the running buffers identically.
         out.update({f"state.{k}": v for k, v in model.state_dict().items() if k.endswith("running_mean") or k.endswith("running_var")})
-    write_safetensors(args.output, out)
+    save_file(out, args.output)
 
 
 if __name__ == "__main__":
