@@ -41,7 +41,7 @@ export async function decodeAndPreprocess(
     }
     metadata = await open({ limitInputPixels: false }).metadata();
   } catch (error) {
-    throw toDataError(file, error);
+    throw toDataError(file, error, 'header');
   }
   const { width, height } = metadata;
   if (!width || !height) throw new DataError(file, 'corrupt', 'the header gives no image size');
@@ -65,7 +65,7 @@ export async function decodeAndPreprocess(
     if (info.channels !== 3) throw new DataError(file, 'corrupt', `decoded to ${info.channels} channels instead of 3`);
     return { pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, notes };
   } catch (error) {
-    throw toDataError(file, error);
+    throw toDataError(file, error, 'pixels');
   }
 }
 
@@ -96,14 +96,18 @@ function conversionNotes(metadata: Metadata): ConversionNote[] {
 }
 
 /** Maps libvips' messages onto stable reasons, keeping its words as the detail. */
-function toDataError(file: string, error: unknown): DataError {
+function toDataError(file: string, error: unknown, stage: 'header' | 'pixels'): DataError {
   if (error instanceof DataError) return error;
   const detail = (error instanceof Error ? error.message : String(error)).split('\n')[0];
   const lower = detail.toLowerCase();
   let reason: DataErrorReason = 'corrupt';
+  const endsEarly = lower.includes('premature end') || lower.includes('truncated') || lower.includes('unexpected end') || lower.includes('read error');
   if (lower.includes('unsupported image format')) reason = 'not-an-image';
+  // Once the header has been read whole, running out of data is truncation, even when libvips
+  // words it as "corrupt header: premature end" (it does so depending on when it notices).
+  else if (stage === 'pixels' && endsEarly) reason = 'truncated';
   else if (lower.includes('corrupt header') || lower.includes('empty')) reason = 'corrupt';
-  else if (lower.includes('premature end') || lower.includes('truncated') || lower.includes('unexpected end') || lower.includes('read error')) reason = 'truncated';
+  else if (endsEarly) reason = 'truncated';
   else if (lower.includes('pixel limit')) reason = 'too-large';
   return new DataError(file, reason, detail);
 }
