@@ -12,21 +12,9 @@ import {
   rowsFromFlat,
   weightedF1,
 } from '../src/eval/index.js';
+import { close, labels, probs } from './helpers/six-images.js';
 
-// Six images, three classes. Predictions (argmax) are 0, 1, 1, 1, 2, 0.
-const labels = [0, 0, 1, 1, 2, 2];
-const probs = [
-  [0.7, 0.2, 0.1],
-  [0.3, 0.6, 0.1],
-  [0.1, 0.8, 0.1],
-  [0.2, 0.5, 0.3],
-  [0.1, 0.2, 0.7],
-  [0.5, 0.1, 0.4],
-];
 const names = ['a', 'b', 'c'];
-const close = (actual: number, expected: number, tolerance = 1e-6) =>
-  assert.ok(Math.abs(actual - expected) <= tolerance, `${actual} is not within ${tolerance} of ${expected}`);
-
 test('confusion matrix puts truth in rows and predictions in columns', () => {
   assert.deepEqual(predictedClasses(probs), [0, 1, 1, 1, 2, 0]);
   assert.deepEqual(confusionMatrix(labels, predictedClasses(probs), 3), [

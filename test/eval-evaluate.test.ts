@@ -1,19 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { aggregateByPatient, evaluateClassifier, evaluateWithTemperatureScaling } from '../src/eval/index.js';
+import { close, labels, probs } from './helpers/six-images.js';
 
-const close = (actual: number, expected: number, tolerance = 1e-6) =>
-  assert.ok(Math.abs(actual - expected) <= tolerance, `${actual} is not within ${tolerance} of ${expected}`);
-
-const labels = [0, 0, 1, 1, 2, 2];
-const probs = [
-  [0.7, 0.2, 0.1],
-  [0.3, 0.6, 0.1],
-  [0.1, 0.8, 0.1],
-  [0.2, 0.5, 0.3],
-  [0.1, 0.2, 0.7],
-  [0.5, 0.1, 0.4],
-];
 const patientIds = ['A', 'A', 'B', 'B', 'C', 'C'];
 
 test('patient aggregation averages each patient’s image probabilities', () => {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rocAucOneVsRest, rocCurve } from '../src/eval/index.js';
 import { mulberry32 } from '../src/data/prng.js';
+import { labels, probs } from './helpers/six-images.js';
 
 /** AUC as the probability that a random positive outscores a random negative, ties counting 1/2. */
 function pairCountingAuc(scores: number[], isPositive: boolean[]): number {
@@ -19,15 +20,6 @@ function pairCountingAuc(scores: number[], isPositive: boolean[]): number {
 }
 
 test('one-vs-rest AUC matches hand pair counting', () => {
-  const labels = [0, 0, 1, 1, 2, 2];
-  const probs = [
-    [0.7, 0.2, 0.1],
-    [0.3, 0.6, 0.1],
-    [0.1, 0.8, 0.1],
-    [0.2, 0.5, 0.3],
-    [0.1, 0.2, 0.7],
-    [0.5, 0.1, 0.4],
-  ];
   const roc = rocAucOneVsRest(probs, labels, ['a', 'b', 'c']);
   // a: positives score .7 and .3; negatives .1 .2 .1 .5. .7 beats all 4, .3 beats 3 -> 7/8.
   // b: positives .8 and .5; negatives .2 .6 .2 .1. .8 beats 4, .5 beats 3 -> 7/8.
