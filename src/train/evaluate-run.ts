@@ -1,7 +1,7 @@
 // `aplnet evaluate`: the run's test split (or another labelled dataset, read with the run's classes
 // and preprocessing), measured before and after a temperature fitted on the run's validation split.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareDataset, readSource, saveSplitFile, type PreparedDataset, type SplitFile, type SplitName } from '../data/index.js';
 import {
@@ -14,7 +14,7 @@ import {
   type TemperatureFit,
 } from '../eval/index.js';
 import { collectLogits, type CollectedLogits } from './predict-loader.js';
-import { runPath, writeJsonAtomic, type Calibration, type LoadedRun } from './run-folder.js';
+import { DEFAULT_CACHE_DIR, runPath, saveCalibration, type LoadedRun } from './run-folder.js';
 
 export interface EvaluateRunOptions {
   /** A labelled dataset to evaluate instead of the run's test split; every image of it is evaluated. */
@@ -111,7 +111,7 @@ export async function evaluateRun(run: LoadedRun, device: string, options: Evalu
     stainNormalization: run.inference.stainNormalizer,
     channelStats: run.inference.channelStats,
     onBadImage: 'skip' as const,
-    cacheDir: options.cacheDir ?? training.cacheDir ?? join(homedir(), '.cache', 'aplnet'),
+    cacheDir: options.cacheDir ?? training.cacheDir ?? DEFAULT_CACHE_DIR,
     workers: options.workers ?? training.workers,
     seed: training.seed,
   };
@@ -152,15 +152,7 @@ export async function evaluateRun(run: LoadedRun, device: string, options: Evalu
     let result: Omit<RunEvaluation, 'images'>;
     if (validation) {
       const fitted = evaluateWithTemperatureScaling({ validation, test, classNames: run.classNames, referralThreshold: threshold });
-      const calibration: Calibration = {
-        temperature: fitted.temperatureFit.temperature,
-        referralThreshold: threshold,
-        fittedOn: 'val',
-        nllBefore: fitted.temperatureFit.nllBefore,
-        nllAfter: fitted.temperatureFit.nllAfter,
-      };
-      writeJsonAtomic(runPath(run.dir, 'calibration'), calibration);
-      run.calibration = calibration;
+      run.calibration = saveCalibration(run.dir, fitted.temperatureFit, threshold);
       result = { set, temperatureSource: 'val', ...fitted };
     } else {
       log(`no validation images to fit a temperature on; using the saved one (T = ${run.calibration.temperature}, fitted on ${run.calibration.fittedOn})`);

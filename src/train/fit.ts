@@ -1,16 +1,15 @@
 // `aplnet train`: prepares the data, builds the model and optimizer, runs the Learner, then fits
 // the temperature on the validation split so predictions are calibrated from the first use.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { formatDataSummary, inverseFrequencyClassWeights, prepareDataset, smearAugmentation, type PreparedDataset, type SplitSpec } from '../data/index.js';
+import { formatDataSummary, inverseFrequencyClassWeights, loadClassNames, prepareDataset, smearAugmentation, type PreparedDataset, type SplitSpec } from '../data/index.js';
 import { createModel, presetConfig, type AplNet } from '../model/index.js';
 import { AdamW, fromTypedArray, manualSeed, resolveDevice, setNumThreads, type ParamGroup, type Tensor } from '../torch/index.js';
 import { fitTemperature, rowsFromFlat } from '../eval/index.js';
 import { hasCheckpoint, loadCheckpoint, type LoopPosition } from './checkpoint.js';
 import { Learner, type StopReason } from './learner.js';
 import { collectLogits } from './predict-loader.js';
-import { DEFAULT_REFERRAL_THRESHOLD, readRunConfig, runPath, writeJsonAtomic, type Calibration, type RunConfig } from './run-folder.js';
+import { DEFAULT_CACHE_DIR, DEFAULT_REFERRAL_THRESHOLD, readRunConfig, runPath, saveCalibration, writeJsonAtomic, type RunConfig } from './run-folder.js';
 import { parseTrainingConfig, type TrainingConfig } from './training-config.js';
 import { progressBar } from './callbacks/progress-bar.js';
 import { metricsLog } from './callbacks/metrics-log.js';
@@ -77,10 +76,10 @@ export async function trainRun(options: Partial<TrainingConfig> & { data?: strin
   log(`reading ${config.data} …`);
   const dataset: PreparedDataset = await prepareDataset({
     source: config.data,
-    classNames: resume ? JSON.parse(readFileSync(runPath(runDir, 'classes'), 'utf8')) : undefined,
+    classNames: resume ? await loadClassNames(runPath(runDir, 'classes')) : undefined,
     preprocessing: { size: modelConfig.inputSize, resize: config.resize },
     onBadImage: config.onBadImage,
-    cacheDir: config.cacheDir ?? join(homedir(), '.cache', 'aplnet'),
+    cacheDir: config.cacheDir ?? DEFAULT_CACHE_DIR,
     split: splitSpec(config, runDir, resume),
     stainNormalization: config.stainNorm,
     seed: config.seed,
@@ -157,8 +156,7 @@ export async function trainRun(options: Partial<TrainingConfig> & { data?: strin
 async function calibrateOnValidation(model: AplNet, dataset: PreparedDataset, device: string, runDir: string, batch: number, log: (l: string) => void): Promise<void> {
   const val = await collectLogits(model, dataset.loader('val', { batchSize: Math.max(batch, 64), order: 'sequential', seed: 0, augmentation: null }), device);
   const fit = fitTemperature(rowsFromFlat(val.logits, val.numClasses), val.labels);
-  const calibration: Calibration = { temperature: fit.temperature, referralThreshold: DEFAULT_REFERRAL_THRESHOLD, fittedOn: 'val', nllBefore: fit.nllBefore, nllAfter: fit.nllAfter };
-  writeJsonAtomic(runPath(runDir, 'calibration'), calibration);
+  saveCalibration(runDir, fit, DEFAULT_REFERRAL_THRESHOLD);
   log(`temperature scaling on ${val.labels.length} validation images: T = ${fit.temperature.toFixed(3)}, NLL ${fit.nllBefore.toFixed(4)} → ${fit.nllAfter.toFixed(4)}`);
 }
 

@@ -1,9 +1,11 @@
 // The run folder: everything a trained model needs later (predict, evaluate, serve, resume).
 import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { loadClassNames, loadInferencePreprocessing, type InferencePreprocessing } from '../data/index.js';
 import { createModel, parseModelConfig, type AplNet, type ModelConfig } from '../model/index.js';
+import type { TemperatureFit } from '../eval/index.js';
 import type { TrainingConfig } from './training-config.js';
 
 export const RUN_FILES = {
@@ -37,6 +39,16 @@ export interface Calibration {
 }
 
 export const DEFAULT_REFERRAL_THRESHOLD = 0.7;
+
+/** Where decoded pixels are cached unless a run or command names another folder; shared by runs. */
+export const DEFAULT_CACHE_DIR = join(homedir(), '.cache', 'aplnet');
+
+/** Writes calibration.json (atomically) from a temperature fitted on the validation split. */
+export function saveCalibration(runDir: string, fit: TemperatureFit, referralThreshold: number): Calibration {
+  const calibration: Calibration = { temperature: fit.temperature, referralThreshold, fittedOn: 'val', nllBefore: fit.nllBefore, nllAfter: fit.nllAfter };
+  writeJsonAtomic(runPath(runDir, 'calibration'), calibration);
+  return calibration;
+}
 
 export function runPath(runDir: string, file: keyof typeof RUN_FILES): string {
   return join(runDir, RUN_FILES[file]);

@@ -57,9 +57,9 @@ export function interruptHandler(log: (line: string) => void): Callback & { deta
       process.on('SIGTERM', onSignal);
     },
     afterFit() {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      this.detach();
     },
+    /** Also called by the trainer when fit() throws, so the handlers never outlive training. */
     detach() {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
