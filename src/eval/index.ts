@@ -20,3 +20,4 @@ export {
   type MetricsReport,
 } from './evaluate-classifier.js';
 export { evaluateWithTemperatureScaling, type CalibratedEvaluation, type LabelledLogits } from './calibrated-evaluation.js';
+export { collectLogits, type CollectedLogits } from './collect-logits.js';

@@ -6,7 +6,7 @@ import { isDataError, loadImageForInference, type InferenceImage, type Inference
 import { shouldReferToSpecialist, softmaxRow } from '../eval/index.js';
 import { heatMapOf, predictAndExplain, renderHeatmap } from '../explain/index.js';
 import { fromTypedArray, setNumThreads } from '../torch/index.js';
-import { loadRun, type LoadedRun } from '../train/run-folder.js';
+import { loadRun, type LoadedRun } from '../run/index.js';
 import type { ImageOutcome, OverlayMethod, PredictRequest, StopRequest, WorkerInit, WorkerMessage } from './protocol.js';
 
 const port = parentPort;

@@ -1,7 +1,8 @@
 // What the page's "model" panel shows: the model card of a run, read from its folder on the main
 // thread (no tensors needed). Paths of training data are left out: the card may be shared.
 import { existsSync, readFileSync } from 'node:fs';
-import { readJson, readRunConfig, runPath, DEFAULT_REFERRAL_THRESHOLD, type Calibration } from '../train/run-folder.js';
+import { readJson } from '../io/index.js';
+import { readRunConfig, runPath, DEFAULT_REFERRAL_THRESHOLD, type Calibration } from '../run/index.js';
 
 export interface ModelInfo {
   name: string;

@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { readFileSync, readdirSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runPath } from '../train/run-folder.js';
+import { runPath } from '../run/index.js';
 import { summarizeCase } from './case-summary.js';
 import { ServeError, statusOfImageReason, type FileProblem } from './errors.js';
 import { InferencePool, QueueFullError } from './inference-pool.js';

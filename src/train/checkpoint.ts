@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { getCpuRngState, loadSafetensors, saveSafetensors, setCpuRngState, type Optimizer } from '../torch/index.js';
 import type { Module } from '../nn/index.js';
-import { readJson, writeJsonAtomic } from './run-folder.js';
+import { readJson, writeJsonAtomic } from '../io/index.js';
 
 export interface LoopPosition {
   epoch: number;

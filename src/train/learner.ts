@@ -4,8 +4,7 @@ import type { DataLoader } from '../data/index.js';
 import { batchToTensors } from '../data/to-tensor.js';
 import { F, tidy, type Optimizer, type Tensor } from '../torch/index.js';
 import type { AplNet } from '../model/index.js';
-import { perClassMetrics, confusionMatrix, macroF1, accuracy, rowsFromFlat, predictedClasses, negativeLogLikelihood, softmaxRows } from '../eval/index.js';
-import { collectLogits, type CollectedLogits } from './predict-loader.js';
+import { perClassMetrics, confusionMatrix, macroF1, accuracy, rowsFromFlat, predictedClasses, negativeLogLikelihood, softmaxRows, collectLogits, type CollectedLogits } from '../eval/index.js';
 import { learningRateAt, type ScheduleSpec } from './lr-schedule.js';
 import type { LoopPosition } from './checkpoint.js';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { explainImage } from '../../train/explain-image.js';
-import { loadRun } from '../../train/run-folder.js';
+import { explainImage } from '../../run/index.js';
+import { loadRun } from '../../run/index.js';
 import { int, num } from '../parse-options.js';
 import { selectDevice } from '../device.js';
 import { formatTable } from '../format-table.js';

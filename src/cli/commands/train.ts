@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { trainFolds, trainRun } from '../../train/fit.js';
+import { trainFolds, trainRun } from '../../train/index.js';
 import { int, num } from '../parse-options.js';
 
 export function registerTrain(program: Command): void {

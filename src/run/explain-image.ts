@@ -7,10 +7,10 @@ import { loadImageForInference } from '../data/index.js';
 import { inferenceImageToTensor } from '../data/to-tensor.js';
 import { argmax, softmaxRow } from '../eval/index.js';
 import { EXPLAIN_METHODS, deletionCurve, explain, heatMapOf, insertionCurve, randomMaps, renderHeatmap, renderOverlay } from '../explain/index.js';
-import { writeFileAtomic } from '../io/atomic-write.js';
+import { writeFileAtomic } from '../io/index.js';
 import { faithfulnessChartSvg, type FaithfulnessSeries } from '../report/index.js';
 import { cat, noGrad, tidy, type Tensor } from '../torch/index.js';
-import type { LoadedRun } from './run-folder.js';
+import type { LoadedRun } from './load-run.js';
 
 export interface ExplainImageOptions {
   /** Class to explain, by name; default the predicted class. */

@@ -6,7 +6,7 @@ import { inferenceImageToTensor } from '../data/to-tensor.js';
 import { softmaxRow, argmax, shouldReferToSpecialist } from '../eval/index.js';
 import { heatMapOf, predictAndExplain, renderOverlay, type HeatMap, type PredictionOverlay } from '../explain/index.js';
 import { cat, tidy, type Tensor } from '../torch/index.js';
-import type { LoadedRun } from './run-folder.js';
+import type { LoadedRun } from './load-run.js';
 
 export type OverlayMethod = PredictionOverlay;
 export const OVERLAY_METHODS: readonly OverlayMethod[] = ['attention', 'gradcam'];

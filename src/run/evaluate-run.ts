@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareDataset, readSource, saveSplitFile, type PreparedDataset, type SplitFile, type SplitName } from '../data/index.js';
 import {
+  collectLogits,
+  type CollectedLogits,
   applyTemperature,
   evaluateClassifier,
   evaluateWithTemperatureScaling,
@@ -13,8 +15,8 @@ import {
   type LabelledLogits,
   type TemperatureFit,
 } from '../eval/index.js';
-import { collectLogits, type CollectedLogits } from './predict-loader.js';
-import { DEFAULT_CACHE_DIR, runPath, saveCalibration, type LoadedRun } from './run-folder.js';
+import { DEFAULT_CACHE_DIR, runPath, saveCalibration } from '../train/index.js';
+import type { LoadedRun } from './load-run.js';
 
 export interface EvaluateRunOptions {
   /** A labelled dataset to evaluate instead of the run's test split; every image of it is evaluated. */

@@ -1,12 +1,14 @@
 // What `aplnet evaluate` leaves in the run folder: metrics.json (every number) and report.html
 // (the same numbers for people, with training curves and a gallery of attention overlays).
 import { basename, resolve } from 'node:path';
-import { writeFileAtomic } from '../io/atomic-write.js';
+import { writeFileAtomic } from '../io/index.js';
 import { buildReportHtml, selectGalleryCases, type DataCredit, type GalleryImage, type TrainingCurveRow } from '../report/index.js';
-import { readMetricsLog } from './callbacks/metrics-log.js';
+import { readMetricsLog } from '../train/index.js';
 import type { RunEvaluation } from './evaluate-run.js';
 import { predictImages } from './predict-images.js';
-import { runPath, writeJsonAtomic, type LoadedRun } from './run-folder.js';
+import { writeJsonAtomic } from '../io/index.js';
+import { runPath } from '../train/index.js';
+import type { LoadedRun } from './load-run.js';
 
 export function writeMetricsJson(path: string, run: LoadedRun, evaluation: RunEvaluation): void {
   writeJsonAtomic(path, {
