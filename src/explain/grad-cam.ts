@@ -1,10 +1,8 @@
 // Grad-CAM (Selvaraju et al., 2017) and Grad-CAM++ (Chattopadhay et al., 2018) on one named layer
 // of the model, with the weighting formulas of pytorch-grad-cam.
 import type { AplNet } from '../model/index.js';
-import { F, enableGrad, noGrad, tensor, tidy, type Tensor } from '../torch/index.js';
-import { inEvalMode, withFrozenParameters } from './model-modes.js';
+import { F, tidy, type Tensor } from '../torch/index.js';
 import { normalizePerImage } from './normalize-map.js';
-import { resolveTargets, type ExplainTarget } from './targets.js';
 
 export type GradCamVariant = 'gradcam' | 'gradcam++';
 
@@ -31,20 +29,10 @@ export function camFromGradients(activations: Tensor, gradients: Tensor, variant
   });
 }
 
-/** images [N, C, H, W] → [N, 1, H, W] in [0, 1] for the given targets; layer: a name from model.activationNames(). */
-export function gradCamExplanation(model: AplNet, images: Tensor, { variant, target, layer }: { variant: GradCamVariant; target: ExplainTarget; layer: string }): Tensor {
-  const [n, , height, width] = images.shape;
-  return inEvalMode(model, () => withFrozenParameters(model, () => tidy(() => {
-    const { activations, gradients } = enableGrad(() => {
-      // With the parameters frozen, the input carries requiresGrad so the graph reaches the layer.
-      const input = images.detach().requiresGrad_(true);
-      const out = model.forward(input, { keepActivations: [layer] });
-      const classes = tensor(resolveTargets(out.logits, target), { dtype: 'int64' }).reshape([n, 1]);
-      // Images are independent in eval mode, so one backward of the summed scores gives each its own gradient.
-      out.logits.gather(1, classes).sum().backward();
-      const kept = out.activations[layer];
-      return { activations: kept.detach(), gradients: kept.grad! };
-    });
-    return noGrad(() => camFromGradients(activations, gradients, variant, [height, width]));
-  })));
+/** The Grad-CAM layer: the one named, or by default the deepest stage, as in the Grad-CAM paper. */
+export function chooseGradCamLayer(model: AplNet, layer?: string): string {
+  const names = model.activationNames();
+  const chosen = layer ?? names[names.length - 1];
+  if (!names.includes(chosen)) throw new Error(`explain: unknown layer "${chosen}"; choose from ${names.join(', ')}`);
+  return chosen;
 }

@@ -1,10 +1,12 @@
 // aplnet's explanations: one call for every method, drawing kept apart, faithfulness measured.
-export { explain, EXPLAIN_METHODS, type ExplainMethod, type ExplainOptions } from './explain.js';
+export { explain, EXPLAIN_METHODS, checkExplainMethods, type ExplainMethod, type ExplainOptions, type MapOptions } from './explain.js';
+export { captureActivationsAndGradients, type CaptureRequest, type CapturedPass, type Captured } from './capture.js';
 export { resolveTargets, type ExplainTarget } from './targets.js';
-export { attentionExplanation, combineAttentionMaps } from './attention-maps.js';
-export { attentionGradientExplanation } from './attention-gradient.js';
-export { gradCamExplanation, type GradCamVariant } from './grad-cam.js';
+export { combineAttentionMaps } from './attention-maps.js';
+export { weightedAttention } from './attention-gradient.js';
+export { camFromGradients, type GradCamVariant } from './grad-cam.js';
 export { normalizePerImage } from './normalize-map.js';
+export { zeroNonFiniteMaps, type FiniteMaps } from './finite-maps.js';
 export { heatMapOf, resizeHeatMap, type HeatMap } from './heat-map.js';
 export { renderOverlay, renderHeatmap, type RgbImage, type OverlayOptions } from './overlay.js';
 export { colormapTable, COLORMAPS, type ColormapName } from './colormaps.js';
@@ -13,4 +15,4 @@ export { faithfulnessCurve, deletionCurve, insertionCurve, type FaithfulnessCurv
 export { trapezoidAuc } from './auc.js';
 export { blurImages } from './blur.js';
 export { randomMaps } from './random-maps.js';
-export { predictAndExplain, type PredictionOverlay, type PredictionWithMaps } from './predict-and-explain.js';
+export { predictAndExplain, type PredictionWithMaps } from './predict-and-explain.js';

@@ -1,54 +1,43 @@
-// Prediction and its explanations from ONE forward and ONE backward pass: the logits, the
-// gradient-weighted attention maps and Grad-CAM all come from the same graph, because the gradient
-// of the predicted class's score reaches the attention maps and the last stage's activations at
-// once. This is what predict and serve show a user for every image.
+// Prediction and its explanations from ONE pass: the logits and every map asked for come from the
+// same forward (and, when a method needs gradients, the same backward of the predicted class's
+// score), because capture.ts keeps the attention maps and the Grad-CAM layer at once. This is what
+// predict and serve show a user for every image, under explain's method names.
 import type { AplNet } from '../model/index.js';
-import { enableGrad, noGrad, tidy, type Tensor } from '../torch/index.js';
-import { weightedAttention } from './attention-gradient.js';
-import { camFromGradients } from './grad-cam.js';
-import { inEvalMode, withFrozenParameters } from './model-modes.js';
-
-export type PredictionOverlay = 'attention' | 'gradcam';
+import { tidy, type Tensor } from '../torch/index.js';
+import { captureActivationsAndGradients } from './capture.js';
+import { captureRequestFor, checkExplainMethods, mapFromPass, type ExplainMethod, type MapOptions } from './explain.js';
+import { zeroNonFiniteMaps } from './finite-maps.js';
 
 export interface PredictionWithMaps {
-  /** [N, C] float32 values, row-major. */
+  /**
+   * [N, C] float32 values, row-major, exactly as the model gave them: a NaN or Inf stays there, so
+   * the caller turns that row into an error or a referral instead of a call.
+   */
   logits: Float32Array;
-  /** Requested maps, [N, 1, H, W] in [0, 1] at the input size; the caller disposes them. */
-  maps: Partial<Record<PredictionOverlay, Tensor>>;
+  /** The maps asked for, [N, 1, H, W] in [0, 1] at the input size, explaining the predicted class; the caller disposes them. */
+  maps: Partial<Record<ExplainMethod, Tensor>>;
+  /**
+   * Per method asked for, per image: true where that map held NaN or Inf and was replaced by all
+   * zeros (never a map with NaN). A row of non-finite logits always blanks its gradient maps.
+   */
+  blanked: Partial<Record<ExplainMethod, boolean[]>>;
 }
 
-/**
- * 'attention' is gradient-weighted attention (see attention-gradient.ts): the raw CBAM gate was
- * measured to open on the background of PBC smears, which would mislead a reader of the overlay.
- * 'gradcam' uses the deepest stage. Both explain the predicted class.
- */
-export function predictAndExplain(model: AplNet, images: Tensor, overlays: readonly PredictionOverlay[]): PredictionWithMaps {
-  const [n, , height, width] = images.shape;
-  if (overlays.length === 0) {
-    return inEvalMode(model, () => ({ logits: tidy(() => noGrad(() => model.forward(images).logits.to('float32').data<'float32'>())), maps: {} }));
-  }
-  const layer = model.activationNames().at(-1)!;
-  return inEvalMode(model, () => withFrozenParameters(model, () => tidy(() => {
-    const { logits, attention, activation } = enableGrad(() => {
-      const input = images.detach().requiresGrad_(true);
-      const out = model.forward(input, { keepActivations: overlays.includes('gradcam') ? [layer] : [] });
-      if (overlays.includes('attention')) {
-        if (out.attention.length === 0) throw new Error('this model has no attention modules; ask for the gradcam overlay instead');
-        for (const map of out.attention) map.retainGrad();
-      }
-      const predicted = out.logits.argmax(1).reshape([n, 1]);
-      out.logits.gather(1, predicted).sum().backward();
-      return {
-        logits: out.logits.detach(),
-        attention: overlays.includes('attention') ? out.attention.map((m) => ({ map: m.detach(), grad: m.grad! })) : [],
-        activation: overlays.includes('gradcam') ? { value: out.activations[layer].detach(), grad: out.activations[layer].grad! } : null,
-      };
-    });
-    return noGrad(() => {
-      const maps: PredictionWithMaps['maps'] = {};
-      if (attention.length) maps.attention = weightedAttention(attention, [height, width]);
-      if (activation) maps.gradcam = camFromGradients(activation.value, activation.grad, 'gradcam', [height, width]);
-      return { logits: logits.to('float32').data<'float32'>(), maps };
-    });
-  })));
+/** images [N, C, H, W]; methods: any subset of EXPLAIN_METHODS (none: logits only, one no-grad forward). */
+export function predictAndExplain(model: AplNet, images: Tensor, methods: readonly ExplainMethod[], options: MapOptions = {}): PredictionWithMaps {
+  checkExplainMethods(methods);
+  const [, , height, width] = images.shape;
+  const wanted = [...new Set(methods)];
+  const request = captureRequestFor(model, wanted, 'predicted', options);
+  return tidy(() => {
+    const pass = captureActivationsAndGradients(model, images, request);
+    const maps: PredictionWithMaps['maps'] = {};
+    const blanked: PredictionWithMaps['blanked'] = {};
+    for (const method of wanted) {
+      const checked = zeroNonFiniteMaps(mapFromPass(model, pass, method, [height, width], options));
+      maps[method] = checked.maps;
+      blanked[method] = checked.blanked;
+    }
+    return { logits: pass.logits.to('float32').data<'float32'>(), maps, blanked };
+  });
 }
