@@ -1,4 +1,5 @@
 // Option parsers for commander that reject bad values with a message naming the option.
+import { availableParallelism } from 'node:os';
 import { InvalidArgumentError } from 'commander';
 
 export const int = (name: string) => (value: string): number => {
@@ -10,5 +11,13 @@ export const int = (name: string) => (value: string): number => {
 export const num = (name: string) => (value: string): number => {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} needs a number, got "${value}"`);
+  return n;
+};
+
+/** A thread count this machine can use: 1 … its number of cores (more only oversubscribes it). */
+export const threadCount = (name: string) => (value: string): number => {
+  const n = int(name)(value);
+  const cores = availableParallelism();
+  if (n < 1 || n > cores) throw new InvalidArgumentError(`${name} must be from 1 to ${cores} (this machine's cores), got ${n}`);
   return n;
 };

@@ -1,7 +1,7 @@
 // Writes a file so that readers see either the old content or the whole new one, never a part:
 // write a temp file beside it (rename is only atomic within one filesystem), fsync, then rename
 // over the target. A crash or full disk leaves at most a stray temp file, never a half-written target.
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
@@ -55,4 +55,33 @@ export async function writeFileAtomicAsync(path: string, data: string | Uint8Arr
     await unlink(tempPath).catch(() => undefined);
     throw error;
   }
+}
+
+// The temp names above: `.<name>.tmp-<pid>-<random>` and `.<name>.<pid>.<hex>.tmp`.
+const TEMP_PATTERNS = [/^\..+\.tmp-(\d+)-[a-z0-9]+$/, /^\..+\.(\d+)\.[0-9a-f]+\.tmp$/];
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temp files that writers killed mid-write left in `dir` (never one of a live process).
+ * Returns the names removed.
+ */
+export function removeStaleTempFiles(dir: string): string[] {
+  const removed: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const match = TEMP_PATTERNS.map((pattern) => pattern.exec(name)).find((m) => m !== null);
+    if (!match) continue;
+    const pid = Number(match[1]);
+    if (pid === process.pid || processExists(pid)) continue;
+    rmSync(join(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
 }

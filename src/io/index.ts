@@ -1,2 +1,3 @@
-export { writeFileAtomic, writeFileAtomicAsync, type AtomicWriteOptions } from './atomic-write.js';
+export { writeFileAtomic, writeFileAtomicAsync, removeStaleTempFiles, type AtomicWriteOptions } from './atomic-write.js';
 export { readJson, writeJsonAtomic } from './json.js';
+export { acquireRunLock, LOCK_FILE, type RunLock } from './run-lock.js';

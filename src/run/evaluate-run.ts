@@ -15,8 +15,8 @@ import {
   type LabelledLogits,
   type TemperatureFit,
 } from '../eval/index.js';
-import { DEFAULT_CACHE_DIR, runPath, saveCalibration } from '../train/index.js';
-import type { LoadedRun } from './load-run.js';
+import { DEFAULT_CACHE_DIR, DEFAULT_REFERRAL_THRESHOLD, runPath, saveCalibration } from '../train/index.js';
+import { requireCalibration, type LoadedRun } from './load-run.js';
 
 export interface EvaluateRunOptions {
   /** A labelled dataset to evaluate instead of the run's test split; every image of it is evaluated. */
@@ -142,7 +142,7 @@ export async function evaluateRun(run: LoadedRun, device: string, options: Evalu
     if (evaluated.subset('test').images.length === 0) throw new Error(`${data} has no test images to evaluate (split: ${evaluated.summary.perSplit.test} test images)`);
     const testLogits = await collectLogits(run.model, evaluated.loader('test', loaderOptions), device);
     const test = await labelledLogits(testLogits, data, run.classNames);
-    const threshold = run.calibration.referralThreshold;
+    const threshold = run.calibration?.referralThreshold ?? DEFAULT_REFERRAL_THRESHOLD;
     const set: EvaluatedSet = {
       data,
       splitName: options.data ? 'all' : 'test',
@@ -154,16 +154,17 @@ export async function evaluateRun(run: LoadedRun, device: string, options: Evalu
     let result: Omit<RunEvaluation, 'images'>;
     if (validation) {
       const fitted = evaluateWithTemperatureScaling({ validation, test, classNames: run.classNames, referralThreshold: threshold });
-      run.calibration = saveCalibration(run.dir, fitted.temperatureFit, threshold);
+      run.calibration = saveCalibration(run.dir, fitted.temperatureFit, threshold, run.weightsSha256);
       result = { set, temperatureSource: 'val', ...fitted };
     } else {
-      log(`no validation images to fit a temperature on; using the saved one (T = ${run.calibration.temperature}, fitted on ${run.calibration.fittedOn})`);
+      const saved = requireCalibration(run);
+      log(`no validation images to fit a temperature on; using the saved one (T = ${saved.temperature}, fitted on ${saved.fittedOn})`);
       const common = { logits: test.logits, labels: test.labels, patientIds: test.patientIds, classNames: run.classNames, referralThreshold: threshold };
       result = {
         set,
-        temperatureSource: run.calibration.fittedOn,
+        temperatureSource: saved.fittedOn,
         uncalibrated: evaluateClassifier({ ...common, temperature: 1 }),
-        calibrated: evaluateClassifier({ ...common, temperature: run.calibration.temperature }),
+        calibrated: evaluateClassifier({ ...common, temperature: saved.temperature }),
       };
     }
     const calibratedProbs = applyTemperature(test.logits, result.calibrated.temperature);

@@ -2,14 +2,14 @@
 // insertion curves against a random-map baseline, so a user can see which maps are worth trusting.
 import { mkdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import sharp from 'sharp';
 import { loadImageForInference } from '../data/index.js';
 import { inferenceImageToTensor } from '../data/to-tensor.js';
-import { argmax, softmaxRow } from '../eval/index.js';
 import { EXPLAIN_METHODS, deletionCurve, explain, heatMapOf, insertionCurve, randomMaps, renderHeatmap, renderOverlay } from '../explain/index.js';
 import { writeFileAtomic } from '../io/index.js';
 import { faithfulnessChartSvg, type FaithfulnessSeries } from '../report/index.js';
-import { cat, noGrad, tidy, type Tensor } from '../torch/index.js';
+import { cat, tidy, type Tensor } from '../torch/index.js';
+import { predictImages } from './predict-images.js';
+import { inputPng } from './prediction-images.js';
 import type { LoadedRun } from './load-run.js';
 
 export interface ExplainImageOptions {
@@ -23,6 +23,8 @@ export interface ExplainImageOptions {
 export interface ImageExplanationReport {
   file: string;
   predicted: string;
+  /** The calibrated top probability is below the run's threshold: refer rather than trust the label. */
+  refer: boolean;
   explainedClass: string;
   probabilities: Record<string, number>;
   /** Per method (and 'random'): the deletion and insertion curves with their AUC. */
@@ -31,6 +33,12 @@ export interface ImageExplanationReport {
 }
 
 export async function explainImage(run: LoadedRun, file: string, outDir: string, { targetClass, opacity = 0.45, steps = 20 }: ExplainImageOptions = {}): Promise<ImageExplanationReport> {
+  if (targetClass !== undefined && !run.classNames.includes(targetClass)) {
+    throw new Error(`--target "${targetClass}" is not a class of this run; its classes are ${run.classNames.join(', ')}`);
+  }
+  // The call itself comes from the one prediction core, so explain shows what predict would say.
+  const [prediction] = await predictImages(run, [file]);
+  if (!prediction.ok) throw new Error(prediction.message);
   const image = await loadImageForInference(file, run.inference);
   const device = run.model.parameters()[0]?.device ?? 'cpu';
   const size = run.inference.preprocessing.size;
@@ -46,14 +54,9 @@ export async function explainImage(run: LoadedRun, file: string, outDir: string,
   const x = inferenceImageToTensor(image, device);
   const maps = new Map<string, Tensor>();
   try {
-    const logits = tidy(() => noGrad(() => run.model.forward(x).logits.to('float32').data<'float32'>()));
-    const probs = softmaxRow(logits, run.calibration.temperature);
-    const predicted = argmax(probs);
-    const target = targetClass === undefined ? predicted : run.classNames.indexOf(targetClass);
-    if (target < 0) throw new Error(`--target "${targetClass}" is not a class of this run; its classes are ${run.classNames.join(', ')}`);
-
+    const target = run.classNames.indexOf(targetClass ?? prediction.predicted);
     const picture = { data: image.pixels, width: size, height: size };
-    write('input.png', await sharp(Buffer.from(image.pixels), { raw: { width: size, height: size, channels: 3 } }).png().toBuffer());
+    write('input.png', await inputPng(prediction));
     for (const method of EXPLAIN_METHODS) {
       const map = explain(run.model, x, { method, target: [target] });
       maps.set(method, map);
@@ -81,9 +84,10 @@ export async function explainImage(run: LoadedRun, file: string, outDir: string,
     });
     const report: ImageExplanationReport = {
       file,
-      predicted: run.classNames[predicted],
+      predicted: prediction.predicted,
+      refer: prediction.refer,
       explainedClass: run.classNames[target],
-      probabilities: Object.fromEntries(run.classNames.map((name, k) => [name, probs[k]])),
+      probabilities: prediction.probabilities,
       faithfulness,
       files,
     };

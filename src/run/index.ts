@@ -1,5 +1,6 @@
-export { loadRun, type LoadedRun } from './load-run.js';
-export { predictImages, OVERLAY_METHODS, type PredictInput, type PredictOptions, type PredictResult, type ImagePrediction, type ImageFailure, type OverlayMethod } from './predict-images.js';
+export { loadRun, requireCalibration, type LoadedRun, type LoadRunOptions } from './load-run.js';
+export { predictImages, type PredictInput, type PredictOptions, type PredictResult, type ImagePrediction, type ImageFailure, type ReferralReason } from './predict-images.js';
+export { inputPng, overlayPng, heatmapPng } from './prediction-images.js';
 export { evaluateRun, type RunEvaluation, type EvaluateRunOptions, type EvaluatedSet } from './evaluate-run.js';
 export { explainImage, type ExplainImageOptions, type ImageExplanationReport } from './explain-image.js';
 export { writeMetricsJson, writeRunReport } from './run-report.js';

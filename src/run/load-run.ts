@@ -1,9 +1,10 @@
-// Loading a run folder for inference: config, classes, preprocessing, weights and calibration.
-import { existsSync } from 'node:fs';
+// Loading a run folder for inference, checked end to end: config, classes, preprocessing, weights
+// (checksum, classes and preprocessing they were trained with, every value finite) and the
+// calibration fitted for exactly those weights. Anything wrong is an error naming the file.
+import { existsSync, statSync } from 'node:fs';
 import { loadClassNames, loadInferencePreprocessing, type InferencePreprocessing } from '../data/index.js';
 import { createModel, parseModelConfig, type AplNet } from '../model/index.js';
-import { readJson } from '../io/index.js';
-import { DEFAULT_REFERRAL_THRESHOLD, readRunConfig, runPath, type Calibration, type RunConfig } from '../train/index.js';
+import { checkWeightsMatchRun, readCalibration, readRunConfig, runPath, sha256OfFile, type Calibration, type RunConfig } from '../train/index.js';
 
 /** A trained run, ready for inference. */
 export interface LoadedRun {
@@ -12,30 +13,74 @@ export interface LoadedRun {
   classNames: string[];
   inference: InferencePreprocessing;
   model: AplNet;
-  calibration: Calibration;
+  /** Null only when loaded with `calibration: 'optional'` and none valid was found (evaluate refits it). */
+  calibration: Calibration | null;
+  /** SHA-256 of the weights file loaded. */
+  weightsSha256: string;
+}
+
+export interface LoadRunOptions {
+  device?: string;
+  /** 'required' (predict, serve, explain): a missing or stale calibration is an error. */
+  calibration?: 'required' | 'optional';
+}
+
+async function readOrExplain<T>(path: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new Error(message.includes(path) ? message : `${path}: ${message}`);
+  }
+}
+
+/** Throws naming the first parameter or buffer holding NaN or Inf (a damaged or diverged model). */
+function checkFiniteWeights(model: AplNet, weightsPath: string): void {
+  for (const [name, tensor] of model.stateDict()) {
+    // Weights are saved in float32 (or float64 from Python); integer buffers cannot hold NaN.
+    if (tensor.dtype !== 'float32' && tensor.dtype !== 'float64') continue;
+    const values = tensor.data() as Float32Array | Float64Array;
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i])) throw new Error(`${weightsPath}: ${name} holds ${values[i]} at element ${i}; a model with NaN or Inf weights cannot give a trustworthy answer. Retrain or restore the file.`);
+    }
+  }
 }
 
 /** Loads the best weights of a run onto a device, in eval mode, with its preprocessing and calibration. */
-export async function loadRun(runDir: string, device = 'cpu', weights: 'best' | 'last' = 'best'): Promise<LoadedRun> {
+export async function loadRun(runDir: string, { device = 'cpu', calibration = 'required' }: LoadRunOptions = {}): Promise<LoadedRun> {
+  if (!existsSync(runDir) || !statSync(runDir).isDirectory()) throw new Error(`${runDir} is not a folder; give the run folder made by "aplnet train"`);
   const config = readRunConfig(runDir);
-  const classNames = await loadClassNames(runPath(runDir, 'classes'));
-  const inference = await loadInferencePreprocessing(runPath(runDir, 'preprocessing'));
+  const classesPath = runPath(runDir, 'classes');
+  const classNames = await readOrExplain(classesPath, () => loadClassNames(classesPath));
+  const preprocessingPath = runPath(runDir, 'preprocessing');
+  const inference = await readOrExplain(preprocessingPath, () => loadInferencePreprocessing(preprocessingPath));
   const modelConfig = parseModelConfig(config.model, runPath(runDir, 'config'));
   if (modelConfig.numClasses !== classNames.length) {
-    throw new Error(`${runDir}: config.json has ${modelConfig.numClasses} classes but classes.json lists ${classNames.length}`);
+    throw new Error(`${runDir}: config.json has ${modelConfig.numClasses} classes but classes.json lists ${classNames.length}; one of them was edited`);
   }
-  const weightsPath = runPath(runDir, weights === 'best' ? 'bestWeights' : 'lastWeights');
+  const weightsPath = runPath(runDir, 'bestWeights');
   if (!existsSync(weightsPath)) throw new Error(`${weightsPath} is missing: the run has no trained weights yet (did training finish at least one epoch?)`);
+  const weightsSha256 = sha256OfFile(weightsPath);
   const model = createModel(modelConfig);
   try {
-    model.load(weightsPath);
+    const metadata = model.load(weightsPath, { strict: true, requireChecksum: true });
+    checkWeightsMatchRun(weightsPath, metadata, runDir, classNames);
+    checkFiniteWeights(model, weightsPath);
+    let fitted: Calibration | null = null;
+    try {
+      fitted = readCalibration(runDir, weightsSha256);
+    } catch (err) {
+      if (calibration === 'required') throw err;
+    }
+    return { dir: runDir, config, classNames, inference, model: model.to(device).eval(), calibration: fitted, weightsSha256 };
   } catch (err) {
     model.dispose();
     throw err;
   }
-  const calibrationPath = runPath(runDir, 'calibration');
-  const calibration: Calibration = existsSync(calibrationPath)
-    ? readJson<Calibration>(calibrationPath, 'calibration')
-    : { temperature: 1, referralThreshold: DEFAULT_REFERRAL_THRESHOLD, fittedOn: 'none', nllBefore: NaN, nllAfter: NaN };
-  return { dir: runDir, config, classNames, inference, model: model.to(device).eval(), calibration };
+}
+
+/** The run's calibration, or an error saying how to get one (for callers that need calibrated output). */
+export function requireCalibration(run: LoadedRun): Calibration {
+  if (!run.calibration) throw new Error(`${runPath(run.dir, 'calibration')} is missing or does not match the weights; run "aplnet evaluate ${run.dir}" to refit it`);
+  return run.calibration;
 }

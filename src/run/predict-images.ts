@@ -1,66 +1,66 @@
-// The inference service behind `aplnet predict` and the web app: image files or uploaded bytes →
-// calibrated class probabilities, the referral flag and, on request, attention / Grad-CAM overlays.
-// One bad image becomes an error entry naming it; it never stops the rest of the batch.
+// THE prediction core: image files or bytes → calibrated class probabilities, the referral flag and,
+// on request, explanation maps. predict, serve, explain and the report all call this, so a user sees
+// the same answer, under the same names, wherever they look. It fails closed: a non-finite output
+// is never a call, and one bad image becomes a failure naming it without stopping the rest.
 import { isDataError, loadImageForInference, type InferenceImage } from '../data/index.js';
 import { inferenceImageToTensor } from '../data/to-tensor.js';
-import { softmaxRow, argmax, shouldReferToSpecialist } from '../eval/index.js';
-import { heatMapOf, predictAndExplain, renderOverlay, type HeatMap, type PredictionOverlay } from '../explain/index.js';
+import { argmax, shouldReferToSpecialist, softmaxRow } from '../eval/index.js';
+import { heatMapOf, predictAndExplain, type ExplainMethod, type HeatMap } from '../explain/index.js';
 import { cat, tidy, type Tensor } from '../torch/index.js';
-import type { LoadedRun } from './load-run.js';
+import { requireCalibration, type LoadedRun } from './load-run.js';
 
-export type OverlayMethod = PredictionOverlay;
-export const OVERLAY_METHODS: readonly OverlayMethod[] = ['attention', 'gradcam'];
-
-/** A file path, raw bytes (named "<image N>"), or bytes with the name to report them under. */
-export type PredictInput = string | Buffer | { name: string; bytes: Buffer };
+/** A file path, or bytes with the name to report them under. */
+export type PredictInput = string | { name: string; bytes: Buffer };
 
 export interface PredictOptions {
-  withOverlays?: OverlayMethod[];
-  /** Weight of the colour over the image in overlays, in [0, 1]. */
-  opacity?: number;
+  /** Explanation maps to compute, by explain's method names. */
+  maps?: readonly ExplainMethod[];
   /** Overrides the run's referral threshold (calibrated top probability below it → refer). */
   threshold?: number;
   /** Images per forward pass. */
   batchSize?: number;
 }
 
-export interface ClassProbability {
-  className: string;
-  probability: number;
-}
+/** Why an image is referred rather than labelled. */
+export type ReferralReason = 'low-confidence';
 
 export interface ImagePrediction {
   file: string;
   ok: true;
   /** Calibrated probability of every class, in the run's class order. */
   probabilities: Record<string, number>;
-  /** Classes by decreasing probability. */
-  top: ClassProbability[];
   predicted: string;
   confidence: number;
-  /** The top probability is below the threshold: a specialist should look rather than trust the label. */
+  /** A specialist should look rather than trust the label. */
   refer: boolean;
-  overlays?: Partial<Record<OverlayMethod, Buffer>>;
+  referReason: ReferralReason | null;
+  /** What preprocessing did to the file (e.g. converted from 16-bit, alpha dropped). */
+  notes: string[];
+  /** The image as the model saw it (cropped, resized, stain-normalised): RGB, HWC, side × side. */
+  pixels: Uint8Array;
+  side: number;
+  /** The maps asked for, values in [0, 1] at the input's size. */
+  maps: Partial<Record<ExplainMethod, HeatMap>>;
 }
 
 export interface ImageFailure {
   file: string;
   ok: false;
-  /** A stable code (e.g. 'corrupt', 'missing-file') and a message for people. */
+  /** A stable code ('corrupt', 'missing-file', 'non-finite-output', …). */
   reason: string;
-  error: string;
+  /** For people: names the file and says what happened. */
+  message: string;
 }
 
 export type PredictResult = ImagePrediction | ImageFailure;
 
-function inputName(input: PredictInput, index: number): string {
-  if (typeof input === 'string') return input;
-  return Buffer.isBuffer(input) ? `<image ${index + 1}>` : input.name;
+function inputName(input: PredictInput): string {
+  return typeof input === 'string' ? input : input.name;
 }
 
 function failureOf(file: string, error: unknown): ImageFailure {
-  if (isDataError(error)) return { file, ok: false, reason: error.reason, error: error.message };
-  return { file, ok: false, reason: 'error', error: `${file}: ${error instanceof Error ? error.message : String(error)}` };
+  if (isDataError(error)) return { file, ok: false, reason: error.reason, message: error.message };
+  return { file, ok: false, reason: 'error', message: `${file}: ${error instanceof Error ? error.message : String(error)}` };
 }
 
 interface LoadedInput {
@@ -69,17 +69,16 @@ interface LoadedInput {
   image: InferenceImage;
 }
 
-/** Loads a few images at a time: decoding is off the main thread in sharp, but memory is not free. */
-async function loadInputs(run: LoadedRun, inputs: PredictInput[], results: PredictResult[]): Promise<LoadedInput[]> {
+/** Decodes a few images at a time: decoding is off the main thread in sharp, but memory is not free. */
+async function loadInputs(run: LoadedRun, inputs: readonly PredictInput[], results: PredictResult[]): Promise<LoadedInput[]> {
   const loaded: LoadedInput[] = [];
   const concurrency = 4;
   for (let start = 0; start < inputs.length; start += concurrency) {
     await Promise.all(inputs.slice(start, start + concurrency).map(async (input, offset) => {
       const index = start + offset;
-      const file = inputName(input, index);
+      const file = inputName(input);
       try {
-        const bytes = typeof input === 'string' || Buffer.isBuffer(input) ? input : input.bytes;
-        loaded.push({ index, file, image: await loadImageForInference(bytes, run.inference) });
+        loaded.push({ index, file, image: await loadImageForInference(typeof input === 'string' ? input : input.bytes, run.inference) });
       } catch (error) {
         results[index] = failureOf(file, error);
       }
@@ -88,53 +87,65 @@ async function loadInputs(run: LoadedRun, inputs: PredictInput[], results: Predi
   return loaded.sort((a, b) => a.index - b.index);
 }
 
-function checkProbability(name: string, value: number | undefined): void {
-  if (value !== undefined && !(value >= 0 && value <= 1)) throw new Error(`${name} must be in [0, 1], got ${value}`);
+function checkOptions(options: PredictOptions, threshold: number): void {
+  if (!(threshold >= 0 && threshold <= 1)) throw new Error(`the referral threshold must be in [0, 1], got ${threshold}`);
+  const batchSize = options.batchSize ?? 32;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 4096) throw new Error(`the batch size must be an integer from 1 to 4096, got ${batchSize}`);
+}
+
+/** One image's result from its logits row, or a failure when the row is not finite. */
+function predictionOf(run: LoadedRun, item: LoadedInput, logits: Float32Array, temperature: number, threshold: number): ImagePrediction | ImageFailure {
+  if (!logits.every(Number.isFinite)) {
+    return { file: item.file, ok: false, reason: 'non-finite-output', message: `${item.file}: the model's output is not a number (NaN or Inf), so no call is made; refer this image to a specialist and report the run folder ${run.dir}` };
+  }
+  const probs = softmaxRow(logits, temperature);
+  const best = argmax(probs);
+  const refer = shouldReferToSpecialist(probs, threshold);
+  const side = run.inference.preprocessing.size;
+  return {
+    file: item.file,
+    ok: true,
+    probabilities: Object.fromEntries(run.classNames.map((name, k) => [name, probs[k]])),
+    predicted: run.classNames[best],
+    confidence: probs[best],
+    refer,
+    referReason: refer ? 'low-confidence' : null,
+    notes: item.image.notes.map(String),
+    pixels: item.image.pixels,
+    side,
+    maps: {},
+  };
 }
 
 /** Predicts every input with the run's model, in input order. */
-export async function predictImages(run: LoadedRun, inputs: PredictInput[], options: PredictOptions = {}): Promise<PredictResult[]> {
-  const { withOverlays = [], opacity = 0.45, batchSize = 32 } = options;
-  const threshold = options.threshold ?? run.calibration.referralThreshold;
-  checkProbability('threshold', threshold);
-  checkProbability('opacity', opacity);
+export async function predictImages(run: LoadedRun, inputs: readonly PredictInput[], options: PredictOptions = {}): Promise<PredictResult[]> {
+  const calibration = requireCalibration(run);
+  const threshold = options.threshold ?? calibration.referralThreshold;
+  checkOptions(options, threshold);
+  const methods = [...new Set(options.maps ?? [])];
+  const batchSize = options.batchSize ?? 32;
   const device = run.model.parameters()[0]?.device ?? 'cpu';
   const results: PredictResult[] = new Array(inputs.length);
   const loaded = await loadInputs(run, inputs, results);
-  const size = run.inference.preprocessing.size;
+  const numClasses = run.classNames.length;
 
   for (let first = 0; first < loaded.length; first += batchSize) {
     const batch = loaded.slice(first, first + batchSize);
-    const maps: Partial<Record<OverlayMethod, HeatMap[]>> = {};
-    let logits: Float32Array;
     const x = tidy(() => cat(batch.map((item) => inferenceImageToTensor(item.image, device)), 0));
+    let logits: Float32Array;
+    const maps: Partial<Record<ExplainMethod, HeatMap[]>> = {};
     try {
-      const result = predictAndExplain(run.model, x, withOverlays);
+      const result = predictAndExplain(run.model, x, methods);
       logits = result.logits;
-      for (const method of withOverlays) maps[method] = heatMapsOf(result.maps[method]!, batch.length);
+      for (const method of methods) maps[method] = heatMapsOf(result.maps[method]!, batch.length);
     } finally {
       x.dispose();
     }
-    const numClasses = run.classNames.length;
-    for (const [j, item] of batch.entries()) {
-      const probs = softmaxRow(logits.subarray(j * numClasses, (j + 1) * numClasses), run.calibration.temperature);
-      const best = argmax(probs);
-      const prediction: ImagePrediction = {
-        file: item.file,
-        ok: true,
-        probabilities: Object.fromEntries(run.classNames.map((name, k) => [name, probs[k]])),
-        top: run.classNames.map((className, k) => ({ className, probability: probs[k] })).sort((a, b) => b.probability - a.probability),
-        predicted: run.classNames[best],
-        confidence: probs[best],
-        refer: shouldReferToSpecialist(probs, threshold),
-      };
-      if (withOverlays.length > 0) {
-        const picture = { data: item.image.pixels, width: size, height: size };
-        prediction.overlays = {};
-        for (const method of withOverlays) prediction.overlays[method] = await renderOverlay(picture, maps[method]![j], { opacity });
-      }
-      results[item.index] = prediction;
-    }
+    batch.forEach((item, j) => {
+      const outcome = predictionOf(run, item, logits.subarray(j * numClasses, (j + 1) * numClasses), calibration.temperature, threshold);
+      if (outcome.ok) for (const method of methods) outcome.maps[method] = maps[method]![j];
+      results[item.index] = outcome;
+    });
   }
   return results;
 }

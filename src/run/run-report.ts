@@ -6,6 +6,10 @@ import { buildReportHtml, selectGalleryCases, type DataCredit, type GalleryImage
 import { readMetricsLog } from '../train/index.js';
 import type { RunEvaluation } from './evaluate-run.js';
 import { predictImages } from './predict-images.js';
+import { overlayPng } from './prediction-images.js';
+
+/** The map the report's gallery draws: the one predict and serve show by default. */
+const GALLERY_MAP = 'attention-grad';
 import { writeJsonAtomic } from '../io/index.js';
 import { runPath } from '../train/index.js';
 import type { LoadedRun } from './load-run.js';
@@ -32,20 +36,20 @@ export function writeMetricsJson(path: string, run: LoadedRun, evaluation: RunEv
 async function attentionGallery(run: LoadedRun, evaluation: RunEvaluation, perClass: number): Promise<GalleryImage[]> {
   const { paths, labels, calibratedProbs } = evaluation.images;
   const cases = selectGalleryCases(calibratedProbs, labels, run.classNames.length, perClass);
-  const predictions = await predictImages(run, cases.map((c) => paths[c.index]), { withOverlays: ['attention'] });
+  const predictions = await predictImages(run, cases.map((c) => paths[c.index]), { maps: [GALLERY_MAP] });
   const gallery: GalleryImage[] = [];
-  cases.forEach((c, i) => {
+  for (const [i, c] of cases.entries()) {
     const prediction = predictions[i];
-    if (!prediction.ok || !prediction.overlays?.attention) return;
+    if (!prediction.ok) continue;
     gallery.push({
-      png: prediction.overlays.attention,
+      png: await overlayPng(prediction, GALLERY_MAP),
       kind: c.kind,
       trueClass: run.classNames[c.trueClass],
       predictedClass: run.classNames[c.predictedClass],
       confidence: c.confidence,
       caption: basename(paths[c.index]),
     });
-  });
+  }
   return gallery;
 }
 

@@ -1,16 +1,17 @@
 // `aplnet train`: prepares the data, builds the model and optimizer, runs the Learner, then fits
 // the temperature on the validation split so predictions are calibrated from the first use.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { formatDataSummary, inverseFrequencyClassWeights, loadClassNames, prepareDataset, smearAugmentation, type PreparedDataset, type SplitSpec } from '../data/index.js';
+import { formatDataSummary, inverseFrequencyClassWeights, loadClassNames, prepareDataset, readSource, smearAugmentation, type PreparedDataset, type SplitSpec } from '../data/index.js';
 import { createModel, presetConfig, type AplNet } from '../model/index.js';
 import { AdamW, fromTypedArray, manualSeed, resolveDevice, setNumThreads, type ParamGroup, type Tensor } from '../torch/index.js';
 import { collectLogits, fitTemperature, rowsFromFlat } from '../eval/index.js';
-import { hasCheckpoint, loadCheckpoint, type LoopPosition } from './checkpoint.js';
+import { hasCheckpoint, loadCheckpoint, recoverCheckpoint, type LoopPosition } from './checkpoint.js';
 import { Learner, type StopReason } from './learner.js';
-import { DEFAULT_CACHE_DIR, DEFAULT_REFERRAL_THRESHOLD, readRunConfig, runPath, saveCalibration, type RunConfig } from './run-files.js';
-import { writeJsonAtomic } from '../io/index.js';
-import { parseTrainingConfig, type TrainingConfig } from './training-config.js';
+import { DEFAULT_CACHE_DIR, DEFAULT_REFERRAL_THRESHOLD, readCalibration, readRunConfig, runPath, saveCalibration, sha256OfFile, weightsMetadata, type RunConfig } from './run-files.js';
+import { acquireRunLock, removeStaleTempFiles, writeJsonAtomic } from '../io/index.js';
+import { resolveTrainingConfig } from './resolve-config.js';
+import type { TrainingConfig } from './training-config.js';
 import { progressBar } from './callbacks/progress-bar.js';
 import { metricsLog } from './callbacks/metrics-log.js';
 import { checkpointing, earlyStopping, interruptHandler } from './callbacks/checkpointing.js';
@@ -40,47 +41,71 @@ function parameterGroups(model: AplNet, weightDecay: number): ParamGroup[] {
   return [{ params: decay, weightDecay }, { params: noDecay, weightDecay: 0 }];
 }
 
-function splitSpec(config: TrainingConfig, runDir: string, resuming: boolean): SplitSpec | { kind: 'file'; path: string } {
-  if (resuming) return { kind: 'file', path: runPath(runDir, 'split') };
-  if (config.folds !== undefined) return { kind: 'k-fold', folds: config.folds, fold: config.fold ?? 0, seed: config.seed };
-  return { kind: 'holdout', fractions: config.split, seed: config.seed };
+/** How the data is split: as the run recorded it, as the manifest's split column says, or computed. */
+async function splitSpec(config: TrainingConfig, runDir: string, hasSplitFile: boolean, typed: Partial<TrainingConfig>): Promise<{ spec: SplitSpec | { kind: 'file'; path: string }; kind: NonNullable<RunConfig['splitKind']> }> {
+  if (hasSplitFile) return { spec: { kind: 'file', path: runPath(runDir, 'split') }, kind: 'holdout' };
+  if (await manifestHasSplitColumn(config.data)) {
+    // The split column is the user's decision (e.g. an external validation cohort kept as test).
+    if (config.folds !== undefined) throw new Error(`${config.data} fixes each row's split in its split column, so --folds cannot re-split it; remove --folds, or remove the split column`);
+    if (typed.split !== undefined) throw new Error(`${config.data} fixes each row's split in its split column, so --split fractions do not apply; remove --split`);
+    return { spec: { kind: 'manifest' }, kind: 'manifest' };
+  }
+  if (config.folds !== undefined) return { spec: { kind: 'k-fold', folds: config.folds, fold: config.fold ?? 0, seed: config.seed }, kind: 'k-fold' };
+  return { spec: { kind: 'holdout', fractions: config.split, seed: config.seed }, kind: 'holdout' };
 }
 
-/** Trains one model into runDir (new, or resumed from its checkpoint). */
+async function manifestHasSplitColumn(data: string): Promise<boolean> {
+  if (!existsSync(data) || !statSync(data).isFile()) return false;
+  const source = await readSource(data);
+  return source.samples.some((sample) => sample.split !== undefined);
+}
+
+const freshPosition = (): LoopPosition => ({ epoch: 0, batchInEpoch: 0, globalStep: 0, bestScore: -Infinity, bestEpoch: 0, epochsWithoutImprovement: 0, finished: false });
+
+/**
+ * Trains one model into runDir (new, or resumed from its checkpoint). The run folder is locked for
+ * the whole call: a second writer gets an error naming this one.
+ */
 export async function trainRun(options: Partial<TrainingConfig> & { data?: string }, runDir: string, { resume = false, log = (line: string) => console.error(line) } = {}): Promise<TrainResult> {
-  const started = performance.now();
   runDir = resolve(runDir);
-  let config: TrainingConfig;
-  let runConfig: RunConfig | null = null;
-  if (resume) {
-    if (!hasCheckpoint(runPath(runDir, 'checkpointDir'))) throw new Error(`${runDir} has no checkpoint to resume from; train without --resume to start a new run`);
-    runConfig = readRunConfig(runDir);
-    // The saved config decides everything; only a longer --epochs may extend a finished run.
-    config = parseTrainingConfig({ ...runConfig.training, epochs: options.epochs ?? runConfig.training.epochs });
-  } else {
-    config = parseTrainingConfig(options);
-    if (existsSync(runPath(runDir, 'config'))) {
+  if (resume && !existsSync(runPath(runDir, 'config'))) throw new Error(`${runDir} holds no run to resume (no config.json); train without --resume to start one`);
+  mkdirSync(runDir, { recursive: true });
+  const lock = acquireRunLock(runDir, resume ? 'train --resume' : 'train');
+  try {
+    if (!resume && existsSync(runPath(runDir, 'config'))) {
       throw new Error(`${runDir} already holds a run (config.json). Choose a new --out folder, or pass --resume to continue it.`);
     }
+    const checkpointDir = runPath(runDir, 'checkpointDir');
+    for (const note of recoverCheckpoint(checkpointDir)) log(note);
+    for (const name of removeStaleTempFiles(runDir)) log(`removed ${name}, a temp file left by a stopped writer`);
+    return await trainLocked(options, runDir, resume, log);
+  } finally {
+    lock.release();
   }
+}
+
+async function trainLocked(options: Partial<TrainingConfig>, runDir: string, resume: boolean, log: (line: string) => void): Promise<TrainResult> {
+  const started = performance.now();
+  const savedRun = resume ? readRunConfig(runDir) : null;
+  const config = resolveTrainingConfig(options, savedRun?.training ?? null, log);
   if (config.threads) setNumThreads(config.threads);
   const device = resolveDevice(config.device);
   manualSeed(config.seed);
-  const modelConfig = runConfig?.model ?? (() => {
+  const modelConfig = savedRun?.model ?? (() => {
     const c = presetConfig(config.model, 1);
     if (config.size) c.inputSize = config.size;
     return c;
   })();
 
-  mkdirSync(runDir, { recursive: true });
   log(`reading ${config.data} …`);
+  const split = await splitSpec(config, runDir, resume, options);
   const dataset: PreparedDataset = await prepareDataset({
     source: config.data,
     classNames: resume ? await loadClassNames(runPath(runDir, 'classes')) : undefined,
     preprocessing: { size: modelConfig.inputSize, resize: config.resize },
     onBadImage: config.onBadImage,
     cacheDir: config.cacheDir ?? DEFAULT_CACHE_DIR,
-    split: splitSpec(config, runDir, resume),
+    split: split.spec,
     stainNormalization: config.stainNorm,
     seed: config.seed,
     workers: config.workers,
@@ -88,17 +113,20 @@ export async function trainRun(options: Partial<TrainingConfig> & { data?: strin
   let model: AplNet | null = null;
   try {
     log(formatDataSummary(dataset.summary));
-    if (!resume) {
+    let runConfig: RunConfig;
+    if (savedRun) {
+      runConfig = savedRun;
+    } else {
       await dataset.saveTo(runDir);
       modelConfig.numClasses = dataset.classNames.length;
-      runConfig = { aplnetVersion: packageVersion(), createdAt: new Date().toISOString(), training: config, model: modelConfig };
+      runConfig = { aplnetVersion: packageVersion(), createdAt: new Date().toISOString(), training: config, model: modelConfig, splitKind: split.kind };
       writeJsonAtomic(runPath(runDir, 'config'), runConfig);
     }
     const trainSubset = dataset.subset('train');
     if (trainSubset.images.length === 0) throw new Error(`no training images in ${config.data} after splitting; add images or change --split`);
     if (dataset.subset('val').images.length === 0) throw new Error(`no validation images in ${config.data} after splitting; each class needs a few images for validation`);
 
-    model = createModel(runConfig!.model).to(device);
+    model = createModel(runConfig.model).to(device);
     const optimizer = new AdamW(parameterGroups(model, config.weightDecay), { lr: config.lr });
     const train = dataset.loader('train', { batchSize: config.batch, order: config.balance === 'sampler' ? 'balanced' : 'shuffle', seed: config.seed, augmentation: config.augment ? smearAugmentation : null, dropLast: trainSubset.images.length > config.batch });
     const val = dataset.loader('val', { batchSize: Math.max(config.batch, 64), order: 'sequential', seed: config.seed, augmentation: null });
@@ -107,15 +135,26 @@ export async function trainRun(options: Partial<TrainingConfig> & { data?: strin
       ? fromTypedArray(Float32Array.from(inverseFrequencyClassWeights(trainSubset.labels, dataset.classNames.length)), [dataset.classNames.length], { device })
       : null;
 
-    let position: LoopPosition = { epoch: 0, batchInEpoch: 0, globalStep: 0, bestScore: -Infinity, bestEpoch: 0, epochsWithoutImprovement: 0, finished: false };
-    if (resume) {
-      position = loadCheckpoint(runPath(runDir, 'checkpointDir'), model, optimizer);
+    let position = freshPosition();
+    const checkpointDir = runPath(runDir, 'checkpointDir');
+    if (resume && hasCheckpoint(checkpointDir)) {
+      position = loadCheckpoint(checkpointDir, model, optimizer);
       if (position.finished && position.epoch >= config.epochs) {
-        log(`${runDir} already finished ${position.epoch} epochs; pass a larger --epochs to train further`);
-        return { runDir, reason: 'already-finished', bestEpoch: position.bestEpoch, bestValMacroF1: position.bestScore, seconds: 0 };
+        optimizer.dispose();
+        classWeights?.dispose();
+        if (!calibrationIsCurrent(runDir)) {
+          log(`${runDir} finished ${position.epoch} epochs but its calibration is missing or stale (stopped during calibration): calibrating now`);
+          model.load(runPath(runDir, 'bestWeights'), { requireChecksum: true });
+          await calibrateOnValidation(model, dataset, device, runDir, config.batch, log);
+        } else {
+          log(`${runDir} already finished ${position.epoch} epochs; pass a larger --epochs to train further`);
+        }
+        return { runDir, reason: 'already-finished', bestEpoch: position.bestEpoch, bestValMacroF1: position.bestScore, seconds: (performance.now() - started) / 1000 };
       }
       position.finished = false;
       log(`resuming at epoch ${position.epoch + 1}, batch ${position.batchInEpoch + 1} (step ${position.globalStep})`);
+    } else if (resume) {
+      log(`${runDir} has no checkpoint yet (it was stopped during its first epoch): training again from epoch 1 with the saved configuration and split`);
     }
     const interrupts = interruptHandler(log);
     const learner = new Learner({
@@ -124,12 +163,12 @@ export async function trainRun(options: Partial<TrainingConfig> & { data?: strin
       callbacks: [
         progressBar(config.epochs),
         metricsLog(runPath(runDir, 'metricsLog')),
-        checkpointing({ best: runPath(runDir, 'bestWeights'), last: runPath(runDir, 'lastWeights'), checkpointDir: runPath(runDir, 'checkpointDir') }),
+        checkpointing({ best: runPath(runDir, 'bestWeights'), last: runPath(runDir, 'lastWeights'), checkpointDir }, weightsMetadata(runDir, dataset.classNames)),
         earlyStopping(config.patience, log),
         interrupts,
       ],
     });
-    log(`training ${modelConfig.name} (${(model.parameterCount() / 1e6).toFixed(2)} M parameters) on ${device}, ${trainSubset.images.length} training images, ${stepsPerEpoch} steps per epoch`);
+    log(`training ${runConfig.model.name} (${(model.parameterCount() / 1e6).toFixed(2)} M parameters) on ${device}, ${trainSubset.images.length} training images, ${stepsPerEpoch} steps per epoch`);
     let reason: StopReason;
     try {
       reason = await learner.fit();
@@ -139,9 +178,9 @@ export async function trainRun(options: Partial<TrainingConfig> & { data?: strin
       optimizer.dispose();
     }
     if (reason === 'interrupted') {
-      log(`stopped; checkpoint saved in ${runPath(runDir, 'checkpointDir')}. Continue with: aplnet train ${config.data} --out ${runDir} --resume`);
+      log(`stopped; checkpoint saved in ${checkpointDir}. Continue with: aplnet train ${config.data} --out ${runDir} --resume`);
     } else {
-      model.load(runPath(runDir, 'bestWeights'));
+      model.load(runPath(runDir, 'bestWeights'), { requireChecksum: true });
       await calibrateOnValidation(model, dataset, device, runDir, config.batch, log);
       log(`best validation macro-F1 ${learner.position.bestScore.toFixed(4)} at epoch ${learner.position.bestEpoch}; run saved in ${runDir}`);
     }
@@ -152,11 +191,20 @@ export async function trainRun(options: Partial<TrainingConfig> & { data?: strin
   }
 }
 
+function calibrationIsCurrent(runDir: string): boolean {
+  try {
+    readCalibration(runDir, sha256OfFile(runPath(runDir, 'bestWeights')));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Fits the softmax temperature on the validation split (calibration.json), used by predict and serve. */
 async function calibrateOnValidation(model: AplNet, dataset: PreparedDataset, device: string, runDir: string, batch: number, log: (l: string) => void): Promise<void> {
   const val = await collectLogits(model, dataset.loader('val', { batchSize: Math.max(batch, 64), order: 'sequential', seed: 0, augmentation: null }), device);
   const fit = fitTemperature(rowsFromFlat(val.logits, val.numClasses), val.labels);
-  saveCalibration(runDir, fit, DEFAULT_REFERRAL_THRESHOLD);
+  saveCalibration(runDir, fit, DEFAULT_REFERRAL_THRESHOLD, sha256OfFile(runPath(runDir, 'bestWeights')));
   log(`temperature scaling on ${val.labels.length} validation images: T = ${fit.temperature.toFixed(3)}, NLL ${fit.nllBefore.toFixed(4)} → ${fit.nllAfter.toFixed(4)}`);
 }
 

@@ -1,5 +1,5 @@
 export { trainRun, trainFolds, type TrainResult } from './fit.js';
-export { TrainingConfigSchema, parseTrainingConfig, type TrainingConfig } from './training-config.js';
+export { TrainingConfigSchema, TRAINING_DEFAULTS, parseTrainingConfig, type TrainingConfig } from './training-config.js';
 export { Learner, NonFiniteLossError, type Callback, type EpochSummary, type BatchProgress, type StopReason, type LearnerOptions } from './learner.js';
 export { learningRateAt, type ScheduleSpec } from './lr-schedule.js';
 export { saveCheckpoint, loadCheckpoint, hasCheckpoint, type LoopPosition } from './checkpoint.js';
@@ -14,3 +14,4 @@ export {
   type RunConfig,
   type Calibration,
 } from './run-files.js';
+export { readCalibration, sha256OfFile, weightsMetadata, checkWeightsMatchRun, WEIGHTS_METADATA } from './run-files.js';

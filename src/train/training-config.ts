@@ -49,3 +49,9 @@ export function parseTrainingConfig(input: unknown): TrainingConfig {
   }
   return config;
 }
+
+/** Every default, from the schema itself: the CLI shows these in its help but never passes them. */
+export const TRAINING_DEFAULTS: Readonly<Omit<TrainingConfig, 'data'>> = (() => {
+  const { data: _data, ...defaults } = TrainingConfigSchema.parse({ data: '-' });
+  return Object.freeze(defaults);
+})();

@@ -1,13 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { acquireRunLock } from '../../io/index.js';
 import type { ClassifierReport } from '../../eval/index.js';
 import { detectDataCredits } from '../../report/data-credits.js';
 import type { DataCredit } from '../../report/index.js';
 import { evaluateRun, type RunEvaluation } from '../../run/index.js';
 import { loadRun, RUN_FILES } from '../../run/index.js';
 import { writeMetricsJson, writeRunReport } from '../../run/index.js';
-import { int } from '../parse-options.js';
+import { int, threadCount } from '../parse-options.js';
 import { selectDevice } from '../device.js';
 import { formatTable } from '../format-table.js';
 
@@ -53,25 +54,31 @@ export function registerEvaluate(program: Command): void {
     .option('--credit <text>', 'credit line for the images, shown in the report (repeatable; default: read from a CREDITS or README file beside the data)', (v: string, all: string[] = []) => [...all, v])
     .option('--gallery <n>', 'overlays per class and kind (most confident right / wrong) in the report', int('--gallery'), 2)
     .option('--device <device>', 'cpu, cuda, cuda:N or auto', 'cpu')
-    .option('--threads <n>', 'CPU threads (default: all cores)', int('--threads'))
+    .option('--threads <n>', 'CPU threads (default: all cores)', threadCount('--threads'))
     .option('--workers <n>', 'worker threads for decoding', int('--workers'))
     .option('--cache-dir <dir>', "decoded-pixel cache (default: the run's, else ~/.cache/aplnet)")
     .action(async (runDir: string, data: string | undefined, o: Record<string, unknown>) => {
       const device = selectDevice(o.device as string, o.threads as number | undefined);
-      const run = await loadRun(runDir, device);
+      // evaluate refits calibration.json and writes metrics.json and report.html: one writer at a time.
+      const lock = acquireRunLock(resolve(runDir), 'evaluate');
       try {
-        const evaluation = await evaluateRun(run, device, { data, cacheDir: o.cacheDir as string | undefined, workers: o.workers as number | undefined });
-        const outDir = resolve((o.out as string | undefined) ?? runDir);
-        mkdirSync(outDir, { recursive: true });
-        const credits: DataCredit[] = o.credit ? (o.credit as string[]).map((citation) => ({ citation })) : detectDataCredits(evaluation.set.data);
-        const metricsPath = join(outDir, RUN_FILES.metrics);
-        const reportPath = join(outDir, RUN_FILES.report);
-        writeMetricsJson(metricsPath, run, evaluation);
-        await writeRunReport(reportPath, run, evaluation, { credits, galleryPerClass: o.gallery as number });
-        console.log(evaluationSummary(evaluation));
-        console.log(`\nmetrics: ${metricsPath}\nreport:  ${reportPath}`);
+        const run = await loadRun(runDir, { device, calibration: 'optional' });
+        try {
+          const evaluation = await evaluateRun(run, device, { data, cacheDir: o.cacheDir as string | undefined, workers: o.workers as number | undefined });
+          const outDir = resolve((o.out as string | undefined) ?? runDir);
+          mkdirSync(outDir, { recursive: true });
+          const credits: DataCredit[] = o.credit ? (o.credit as string[]).map((citation) => ({ citation })) : detectDataCredits(evaluation.set.data);
+          const metricsPath = join(outDir, RUN_FILES.metrics);
+          const reportPath = join(outDir, RUN_FILES.report);
+          writeMetricsJson(metricsPath, run, evaluation);
+          await writeRunReport(reportPath, run, evaluation, { credits, galleryPerClass: o.gallery as number });
+          console.log(evaluationSummary(evaluation));
+          console.log(`\nmetrics: ${metricsPath}\nreport:  ${reportPath}`);
+        } finally {
+          run.model.dispose();
+        }
       } finally {
-        run.model.dispose();
+        lock.release();
       }
     });
 }

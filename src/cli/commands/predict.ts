@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve, sep } from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { imageExtensions } from '../../data/index.js';
-import { writeFileAtomic } from '../../io/atomic-write.js';
-import { predictImages, type ImagePrediction, type PredictResult } from '../../run/index.js';
-import { loadRun } from '../../run/index.js';
-import { int, num } from '../parse-options.js';
+import { EXPLAIN_METHODS, type ExplainMethod } from '../../explain/index.js';
+import { writeFileAtomic } from '../../io/index.js';
+import { loadRun, overlayPng, predictImages, type ImageFailure, type ImagePrediction, type PredictResult } from '../../run/index.js';
+import { int, num, threadCount } from '../parse-options.js';
 import { selectDevice } from '../device.js';
 import { formatTable } from '../format-table.js';
 
@@ -49,60 +49,70 @@ export function overlayStems(files: string[]): string[] {
 
 const csvCell = (value: string): string => (/[",\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
 
+/** What a prediction says, without the pixels and maps (those go to PNG files). */
+function publicFields(result: PredictResult): Record<string, unknown> {
+  if (!result.ok) return result as unknown as Record<string, unknown>;
+  const { pixels: _pixels, maps: _maps, side: _side, ...rest } = result;
+  return rest;
+}
+
 export function formatPredictions(results: PredictResult[], classNames: string[], format: Format): string {
-  if (format === 'json') {
-    return JSON.stringify(results.map((r) => {
-      if (!r.ok) return r;
-      const { overlays: _overlays, ...rest } = r;
-      return rest;
-    }), null, 2);
-  }
+  if (format === 'json') return JSON.stringify(results.map(publicFields), null, 2);
   if (format === 'csv') {
-    const header = ['file', 'predicted', 'confidence', 'refer', ...classNames.map((c) => `p_${c}`), 'error'];
+    const header = ['file', 'predicted', 'confidence', 'refer', 'refer_reason', ...classNames.map((c) => `p_${c}`), 'error_reason', 'error'];
     const rows = results.map((r) => r.ok
-      ? [r.file, r.predicted, r.confidence.toFixed(4), String(r.refer), ...classNames.map((c) => r.probabilities[c].toFixed(4)), '']
-      : [r.file, '', '', '', ...classNames.map(() => ''), r.error]);
+      ? [r.file, r.predicted, r.confidence.toFixed(4), String(r.refer), r.referReason ?? '', ...classNames.map((c) => r.probabilities[c].toFixed(4)), '', '']
+      : [r.file, '', '', '', '', ...classNames.map(() => ''), r.reason, r.message]);
     return [header, ...rows].map((row) => row.map(csvCell).join(',')).join('\n');
   }
   const label = (r: ImagePrediction) => (r.refer ? `refer to a specialist (${r.predicted}?)` : r.predicted);
-  const others = (r: ImagePrediction) => r.top.slice(1, 3).map((t) => `${t.className} ${(t.probability * 100).toFixed(1)}%`).join(', ');
+  const others = (r: ImagePrediction) => Object.entries(r.probabilities).sort((a, b) => b[1] - a[1]).slice(1, 3).map(([name, p]) => `${name} ${(p * 100).toFixed(1)}%`).join(', ');
   return formatTable(['file', 'prediction', 'probability', 'next'], results.map((r) => r.ok
     ? [r.file, label(r), `${(r.confidence * 100).toFixed(1)}%`, others(r)]
     : [r.file, `error: ${r.reason}`, '', '']));
 }
 
+function parseMethods(value: string): ExplainMethod[] {
+  const methods = value.split(',').map((m) => m.trim()).filter(Boolean);
+  const unknown = methods.filter((m) => !EXPLAIN_METHODS.includes(m as ExplainMethod));
+  if (methods.length === 0 || unknown.length > 0) throw new InvalidArgumentError(`--maps takes a comma-separated list of ${EXPLAIN_METHODS.join(', ')}; got "${value}"`);
+  return methods as ExplainMethod[];
+}
+
+const DEFAULT_MAPS: ExplainMethod[] = ['attention-grad', 'gradcam'];
+
 export function registerPredict(program: Command): void {
   program
     .command('predict')
-    .description('classify images with a trained run: calibrated probabilities, "refer to a specialist" below a threshold, optional attention and Grad-CAM overlays')
+    .description('classify images with a trained run: calibrated probabilities, "refer to a specialist" below a threshold, optional explanation overlays')
     .argument('<run>', 'run folder made by "aplnet train"')
     .argument('<images...>', 'image files and/or folders of images')
     .option('--format <format>', 'table, json or csv', 'table')
-    .option('--attention <dir>', 'write <name>.attention.png and <name>.gradcam.png overlays into this folder')
+    .option('--overlays <dir>', 'write <name>.<method>.png overlays of the maps into this folder')
+    .option('--maps <methods>', `explanation maps to draw with --overlays: ${EXPLAIN_METHODS.join(', ')} (default: ${DEFAULT_MAPS.join(',')})`, parseMethods)
     .option('--opacity <a>', 'overlay colour weight in [0, 1]', num('--opacity'), 0.45)
     .option('--threshold <p>', "refer to a specialist below this calibrated top probability (default: the run's)", num('--threshold'))
     .option('--batch <n>', 'images per forward pass', int('--batch'), 32)
     .option('--device <device>', 'cpu, cuda, cuda:N or auto', 'cpu')
-    .option('--threads <n>', 'CPU threads (default: all cores)', int('--threads'))
+    .option('--threads <n>', 'CPU threads (default: all cores)', threadCount('--threads'))
     .action(async (runDir: string, inputs: string[], o: Record<string, unknown>) => {
       const format = o.format as Format;
       if (!FORMATS.includes(format)) throw new Error(`--format must be one of ${FORMATS.join(', ')}, got "${format}"`);
-      const overlayDir = o.attention as string | undefined;
+      const opacity = o.opacity as number;
+      if (!(opacity >= 0 && opacity <= 1)) throw new Error(`--opacity must be in [0, 1], got ${opacity}`);
+      const overlayDir = o.overlays as string | undefined;
+      if (o.maps && !overlayDir) throw new Error('--maps chooses the overlays to draw; give --overlays <dir> too');
+      const methods = overlayDir ? ((o.maps as ExplainMethod[] | undefined) ?? DEFAULT_MAPS) : [];
       const files = expandInputs(inputs, overlayDir);
       if (files.length === 0) throw new Error(`no images found in ${inputs.join(', ')} (looked for ${[...imageExtensions].join(' ')})`);
       const device = selectDevice(o.device as string, o.threads as number | undefined);
-      const run = await loadRun(runDir, device);
+      const run = await loadRun(runDir, { device });
       try {
-        const results = await predictImages(run, files, {
-          withOverlays: overlayDir ? ['attention', 'gradcam'] : [],
-          opacity: o.opacity as number,
-          threshold: o.threshold as number | undefined,
-          batchSize: o.batch as number,
-        });
-        if (overlayDir) writeOverlays(overlayDir, results, new Set(files.map((f) => resolve(f))));
+        const results = await predictImages(run, files, { maps: methods, threshold: o.threshold as number | undefined, batchSize: o.batch as number });
+        if (overlayDir) await writeOverlays(overlayDir, results, methods, opacity, new Set(files.map((f) => resolve(f))));
         console.log(formatPredictions(results, run.classNames, format));
-        const failed = results.filter((r) => !r.ok);
-        for (const failure of failed) console.error(`aplnet: ${failure.error}`);
+        const failed = results.filter((r): r is ImageFailure => !r.ok);
+        for (const failure of failed) console.error(`aplnet: ${failure.message}`);
         if (overlayDir) console.error(`overlays written to ${resolve(overlayDir)}`);
         if (failed.length > 0) {
           console.error(`${failed.length} of ${results.length} images could not be predicted`);
@@ -114,16 +124,17 @@ export function registerPredict(program: Command): void {
     });
 }
 
-function writeOverlays(dir: string, results: PredictResult[], inputs: Set<string>): void {
+async function writeOverlays(dir: string, results: PredictResult[], methods: ExplainMethod[], opacity: number, inputs: Set<string>): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const stems = overlayStems(results.map((r) => r.file));
-  results.forEach((result, i) => {
-    if (!result.ok || !result.overlays) return;
-    for (const [method, png] of Object.entries(result.overlays)) {
-      let path = join(dir, `${stems[i]}.${method}.png`);
+  for (const [i, result] of results.entries()) {
+    if (!result.ok) continue;
+    for (const method of methods) {
+      const name = method.replace('++', 'pp');
+      let path = join(dir, `${stems[i]}.${name}.png`);
       // Never write over an image being predicted (e.g. overlays of overlays, predicted in place).
-      for (let n = 2; inputs.has(resolve(path)); n++) path = join(dir, `${stems[i]}-${n}.${method}.png`);
-      writeFileAtomic(path, png);
+      for (let n = 2; inputs.has(resolve(path)); n++) path = join(dir, `${stems[i]}-${n}.${name}.png`);
+      writeFileAtomic(path, await overlayPng(result, method, { opacity }));
     }
-  });
+  }
 }

@@ -1,48 +1,58 @@
 import type { Command } from 'commander';
-import { trainFolds, trainRun } from '../../train/index.js';
-import { int, num } from '../parse-options.js';
+import { TRAINING_DEFAULTS as D, trainFolds, trainRun } from '../../train/index.js';
+import { int, num, threadCount } from '../parse-options.js';
+
+/** Help text with the schema's default; the option itself has none, so only typed values are passed on. */
+const withDefault = (text: string, value: unknown): string => `${text} (default: ${typeof value === 'object' ? JSON.stringify(value) : String(value)})`;
+
+function splitFractions(value: string): { train: number; val: number; test: number } {
+  const parts = value.split(',').map((part) => Number(part.trim()));
+  if (parts.length !== 3 || parts.some((p) => !Number.isFinite(p))) throw new Error(`--split needs three fractions train,val,test such as 0.7,0.15,0.15; got "${value}"`);
+  return { train: parts[0], val: parts[1], test: parts[2] };
+}
 
 export function registerTrain(program: Command): void {
   program
     .command('train')
-    .description('train a classifier on a folder of class folders or a CSV manifest (path,label[,patient_id][,split])')
+    .description('train a classifier on a folder of class folders or a CSV manifest (path,label[,patient_id][,split]); a split column is honoured as written')
     .argument('<data>', 'dataset folder (root/<class>/*.jpg|png|tif|bmp) or CSV manifest')
     .requiredOption('--out <run>', 'run folder to create (or to continue with --resume)')
-    .option('--model <preset>', 'model preset: aplnet-s, aplnet-m, aplnet-l', 'aplnet-s')
-    .option('--size <px>', 'input side in pixels (default: the preset\'s)', int('--size'))
-    .option('--epochs <n>', 'epochs', int('--epochs'), 30)
-    .option('--batch <n>', 'batch size', int('--batch'), 32)
-    .option('--lr <rate>', 'peak learning rate (AdamW)', num('--lr'), 2e-3)
-    .option('--weight-decay <wd>', 'AdamW weight decay (conv and linear weights)', num('--weight-decay'), 0.05)
-    .option('--warmup-epochs <n>', 'linear warm-up before the decay', num('--warmup-epochs'), 1)
-    .option('--schedule <kind>', 'cosine or one-cycle', 'cosine')
-    .option('--label-smoothing <s>', 'cross-entropy label smoothing', num('--label-smoothing'), 0.05)
-    .option('--patience <n>', 'early stopping: epochs without a better validation macro-F1 (0 = off)', int('--patience'), 8)
-    .option('--device <device>', 'cpu, cuda, cuda:N or auto', 'cpu')
-    .option('--threads <n>', 'CPU threads (default: all cores)', int('--threads'))
-    .option('--seed <n>', 'seed for splits, shuffling, augmentation and initialization', int('--seed'), 0)
+    .option('--model <preset>', withDefault('model preset: aplnet-s, aplnet-m, aplnet-l', D.model))
+    .option('--size <px>', "input side in pixels (default: the preset's)", int('--size'))
+    .option('--epochs <n>', withDefault('epochs', D.epochs), int('--epochs'))
+    .option('--batch <n>', withDefault('batch size', D.batch), int('--batch'))
+    .option('--lr <rate>', withDefault('peak learning rate (AdamW)', D.lr), num('--lr'))
+    .option('--weight-decay <wd>', withDefault('AdamW weight decay (conv and linear weights)', D.weightDecay), num('--weight-decay'))
+    .option('--warmup-epochs <n>', withDefault('linear warm-up before the decay', D.warmupEpochs), num('--warmup-epochs'))
+    .option('--schedule <kind>', withDefault('cosine or one-cycle', D.schedule))
+    .option('--label-smoothing <s>', withDefault('cross-entropy label smoothing', D.labelSmoothing), num('--label-smoothing'))
+    .option('--patience <n>', withDefault('early stopping: epochs without a better validation macro-F1 (0 = off)', D.patience), int('--patience'))
+    .option('--split <fractions>', withDefault('train,val,test fractions when the data has no split column', `${D.split.train},${D.split.val},${D.split.test}`), splitFractions)
+    .option('--device <device>', withDefault('cpu, cuda, cuda:N or auto', D.device))
+    .option('--threads <n>', 'CPU threads (default: all cores)', threadCount('--threads'))
+    .option('--seed <n>', withDefault('seed for splits, shuffling, augmentation and initialization', D.seed), int('--seed'))
     .option('--folds <k>', 'k-fold cross-validation: trains k runs into <run>/fold-i', int('--folds'))
-    .option('--balance <how>', 'class imbalance: none, weights (weighted loss) or sampler', 'none')
+    .option('--balance <how>', withDefault('class imbalance: none, weights (weighted loss) or sampler', D.balance))
     .option('--no-augment', 'turn off augmentation')
-    .option('--stain-norm <method>', 'stain normalization fitted on the training set: none, macenko, reinhard', 'none')
-    .option('--resize <how>', 'center-crop (shorter side) or letterbox', 'center-crop')
-    .option('--on-bad-image <policy>', 'skip (report and continue) or fail', 'skip')
+    .option('--stain-norm <method>', withDefault('stain normalization fitted on the training set: none, macenko, reinhard', D.stainNorm))
+    .option('--resize <how>', withDefault('center-crop (shorter side) or letterbox', D.resize))
+    .option('--on-bad-image <policy>', withDefault('skip (report and continue) or fail', D.onBadImage))
     .option('--workers <n>', 'worker threads for augmentation (default: min(2, cores))', int('--workers'))
     .option('--cache-dir <dir>', 'decoded-pixel cache (default: ~/.cache/aplnet)')
-    .option('--resume', 'continue the run in --out exactly where it stopped')
-    .action(async (data: string, o: Record<string, unknown>) => {
-      const options = {
-        data, model: o.model, size: o.size, epochs: o.epochs, batch: o.batch, lr: o.lr, weightDecay: o.weightDecay,
-        warmupEpochs: o.warmupEpochs, schedule: o.schedule, labelSmoothing: o.labelSmoothing, patience: o.patience,
-        device: o.device, threads: o.threads, seed: o.seed, folds: o.folds, balance: o.balance, augment: o.augment,
-        stainNorm: o.stainNorm, resize: o.resize, onBadImage: o.onBadImage, workers: o.workers, cacheDir: o.cacheDir,
-      } as Record<string, unknown>;
-      for (const key of Object.keys(options)) if (options[key] === undefined) delete options[key];
-      if (options.folds !== undefined && !o.resume) {
-        await trainFolds(options, o.out as string);
+    .option('--resume', 'continue the run in --out exactly where it stopped (only --epochs, --device, --threads, --workers, --cache-dir may be given again)')
+    .action(async (data: string, o: Record<string, unknown>, command: Command) => {
+      // Only what the user typed: commander reports 'default' for options left out (--no-augment's implicit true).
+      const typed: Record<string, unknown> = { data };
+      for (const key of ['model', 'size', 'epochs', 'batch', 'lr', 'weightDecay', 'warmupEpochs', 'schedule', 'labelSmoothing', 'patience', 'split', 'device', 'threads', 'seed', 'folds', 'balance', 'augment', 'stainNorm', 'resize', 'onBadImage', 'workers', 'cacheDir']) {
+        if (o[key] !== undefined && command.getOptionValueSource(key) !== 'default') typed[key] = o[key];
+      }
+      if (typed.folds !== undefined && !o.resume) {
+        const results = await trainFolds(typed, o.out as string);
+        if (results.some((r) => r.reason === 'interrupted')) process.exitCode = 130;
         return;
       }
-      const result = await trainRun(options, o.out as string, { resume: Boolean(o.resume) });
+      if (typed.folds !== undefined) throw new Error('--resume continues one run: pass the fold folder (<run>/fold-i) as --out, without --folds');
+      const result = await trainRun(typed, o.out as string, { resume: Boolean(o.resume) });
       if (result.reason === 'interrupted') process.exitCode = 130;
     });
 }

@@ -3,7 +3,8 @@
 import { saveCheckpoint } from '../checkpoint.js';
 import type { Callback } from '../learner.js';
 
-export function checkpointing(paths: { best: string; last: string; checkpointDir: string }): Callback {
+/** `weightsMetadata` binds the saved weights to the run's classes and preprocessing (see run-files.ts). */
+export function checkpointing(paths: { best: string; last: string; checkpointDir: string }, weightsMetadata: Record<string, string>): Callback {
   return {
     afterEpoch(learner, summary) {
       const score = Number.isFinite(summary.val_macro_f1) ? summary.val_macro_f1 : -summary.train_loss;
@@ -12,11 +13,11 @@ export function checkpointing(paths: { best: string; last: string; checkpointDir
         position.bestScore = score;
         position.bestEpoch = summary.epoch;
         position.epochsWithoutImprovement = 0;
-        learner.model.save(paths.best, { epoch: String(summary.epoch), val_macro_f1: String(summary.val_macro_f1) });
+        learner.model.save(paths.best, { ...weightsMetadata, epoch: String(summary.epoch), val_macro_f1: String(summary.val_macro_f1) });
       } else {
         position.epochsWithoutImprovement += 1;
       }
-      learner.model.save(paths.last, { epoch: String(summary.epoch) });
+      learner.model.save(paths.last, { ...weightsMetadata, epoch: String(summary.epoch) });
       saveCheckpoint(paths.checkpointDir, learner.model, learner.optimizer, position);
     },
     afterFit(learner, reason) {
