@@ -1,73 +1,27 @@
-// The inference worker: loads the run once in its own thread and answers predict requests, so a
-// slow forward pass or Grad-CAM never blocks the server's event loop.
+// The inference worker: loads the run once in its own thread and answers predict requests through
+// the one prediction core (src/run), so a slow forward pass or map never blocks the server's event
+// loop, and the page shows exactly what `aplnet predict` would say.
 import { parentPort, workerData } from 'node:worker_threads';
-import sharp from 'sharp';
-import { isDataError, loadImageForInference, type InferenceImage, type InferencePreprocessing } from '../data/index.js';
-import { shouldReferToSpecialist, softmaxRow } from '../eval/index.js';
-import { heatMapOf, predictAndExplain, renderHeatmap } from '../explain/index.js';
-import { fromTypedArray, setNumThreads } from '../torch/index.js';
-import { loadRun, type LoadedRun } from '../run/index.js';
-import type { ImageOutcome, OverlayMethod, PredictRequest, StopRequest, WorkerInit, WorkerMessage } from './protocol.js';
+import { heatmapPng, inputPng, loadRun, predictImages, type LoadedRun, type PredictResult } from '../run/index.js';
+import { setNumThreads } from '../torch/index.js';
+import type { ImageOutcome, PredictRequest, StopRequest, WorkerInit, WorkerMessage } from './protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('inference-worker.js must be started as a worker thread');
-const send = (message: WorkerMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
+const send = (message: WorkerMessage): void => port.postMessage(message);
 
-async function decode(bytes: Uint8Array, inference: InferencePreprocessing): Promise<InferenceImage | ImageOutcome> {
-  try {
-    return await loadImageForInference(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), inference);
-  } catch (error) {
-    if (!isDataError(error)) throw error;
-    const prefix = `${error.file}: ${error.reason}: `;
-    const message = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
-    return { ok: false, reason: error.reason, message };
-  }
-}
-
-function pngOf(pixels: Uint8Array, size: number): Promise<Buffer> {
-  return sharp(pixels, { raw: { width: size, height: size, channels: 3 } }).png().toBuffer();
+async function served(result: PredictResult, request: PredictRequest): Promise<ImageOutcome> {
+  if (!result.ok) return result;
+  const { pixels: _pixels, maps: _maps, side: _side, ...call } = result;
+  const heatmaps: Partial<Record<string, Uint8Array>> = {};
+  for (const method of request.overlays) heatmaps[method] = await heatmapPng(result, method);
+  return { ...call, inputPng: await inputPng(result), heatmaps };
 }
 
 async function predict(run: LoadedRun, request: PredictRequest): Promise<ImageOutcome[]> {
-  const decoded = await Promise.all(request.images.map((bytes) => decode(bytes, run.inference)));
-  const good = decoded.filter((d): d is InferenceImage => !('ok' in d));
-  if (good.length === 0) return decoded as ImageOutcome[];
-  const size = run.inference.preprocessing.size;
-  const batch = new Float32Array(good.length * 3 * size * size);
-  good.forEach((image, i) => batch.set(image.x, i * image.x.length));
-  const input = fromTypedArray(batch, [good.length, 3, size, size]);
-  try {
-    const { logits, maps } = predictAndExplain(run.model, input, request.overlays);
-    const classes = run.classNames.length;
-    const heatmaps = new Map<OverlayMethod, Buffer[]>();
-    for (const method of request.overlays) {
-      try {
-        heatmaps.set(method, await Promise.all(good.map((_, i) => renderHeatmap(heatMapOf(maps[method]!, i), { width: size, height: size }))));
-      } finally {
-        maps[method]!.dispose();
-      }
-    }
-    let g = 0;
-    return await Promise.all(decoded.map(async (d): Promise<ImageOutcome> => {
-      if ('ok' in d) return d;
-      const i = g++;
-      const probabilities = Array.from(softmaxRow(logits.subarray(i * classes, (i + 1) * classes), run.calibration.temperature));
-      const predicted = probabilities.indexOf(Math.max(...probabilities));
-      const maps: Partial<Record<OverlayMethod, Uint8Array>> = {};
-      for (const [method, pngs] of heatmaps) maps[method] = pngs[i];
-      return {
-        ok: true,
-        probabilities,
-        predicted,
-        refer: shouldReferToSpecialist(probabilities, run.calibration.referralThreshold),
-        inputPng: await pngOf(d.pixels, size),
-        heatmaps: maps,
-        notes: d.notes,
-      };
-    }));
-  } finally {
-    input.dispose();
-  }
+  const inputs = request.images.map(({ name, bytes }) => ({ name, bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) }));
+  const results = await predictImages(run, inputs, { maps: request.overlays });
+  return Promise.all(results.map((result) => served(result, request)));
 }
 
 async function main(): Promise<void> {
@@ -75,7 +29,7 @@ async function main(): Promise<void> {
   if (init.threads) setNumThreads(init.threads);
   let run: LoadedRun;
   try {
-    run = await loadRun(init.runDir, init.device);
+    run = await loadRun(init.runDir, { device: init.device });
     run.inference.limits = { ...run.inference.limits, maxInputPixels: Math.min(run.inference.limits.maxInputPixels, init.maxInputPixels) };
   } catch (error) {
     send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });

@@ -1,8 +1,13 @@
 // Messages between the server (main thread) and the inference worker. Only plain data crosses:
-// libtorch tensors live and die inside the worker that created them.
+// libtorch tensors live and die inside the worker that created them. A result is the prediction
+// core's own result type (src/run), with the pixels and maps drawn as PNGs for the page.
+import { EXPLAIN_METHODS, type ExplainMethod } from '../explain/index.js';
+import type { ImageFailure, ImagePrediction } from '../run/index.js';
 
-export type OverlayMethod = 'attention' | 'gradcam';
-export const OVERLAY_METHODS: readonly OverlayMethod[] = ['attention', 'gradcam'];
+/** Maps the page may ask for, by explain's names; what it shows unless told otherwise. */
+export const OVERLAY_METHODS: readonly ExplainMethod[] = EXPLAIN_METHODS;
+export const DEFAULT_OVERLAYS: readonly ExplainMethod[] = ['attention-grad', 'gradcam'];
+export type OverlayMethod = ExplainMethod;
 
 export interface WorkerInit {
   runDir: string;
@@ -15,31 +20,18 @@ export interface WorkerInit {
 export interface PredictRequest {
   type: 'predict';
   id: number;
-  images: Uint8Array[];
+  images: { name: string; bytes: Uint8Array }[];
   overlays: OverlayMethod[];
 }
 
-export interface ImagePrediction {
-  ok: true;
-  /** Calibrated probability of every class, in the run's class order. */
-  probabilities: number[];
-  predicted: number;
-  /** Below the run's referral threshold: show to a specialist. */
-  refer: boolean;
+export type ServedPrediction = Omit<ImagePrediction, 'pixels' | 'maps' | 'side'> & {
   /** The image as the model saw it (cropped, resized, stain-normalised), PNG. */
   inputPng: Uint8Array;
-  /** The explanation map alone in colour at the input's size, PNG, one per method asked for. */
+  /** Each map asked for, alone in colour at the input's size, PNG (the page blends it). */
   heatmaps: Partial<Record<OverlayMethod, Uint8Array>>;
-  notes: string[];
-}
+};
 
-export interface ImageFailure {
-  ok: false;
-  reason: string;
-  message: string;
-}
-
-export type ImageOutcome = ImagePrediction | ImageFailure;
+export type ImageOutcome = ServedPrediction | ImageFailure;
 
 /**
  * Asks the worker to free the model and end by itself. Worker.terminate() must not be used while a
