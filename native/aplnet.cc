@@ -9,6 +9,8 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/version.h>
 
+#include "boundary.generated.h"
+
 #include <cmath>
 #include <cstdlib>
 #ifdef __GLIBC__
@@ -178,28 +180,25 @@ std::string strArg(const Napi::CallbackInfo& info, size_t i) {
   return info[i].As<Napi::String>().Utf8Value();
 }
 
+// The dtype names, sizes and scalar types come from native/ops.json, the same table that
+// src/torch's dtypes and safetensors codes come from.
+#define CHECK_ITEM_SIZE(name, type, size) \
+  static_assert(sizeof(c10::impl::ScalarTypeToCPPTypeT<type>) == size, "native/ops.json: wrong itemSize for " name);
+APLNET_DTYPES(CHECK_ITEM_SIZE)
+#undef CHECK_ITEM_SIZE
+
 at::ScalarType dtypeFromName(const std::string& name) {
-  if (name == "float32") return at::kFloat;
-  if (name == "float64") return at::kDouble;
-  if (name == "bfloat16") return at::kBFloat16;
-  if (name == "float16") return at::kHalf;
-  if (name == "uint8") return at::kByte;
-  if (name == "int32") return at::kInt;
-  if (name == "int64") return at::kLong;
-  if (name == "bool") return at::kBool;
-  throw ArgError("unknown dtype '" + name + "' (use float32, float64, bfloat16, float16, uint8, int32, int64 or bool)");
+#define FROM_NAME(str, type, size) if (name == str) return type;
+  APLNET_DTYPES(FROM_NAME)
+#undef FROM_NAME
+  throw ArgError("unknown dtype '" + name + "' (use " APLNET_DTYPE_LIST ")");
 }
 
 const char* dtypeName(at::ScalarType t) {
   switch (t) {
-    case at::kFloat: return "float32";
-    case at::kDouble: return "float64";
-    case at::kBFloat16: return "bfloat16";
-    case at::kHalf: return "float16";
-    case at::kByte: return "uint8";
-    case at::kInt: return "int32";
-    case at::kLong: return "int64";
-    case at::kBool: return "bool";
+#define TO_NAME(str, type, size) case type: return str;
+    APLNET_DTYPES(TO_NAME)
+#undef TO_NAME
     default: return "unsupported";
   }
 }
@@ -543,7 +542,9 @@ OP(libtorchVersion) {
                                            "." + std::to_string(TORCH_VERSION_PATCH));
 }
 
-#define EXPORT(name) exports.Set(#name, Napi::Function::New(env, op_##name, #name))
+// The export list is native/ops.json's op list (boundary.generated.h), so the addon exports
+// exactly the functions that src/torch's NativeApi interface declares.
+#define EXPORT(name) exports.Set(#name, Napi::Function::New(env, op_##name, #name));
 
 // glibc serves large blocks (activations, gradients) with mmap and hands freed memory back to the
 // OS at once, so every training step page-faults its activations in again. Measured on the engine
@@ -562,28 +563,7 @@ static void tuneMallocForTensors() {
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   static std::once_flag tuned;
   std::call_once(tuned, tuneMallocForTensors);
-  EXPORT(dispose); EXPORT(isDisposed); EXPORT(shape); EXPORT(dtype); EXPORT(device);
-  EXPORT(liveTensors); EXPORT(liveBytes);
-  EXPORT(zeros); EXPORT(ones); EXPORT(full); EXPORT(randn); EXPORT(rand); EXPORT(randint); EXPORT(randperm);
-  EXPORT(arange); EXPORT(fromBuffer); EXPORT(toBuffer); EXPORT(item);
-  EXPORT(toDevice); EXPORT(toDtype); EXPORT(clone); EXPORT(detach); EXPORT(contiguous); EXPORT(copy_);
-  EXPORT(add); EXPORT(sub); EXPORT(mul); EXPORT(div); EXPORT(pow); EXPORT(maximum); EXPORT(minimum);
-  EXPORT(addScalar); EXPORT(subScalar); EXPORT(mulScalar); EXPORT(divScalar); EXPORT(powScalar); EXPORT(rsubScalar);
-  EXPORT(eq); EXPORT(ne); EXPORT(lt); EXPORT(le); EXPORT(gt); EXPORT(ge);
-  EXPORT(eqScalar); EXPORT(neScalar); EXPORT(ltScalar); EXPORT(leScalar); EXPORT(gtScalar); EXPORT(geScalar);
-  EXPORT(neg); EXPORT(exp); EXPORT(log); EXPORT(sqrt); EXPORT(abs); EXPORT(relu); EXPORT(sigmoid); EXPORT(tanh);
-  EXPORT(logicalNot); EXPORT(clamp); EXPORT(where);
-  EXPORT(matmul); EXPORT(linear); EXPORT(conv2d); EXPORT(batchNorm); EXPORT(softmax); EXPORT(logSoftmax);
-  EXPORT(maxPool2d); EXPORT(avgPool2d); EXPORT(adaptiveAvgPool2d); EXPORT(adaptiveMaxPool2d);
-  EXPORT(interpolateBilinear); EXPORT(dropout); EXPORT(crossEntropy);
-  EXPORT(sum); EXPORT(sumAll); EXPORT(mean); EXPORT(meanAll); EXPORT(amax); EXPORT(amin); EXPORT(maxDim); EXPORT(argmax);
-  EXPORT(reshape); EXPORT(permute); EXPORT(expand); EXPORT(slice); EXPORT(select); EXPORT(indexSelect); EXPORT(gather);
-  EXPORT(oneHot); EXPORT(flip); EXPORT(rot90); EXPORT(cat); EXPORT(stack);
-  EXPORT(setRequiresGrad); EXPORT(requiresGrad); EXPORT(isLeaf); EXPORT(retainGrad); EXPORT(grad); EXPORT(zeroGrad);
-  EXPORT(backward); EXPORT(setGradEnabled); EXPORT(isGradEnabled);
-  EXPORT(sgdStep); EXPORT(adamwStep);
-  EXPORT(setNumThreads); EXPORT(getNumThreads); EXPORT(manualSeed); EXPORT(cpuRngGetState); EXPORT(cpuRngSetState); EXPORT(cudaIsAvailable); EXPORT(cudaDeviceCount);
-  EXPORT(setDeterministic); EXPORT(libtorchVersion);
+  APLNET_OPS(EXPORT)
   return exports;
 }
 

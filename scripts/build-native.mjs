@@ -1,4 +1,6 @@
 // Compiles native/aplnet.cc into build/aplnet.node against the libtorch that find-libtorch picks.
+// First derives the export list and the TypeScript interface from native/ops.json (see
+// native-boundary.mjs), so they exist for tsc even where libtorch is missing.
 // Skips the compile when the addon is newer than its sources and was built for the same libtorch.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
@@ -6,10 +8,12 @@ import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { findLibtorch, LibtorchNotFound } from './find-libtorch.mjs';
+import { BoundaryError, boundaryPaths, generateBoundary } from './native-boundary.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const sources = ['native/aplnet.cc'].map((s) => join(root, s));
+const inputs = [...sources, boundaryPaths.table, boundaryPaths.header, join(root, 'scripts', 'native-boundary.mjs'), fileURLToPath(import.meta.url)];
 const outDir = join(root, 'build');
 const addon = join(outDir, 'aplnet.node');
 const stamp = join(outDir, 'aplnet.libtorch.json');
@@ -25,6 +29,17 @@ function nodeIncludeDir() {
   return found;
 }
 
+try {
+  const written = generateBoundary();
+  if (written.length) console.log(`generated ${written.join(', ')} from native/ops.json`);
+} catch (err) {
+  if (err instanceof BoundaryError) {
+    console.error(err.message);
+    process.exit(1);
+  }
+  throw err;
+}
+
 let torch;
 try {
   torch = findLibtorch();
@@ -36,7 +51,7 @@ try {
   throw err;
 }
 
-const newestSource = Math.max(...sources.map((s) => statSync(s).mtimeMs), statSync(fileURLToPath(import.meta.url)).mtimeMs);
+const newestSource = Math.max(...inputs.map((s) => statSync(s).mtimeMs));
 const stampText = JSON.stringify(torch);
 if (existsSync(addon) && existsSync(stamp) && statSync(addon).mtimeMs > newestSource && readFileSync(stamp, 'utf8') === stampText) {
   console.log(`native addon up to date (${torch.source})`);
@@ -49,6 +64,8 @@ if (torch.cuda) libs.push('-ltorch_cuda', '-lc10_cuda');
 const tmpOut = `${addon}.tmp-${process.pid}`;
 const args = [
   '-O2', '-std=c++17', '-shared', '-fPIC', '-fvisibility=hidden',
+  // An OP body that the table does not export is a mistake, not dead code to keep.
+  '-Werror=unused-function',
   `-D_GLIBCXX_USE_CXX11_ABI=${torch.cxx11Abi ? 1 : 0}`,
   '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS', '-DNODE_ADDON_API_DISABLE_DEPRECATED',
   ...(torch.cuda ? ['-DAPLNET_WITH_CUDA'] : []),

@@ -4,6 +4,26 @@ import { keep, loadSafetensors, noGrad, saveSafetensors, type Tensor } from '../
 
 export type StateDict = Map<string, Tensor>;
 
+/** What loadStateDict did not match, as torch.nn.Module.load_state_dict returns it. */
+export interface LoadStateDictResult {
+  missingKeys: string[];
+  unexpectedKeys: string[];
+}
+
+export interface ModuleLoadOptions {
+  /** Every key must match both ways (default true). */
+  strict?: boolean;
+  /** Refuse a weights file without aplnet's checksum (default false, so Python-written files load). */
+  requireChecksum?: boolean;
+}
+
+const LISTED_KEYS = 30;
+/** "a", "b", … and 12 more: the names, quoted, without a wall of text for a wholly wrong file. */
+function namedList(keys: string[]): string {
+  const shown = keys.slice(0, LISTED_KEYS).map((k) => `"${k}"`).join(', ');
+  return keys.length > LISTED_KEYS ? `${shown} and ${keys.length - LISTED_KEYS} more` : shown;
+}
+
 export abstract class Module {
   training = true;
   private readonly parametersByName = new Map<string, Tensor>();
@@ -83,24 +103,32 @@ export abstract class Module {
     return out;
   }
 
-  /** Copies values in place. strict: every key must match both ways, with equal shapes. */
-  loadStateDict(state: StateDict, { strict = true } = {}): void {
+  /**
+   * Copies values in place, as torch.nn.Module.load_state_dict: strict means every key must match
+   * both ways. Every mismatch (missing and unexpected keys, shapes) is named in one error, and
+   * nothing is copied unless everything fits, so a failed load leaves the model as it was.
+   */
+  loadStateDict(state: StateDict, { strict = true } = {}): LoadStateDictResult {
     const own = this.stateDict();
-    const missing = [...own.keys()].filter((k) => !state.has(k));
-    const unexpected = [...state.keys()].filter((k) => !own.has(k));
-    if (strict && (missing.length || unexpected.length)) {
-      throw new Error(`state dict does not fit this model: missing keys [${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ', …' : ''}], unexpected keys [${unexpected.slice(0, 8).join(', ')}${unexpected.length > 8 ? ', …' : ''}]`);
+    const missingKeys = [...own.keys()].filter((k) => !state.has(k));
+    const unexpectedKeys = [...state.keys()].filter((k) => !own.has(k));
+    const problems: string[] = [];
+    if (strict && missingKeys.length) problems.push(`missing key(s) ${namedList(missingKeys)}`);
+    if (strict && unexpectedKeys.length) problems.push(`unexpected key(s) ${namedList(unexpectedKeys)}`);
+    for (const [key, target] of own) {
+      const source = state.get(key);
+      if (source && source.shape.join(',') !== target.shape.join(',')) {
+        problems.push(`size mismatch for "${key}": the state dict has [${source.shape}] but the model expects [${target.shape}]`);
+      }
     }
+    if (problems.length) throw new Error(`state dict does not fit this ${this.constructor.name}: ${problems.join('; ')}`);
     noGrad(() => {
       for (const [key, target] of own) {
         const source = state.get(key);
-        if (!source) continue;
-        if (source.shape.join(',') !== target.shape.join(',')) {
-          throw new Error(`state dict key "${key}" has shape [${source.shape}] but the model expects [${target.shape}]`);
-        }
-        target.copy_(source);
+        if (source) target.copy_(source);
       }
     });
+    return { missingKeys, unexpectedKeys };
   }
 
   /** Moves every parameter and buffer to a device (replacing them; optimizers must be made after). */
@@ -127,9 +155,13 @@ export abstract class Module {
   save(path: string, metadata: Record<string, string> = {}): void {
     saveSafetensors(path, this.stateDict(), metadata);
   }
-  /** Loads weights saved by save() or by Python (safetensors.torch.save_file(model.state_dict())). */
-  load(path: string, { strict = true } = {}): Record<string, string> {
-    const { tensors, metadata } = loadSafetensors(path);
+  /**
+   * Loads weights saved by save() or by Python (safetensors.torch.save_file(model.state_dict())).
+   * aplnet's checksum is verified whenever the file has one; requireChecksum refuses a file
+   * without it (run folders, which aplnet always writes). Returns the file's metadata.
+   */
+  load(path: string, { strict = true, requireChecksum = false }: ModuleLoadOptions = {}): Record<string, string> {
+    const { tensors, metadata } = loadSafetensors(path, 'cpu', { requireChecksum });
     try {
       this.loadStateDict(tensors, { strict });
     } catch (err) {

@@ -1,6 +1,7 @@
 // Functions that make new tensors. Defaults: float32 on the CPU, as in PyTorch.
-import { native } from './native.js';
-import { Tensor, type DType, type Device } from './tensor.js';
+import { arrayTypeOf, dtypeOfArray, type DType, type DTypeArray } from './dtype.js';
+import { native, type Handle } from './native.js';
+import { Tensor, type Device } from './tensor.js';
 
 export interface CreateOptions {
   dtype?: DType;
@@ -8,7 +9,7 @@ export interface CreateOptions {
   requiresGrad?: boolean;
 }
 
-function made(handle: ReturnType<typeof native.zeros>, opts: CreateOptions): Tensor {
+function made(handle: Handle, opts: CreateOptions): Tensor {
   const t = new Tensor(handle);
   if (opts.requiresGrad) t.requiresGrad = true;
   return t;
@@ -56,24 +57,14 @@ export function arange(start: number, end?: number, step = 1, opts: CreateOption
   return made(native.arange(from, to, step, opts.dtype ?? 'float32', opts.device ?? 'cpu'), opts);
 }
 
-type SourceArray = Float32Array | Float64Array | Uint8Array | Int32Array | BigInt64Array | Uint16Array;
-
-function dtypeOfArray(data: SourceArray): DType {
-  if (data instanceof Float32Array) return 'float32';
-  if (data instanceof Float64Array) return 'float64';
-  if (data instanceof Uint8Array) return 'uint8';
-  if (data instanceof Int32Array) return 'int32';
-  if (data instanceof BigInt64Array) return 'int64';
-  throw new Error('fromTypedArray: a Uint16Array needs an explicit dtype (bfloat16 or float16)');
-}
-
 /**
  * Copies a typed array into a new tensor of the given shape. The dtype follows the array
  * (Float32Array → float32, Uint8Array → uint8, BigInt64Array → int64, …) unless given.
  */
-export function fromTypedArray(data: SourceArray, shape: number[], opts: CreateOptions = {}): Tensor {
+export function fromTypedArray(data: DTypeArray, shape: number[], opts: CreateOptions = {}): Tensor {
   checkShape(shape, 'fromTypedArray');
   const dtype = opts.dtype ?? dtypeOfArray(data);
+  if (!dtype) throw new Error(`fromTypedArray: a ${data.constructor.name} needs an explicit dtype (bfloat16 or float16)`);
   const t = new Tensor(native.fromBuffer(data, shape, dtype));
   if (opts.device && opts.device !== 'cpu') {
     const moved = t.to({ device: opts.device });
@@ -96,14 +87,10 @@ export function tensor(values: number | number[] | number[][] | number[][][] | n
   const flat = (Array.isArray(values) ? (values as unknown[]).flat(Infinity) : [values]) as number[];
   if (flat.length !== shape.reduce((a, b) => a * b, 1)) throw new Error(`tensor: ragged nested array, shape ${JSON.stringify(shape)} but ${flat.length} values`);
   const dtype = opts.dtype ?? 'float32';
-  const array: SourceArray =
-    dtype === 'float64' ? Float64Array.from(flat)
-      : dtype === 'int64' ? BigInt64Array.from(flat, (v) => BigInt(Math.trunc(v)))
-        : dtype === 'int32' ? Int32Array.from(flat)
-          : dtype === 'uint8' || dtype === 'bool' ? Uint8Array.from(flat)
-            : Float32Array.from(flat);
-  const base = fromTypedArray(array, shape, { device: opts.device, dtype: dtype === 'bfloat16' || dtype === 'float16' ? 'float32' : dtype });
-  if (dtype !== 'bfloat16' && dtype !== 'float16') {
+  // 16-bit floats are held as raw bits, which JS numbers cannot be written into: go through float32.
+  const storage: DType = arrayTypeOf(dtype) === Uint16Array ? 'float32' : dtype;
+  const base = fromTypedArray(typedArrayFromNumbers(flat, storage), shape, { device: opts.device, dtype: storage });
+  if (storage === dtype) {
     if (opts.requiresGrad) base.requiresGrad = true;
     return base;
   }
@@ -111,4 +98,11 @@ export function tensor(values: number | number[] | number[][] | number[][][] | n
   base.dispose();
   if (opts.requiresGrad) cast.requiresGrad = true;
   return cast;
+}
+
+function typedArrayFromNumbers(values: number[], dtype: DType): DTypeArray {
+  const ArrayType = arrayTypeOf(dtype);
+  if (ArrayType === BigInt64Array) return BigInt64Array.from(values, (v) => BigInt(Math.trunc(v)));
+  // Every other dtype's array takes numbers; the cast only picks one of their identical from() signatures.
+  return (ArrayType as Float64ArrayConstructor).from(values);
 }

@@ -1,5 +1,6 @@
 // aplnet's tensor engine: the public surface of src/torch.
-export { Tensor, isTensor, isDType, type DType, type Device } from './tensor.js';
+export { Tensor, isTensor, type Device } from './tensor.js';
+export { DTYPES, isDType, itemSize, type DType, type TypedArrayFor } from './dtype.js';
 export { tidy, keep, dispose } from './scope.js';
 export { zeros, ones, full, randn, rand, randint, randperm, arange, fromTypedArray, tensor, type CreateOptions } from './creation.js';
 export * as F from './functional.js';
@@ -9,4 +10,4 @@ export { setNumThreads, getNumThreads, manualSeed, getCpuRngState, setCpuRngStat
 export { Optimizer, type ParamGroup, type OptimizerState } from './optim/optimizer.js';
 export { SGD, type SgdOptions } from './optim/sgd.js';
 export { AdamW, type AdamWOptions } from './optim/adamw.js';
-export { saveSafetensors, loadSafetensors, encodeSafetensors, decodeSafetensors, SafetensorsError, type SafetensorsContent } from './safetensors.js';
+export { saveSafetensors, loadSafetensors, encodeSafetensors, decodeSafetensors, SafetensorsError, CHECKSUM_KEY, type SafetensorsContent, type LoadSafetensorsOptions } from './safetensors.js';

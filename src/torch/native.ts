@@ -4,14 +4,11 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { NativeApi } from './native-api.generated.js';
 
+export type { NativeApi } from './native-api.generated.js';
 /** An opaque libtorch tensor handle owned by the addon. */
 export type Handle = { readonly __brand: 'aplnet.TensorHandle' };
-/**
- * The addon's functions, one per op (see native/aplnet.cc). Kept loosely typed on purpose: the
- * typed surface is Tensor and the functions of src/torch, which are the only callers.
- */
-export type NativeApi = Record<string, (...args: any[]) => any>;
 
 const here = dirname(fileURLToPath(import.meta.url));
 // dist/src/torch → repo root is three levels up; src/torch (ts-node style) two.
@@ -25,4 +22,5 @@ function load(): NativeApi {
   return createRequire(import.meta.url)(path) as NativeApi;
 }
 
+/** The addon, typed by the interface generated from native/ops.json. */
 export const native = load();

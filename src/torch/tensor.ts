@@ -1,21 +1,12 @@
 // The Tensor type: a thin, typed face over one native libtorch handle. Methods mirror PyTorch's
 // names (camelCase); every result is a new Tensor tracked by the innermost tidy() scope.
 import { native, type Handle } from './native.js';
+import { isDType, typedArrayOf, type DType, type TypedArrayFor } from './dtype.js';
 import { registerTensorCheck, track } from './scope.js';
 
-export type DType = 'float32' | 'float64' | 'bfloat16' | 'float16' | 'uint8' | 'int32' | 'int64' | 'bool';
+export type { DType, TypedArrayFor } from './dtype.js';
+export { isDType } from './dtype.js';
 export type Device = string; // 'cpu', 'cuda', 'cuda:1'
-export type TypedArrayFor<D extends DType> = D extends 'float32'
-  ? Float32Array
-  : D extends 'float64'
-    ? Float64Array
-    : D extends 'uint8' | 'bool'
-      ? Uint8Array
-      : D extends 'int32'
-        ? Int32Array
-        : D extends 'int64'
-          ? BigInt64Array
-          : Uint16Array;
 
 // The safety net for tensors nobody disposed is native: each handle is an N-API external whose
 // finalizer frees the tensor when V8 collects it (the same weak-callback mechanism a
@@ -65,15 +56,7 @@ export class Tensor {
   // ---- data in and out ----
   /** A copy of the values as a typed array matching the dtype (bfloat16/float16 as raw Uint16). */
   data<D extends DType = DType>(): TypedArrayFor<D> {
-    const buffer: ArrayBuffer = native.toBuffer(this.handle);
-    switch (this.dtype) {
-      case 'float32': return new Float32Array(buffer) as TypedArrayFor<D>;
-      case 'float64': return new Float64Array(buffer) as TypedArrayFor<D>;
-      case 'uint8': case 'bool': return new Uint8Array(buffer) as TypedArrayFor<D>;
-      case 'int32': return new Int32Array(buffer) as TypedArrayFor<D>;
-      case 'int64': return new BigInt64Array(buffer) as TypedArrayFor<D>;
-      default: return new Uint16Array(buffer) as TypedArrayFor<D>;
-    }
+    return typedArrayOf(this.dtype, native.toBuffer(this.handle)) as TypedArrayFor<D>;
   }
   /** Values as plain numbers (converts 16-bit floats and int64 exactly enough for reporting). */
   toArray(): number[] {
@@ -214,11 +197,6 @@ export class Tensor {
   toString(): string {
     return this.isDisposed ? 'Tensor(disposed)' : `Tensor(shape=[${this.shape}], dtype=${this.dtype}, device=${this.device})`;
   }
-}
-
-const DTYPES = new Set<string>(['float32', 'float64', 'bfloat16', 'float16', 'uint8', 'int32', 'int64', 'bool']);
-export function isDType(value: string): value is DType {
-  return DTYPES.has(value);
 }
 
 type BinaryOp = (a: Handle, b: Handle) => Handle;
