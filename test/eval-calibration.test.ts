@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { expectedCalibrationError, shouldReferToSpecialist, summarizeReferral } from '../src/eval/index.js';
+import { calibrationBinCount, expectedCalibrationError, shouldReferToSpecialist, summarizeReferral } from '../src/eval/index.js';
 
 const close = (actual: number, expected: number, tolerance = 1e-9) =>
   assert.ok(Math.abs(actual - expected) <= tolerance, `${actual} is not within ${tolerance} of ${expected}`);
@@ -23,7 +23,7 @@ test('ECE with 15 bins matches hand arithmetic, boundaries included', () => {
   // bin 10: {.7 right, .7 right} acc 1,  conf .7, gap .3, weight 2/6 -> .1
   // bin 11: {.8 right}           acc 1,  conf .8, gap .2, weight 1/6 -> .0333
   // ECE = .2333..., MCE = .6
-  const report = expectedCalibrationError(probs, labels);
+  const report = expectedCalibrationError(probs, labels, 15);
   assert.equal(report.bins.length, 15);
   close(report.expectedCalibrationError, 0.1 + 0.1 + 0.2 / 6);
   close(report.maximumCalibrationError, 0.6);
@@ -36,6 +36,15 @@ test('ECE with 15 bins matches hand arithmetic, boundaries included', () => {
   ]);
   assert.equal(report.bins[0].accuracy, null);
   close(report.bins[14].upper, 1);
+});
+
+test('the number of bins follows the sample size: floor(n / 10) within 2..15, and is the default', () => {
+  assert.deepEqual([1, 6, 20, 32, 99, 150, 10_000].map(calibrationBinCount), [2, 2, 2, 3, 9, 15, 15]);
+  // Six images -> 2 bins, (0, .5] and (.5, 1]: {.5 right, .5 wrong} gap 0; {.7 R, .6 W, .8 R, .7 R}
+  // accuracy .75, confidence .7, gap .05, weight 4/6 -> ECE .0333.
+  const report = expectedCalibrationError(probs, labels);
+  assert.equal(report.bins.length, 2);
+  close(report.expectedCalibrationError, 0.05 * 4 / 6);
 });
 
 test('a perfectly calibrated set has ECE 0', () => {

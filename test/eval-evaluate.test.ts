@@ -23,7 +23,8 @@ test('evaluateClassifier reports image and patient metrics and survives JSON', (
   const report = evaluateClassifier({ probs, labels, classNames: ['a', 'b', 'c'], patientIds, referralThreshold: 0.6 });
   close(report.images.accuracy, 4 / 6);
   close(report.images.macroF1, 0.655556);
-  close(report.images.calibration.expectedCalibrationError, 0.233333);
+  // Six images get 2 calibration bins (see eval-calibration): ECE .05 · 4/6.
+  close(report.images.calibration.expectedCalibrationError, 0.033333);
   assert.equal(report.images.referral?.referred, 2);
   assert.ok(report.patients);
   // Every patient's mean probability peaks on its own class -> accuracy 1.

@@ -1,4 +1,5 @@
-import { expectedCalibrationError, DEFAULT_CALIBRATION_BINS, type CalibrationReport } from './calibration-error.js';
+import { bootstrapIntervals, type BootstrapIntervals, type BootstrapOptions } from './bootstrap.js';
+import { calibrationBinCount, expectedCalibrationError, type CalibrationReport } from './calibration-error.js';
 import { accuracy, balancedAccuracy, macroF1, perClassMetrics, weightedF1, type ClassMetrics } from './classification-metrics.js';
 import { confusionMatrix } from './confusion-matrix.js';
 import { aggregateByPatient } from './patient-aggregation.js';
@@ -25,6 +26,8 @@ export interface MetricsReport {
   brierScore: number;
   /** Present when a referral threshold was given. */
   referral: ReferralSummary | null;
+  /** Bootstrap confidence intervals of the headline metrics; null when the bootstrap was turned off. */
+  intervals: BootstrapIntervals | null;
 }
 
 export interface ClassifierReport {
@@ -41,7 +44,10 @@ interface CommonInput {
   classNames: readonly string[];
   patientIds?: readonly string[];
   referralThreshold?: number;
+  /** Default: calibrationBinCount(number of rows), for images and patients each. */
   calibrationBins?: number;
+  /** Resampling of the confidence intervals (by patient when patientIds are given); false skips them. */
+  bootstrap?: BootstrapOptions | false;
 }
 
 /** Either probabilities, or logits with an optional temperature to divide them by. */
@@ -64,24 +70,31 @@ export function evaluateClassifier(input: EvaluateClassifierInput): ClassifierRe
   if (probs[0].length !== classNames.length) {
     throw new Error(`evaluateClassifier: the model gives ${probs[0].length} class scores but ${classNames.length} class names were given`);
   }
-  const options = { bins: input.calibrationBins ?? DEFAULT_CALIBRATION_BINS, referralThreshold: input.referralThreshold };
-  const images = computeMetrics(probs, labels, classNames, options);
+  const options = { bins: input.calibrationBins, referralThreshold: input.referralThreshold, bootstrap: input.bootstrap ?? {} };
+  const images = computeMetrics(probs, labels, classNames, { ...options, groups: input.patientIds, unit: 'image' });
   let patients: MetricsReport | null = null;
   if (input.patientIds !== undefined) {
     const pooled = aggregateByPatient(probs, labels, input.patientIds);
-    patients = computeMetrics(pooled.probs, pooled.labels, classNames, options);
+    patients = computeMetrics(pooled.probs, pooled.labels, classNames, { ...options, unit: 'patient' });
   }
   return { classNames: [...classNames], temperature, images, patients };
 }
 
-function computeMetrics(
-  probs: Rows,
-  labels: ArrayLike<number>,
-  classNames: readonly string[],
-  options: { bins: number; referralThreshold: number | undefined },
-): MetricsReport {
+interface MetricsOptions {
+  bins: number | undefined;
+  referralThreshold: number | undefined;
+  bootstrap: BootstrapOptions | false;
+  /** Patient id per row, so the bootstrap draws whole patients. */
+  groups?: readonly string[];
+  /** What one row is; pooled patient rows are resampled as patients. */
+  unit: 'image' | 'patient';
+}
+
+function computeMetrics(probs: Rows, labels: ArrayLike<number>, classNames: readonly string[], options: MetricsOptions): MetricsReport {
   const matrix = confusionMatrix(labels, predictedClasses(probs), classNames.length);
   const perClass = perClassMetrics(matrix, classNames);
+  const bins = options.bins ?? calibrationBinCount(probs.length);
+  const unit = options.groups ? 'patient' : options.unit;
   return {
     count: probs.length,
     accuracy: accuracy(matrix),
@@ -91,9 +104,10 @@ function computeMetrics(
     perClass,
     confusionMatrix: matrix,
     roc: rocAucOneVsRest(probs, labels, classNames),
-    calibration: expectedCalibrationError(probs, labels, options.bins),
+    calibration: expectedCalibrationError(probs, labels, bins),
     negativeLogLikelihood: negativeLogLikelihood(probs, labels),
     brierScore: brierScore(probs, labels),
     referral: options.referralThreshold === undefined ? null : summarizeReferral(probs, labels, options.referralThreshold),
+    intervals: options.bootstrap === false ? null : bootstrapIntervals(probs, labels, classNames, { ...options.bootstrap, bins, groups: options.groups, unit }),
   };
 }

@@ -5,10 +5,13 @@ export { accuracy, balancedAccuracy, perClassMetrics, macroF1, weightedF1, type 
 export { rocCurve, rocAucOneVsRest, type RocCurve, type RocPoint, type RocOneVsRest } from './roc.js';
 export {
   expectedCalibrationError,
-  DEFAULT_CALIBRATION_BINS,
+  calibrationBinCount,
+  CALIBRATION_BIN_RULE,
+  MAX_CALIBRATION_BINS,
   type CalibrationBin,
   type CalibrationReport,
 } from './calibration-error.js';
+export { bootstrapIntervals, type BootstrapIntervals, type BootstrapOptions, type Interval } from './bootstrap.js';
 export { negativeLogLikelihood, brierScore } from './scoring-rules.js';
 export { fitTemperature, applyTemperature, TEMPERATURE_RANGE, type TemperatureFit } from './temperature-scaling.js';
 export { aggregateByPatient, type PatientPredictions } from './patient-aggregation.js';
