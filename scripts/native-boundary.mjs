@@ -62,11 +62,15 @@ export function definedOps(source = readFileSync(boundaryPaths.source, 'utf8')) 
   return [...source.matchAll(/^(?:OP|BINARY|BINARY_SCALAR|UNARY)\((\w+)/gm)].map((m) => m[1]);
 }
 
+/** Ops the table lists without a C++ body, and C++ bodies the table does not list. */
+export function compareTableToBodies(opNames, source = readFileSync(boundaryPaths.source, 'utf8')) {
+  const defined = new Set(definedOps(source));
+  const listed = new Set(opNames);
+  return { noBody: [...listed].filter((n) => !defined.has(n)), unlisted: [...defined].filter((n) => !listed.has(n)) };
+}
+
 function checkBodies(ops) {
-  const defined = new Set(definedOps());
-  const listed = new Set(ops.map((op) => op.name));
-  const noBody = [...listed].filter((n) => !defined.has(n));
-  const unlisted = [...defined].filter((n) => !listed.has(n));
+  const { noBody, unlisted } = compareTableToBodies(ops.map((op) => op.name));
   if (noBody.length || unlisted.length) {
     throw new BoundaryError(
       `native/ops.json and native/aplnet.cc disagree: ${noBody.length ? `ops in the table with no OP(...) body: ${noBody.join(', ')}` : ''}` +
