@@ -38,7 +38,7 @@ test('a class-folder dataset with broken files mixed in loads, with a summary of
     const { summary } = dataset;
     assert.deepEqual(dataset.classNames, ['eosinophil', 'lymphocyte', 'neutrophil', 'platelet']);
     assert.equal(summary.listed, 18 + 13 + 1);
-    assert.deepEqual(summary.skipped, { corrupt: 2, truncated: 1, 'not-an-image': 1, 'too-small': 1, 'too-large': 1 });
+    assert.deepEqual(summary.skipped, { corrupt: 1, 'empty-file': 1, truncated: 1, 'not-an-image': 1, 'too-small': 1, 'too-large': 1 });
     assert.equal(summary.loaded, 26);
     assert.deepEqual(summary.perClass, { eosinophil: 6, lymphocyte: 6, neutrophil: 13, platelet: 1 });
     assert.deepEqual(summary.converted, { grayscale: 1, 'alpha-flattened': 1, '16-bit': 1, cmyk: 1, 'exif-rotated': 1 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { decodeAndPreprocess } from '../src/data/image-decode.js';
+import { decodeAndPreprocess } from '../src/data/decode/image-decode.js';
 import { DataError } from '../src/data/errors.js';
 import { loadImageForInference, loadInferencePreprocessing, saveInferencePreprocessing } from '../src/data/inference.js';
 import { writeFileAtomicAsync } from '../src/io/atomic-write.js';
@@ -40,7 +40,7 @@ test('broken files are refused with the right reason, naming the file', async ()
   assert.equal(await reasonOf('corrupt.jpg'), 'corrupt');
   assert.equal(await reasonOf('truncated.jpg'), 'truncated');
   assert.equal(await reasonOf('not-an-image.png'), 'not-an-image');
-  assert.equal(await reasonOf('empty.jpg'), 'corrupt');
+  assert.equal(await reasonOf('empty.jpg'), 'empty-file');
   assert.equal(await reasonOf('tiny.png'), 'too-small');
   assert.equal(await reasonOf('enormous.png'), 'too-large');
 });

@@ -40,7 +40,7 @@ export async function writeAwkwardImages(dir: string, sampleJpeg: string): Promi
     files[name] = join(dir, name);
     await writeFile(files[name], await data);
   };
-  await put('corrupt.jpg', Buffer.concat([jpeg.subarray(0, 200), Buffer.alloc(4000, 7)]));
+  await put('corrupt.jpg', damagedJpeg(jpeg).garbage);
   await put('truncated.jpg', jpeg.subarray(0, Math.floor(jpeg.length / 2)));
   await put('not-an-image.png', Buffer.from('this is a text file named like an image\n'));
   await put('empty.jpg', Buffer.alloc(0));
@@ -54,6 +54,37 @@ export async function writeAwkwardImages(dir: string, sampleJpeg: string): Promi
   await put('tiff.tif', sharp(sampleJpeg).tiff().toBuffer());
   await put('bitmap.bmp', bmpOf(await sharp(sampleJpeg).resize(64, 64).raw().toBuffer({ resolveWithObject: true })));
   return files;
+}
+
+/** Offset of the JPEG's start-of-scan marker: what follows is entropy-coded pixel data. */
+export function startOfScan(jpeg: Buffer): number {
+  for (let i = 2; i + 1 < jpeg.length; i++) if (jpeg[i] === 0xff && jpeg[i + 1] === 0xda) return i;
+  throw new Error('no start-of-scan marker');
+}
+
+/**
+ * A real JPEG damaged the ways files are damaged in labs: cut short at several points (an
+ * interrupted copy), or complete but with its entropy-coded data overwritten (bad media).
+ */
+export function damagedJpeg(jpeg: Buffer): Record<string, Buffer> {
+  const scan = startOfScan(jpeg);
+  const middle = scan + Math.floor((jpeg.length - scan) / 2);
+  const variants: Record<string, Buffer> = {};
+  for (const fraction of [0.1, 0.5, 0.9]) variants[`cut-at-${fraction}`] = jpeg.subarray(0, Math.floor(jpeg.length * fraction));
+  variants['cut-in-header'] = jpeg.subarray(0, scan + 10);
+  variants['cut-before-end-marker'] = jpeg.subarray(0, jpeg.length - 2);
+  const garbage = Buffer.from(jpeg);
+  for (let k = 0; k < 500; k++) garbage[middle + k] = (k * 131) & 0xff;
+  variants.garbage = garbage;
+  const flipped = Buffer.from(jpeg);
+  // Flip bytes throughout the scan, never creating or breaking a marker (0xFF), as bit rot does.
+  for (let i = scan + 20; i < jpeg.length - 2; i += 97) if (flipped[i] !== 0xff && flipped[i - 1] !== 0xff && (flipped[i] ^ 0xff) !== 0xff) flipped[i] ^= 0xff;
+  variants.flipped = flipped;
+  const marker = Buffer.from(jpeg);
+  marker[middle] = 0xff;
+  marker[middle + 1] = 0xd5; // a restart marker where none belongs
+  variants['stray-marker'] = marker;
+  return variants;
 }
 
 /** sharp writes no BMP, so a minimal 24-bit BMP encoder stands in for the BMPs microscope software exports. */

@@ -1,7 +1,7 @@
 import { adjustBrightnessContrast, adjustHsv, jitterHed } from './color-transforms.js';
 import { affineTransform, flipHorizontal, flipVertical, rotateQuarterTurns } from './geometric-transforms.js';
 import { gaussianBlur } from './gaussian-blur.js';
-import type { RgbImage } from './image-decode.js';
+import type { RgbImage } from './decode/image-decode.js';
 import { randomInt, uniform, type Random } from './prng.js';
 
 /** Strengths of each augmentation; 0 (or false) turns one off. Plain JSON so it travels to workers and into config.json. */

@@ -1,5 +1,6 @@
 import { DataError, skippableReasons } from './errors.js';
 import type { SkippedImage } from './data-summary.js';
+import { skippedImageOf } from './files/skipped-list.js';
 
 export type BadImagePolicy = 'skip' | 'fail';
 
@@ -9,9 +10,11 @@ export class BadImageLog {
 
   constructor(readonly policy: BadImagePolicy) {}
 
+  /** A repeated manifest row loses nothing, so it is reported and skipped under either policy. */
   report(error: DataError): void {
-    if (this.policy === 'fail' || !skippableReasons.has(error.reason)) throw error;
-    this.skipped.push({ file: error.file, reason: error.reason, message: error.message });
+    const fatal = this.policy === 'fail' ? error.reason !== 'duplicate' : !skippableReasons.has(error.reason);
+    if (fatal) throw error;
+    this.skipped.push(skippedImageOf(error));
   }
 
   counts(): Partial<Record<DataError['reason'], number>> {

@@ -7,16 +7,18 @@ import { DataLoader, type DataSubset, type LoaderOptions } from './data-loader.j
 import type { DataSummary } from './data-summary.js';
 import { DataError } from './errors.js';
 import { FileIndex } from './file-index.js';
-import type { ConversionNote } from './image-decode.js';
+import type { ConversionNote } from './decode/image-decode.js';
 import { ImageStore } from './image-store.js';
 import { saveInferencePreprocessing, type InferencePreprocessing } from './inference.js';
 import { ingestSamples, type IngestedSample } from './ingest.js';
 import { PixelCache } from './pixel-cache.js';
 import { defaultDecodeLimits, validatePreprocessing, type DecodeLimits, type Preprocessing } from './preprocessing.js';
 import { randomFor, shuffleInPlace } from './prng.js';
-import { readSource } from './sources.js';
-import { assertGroupsDisjoint, assignmentsFor, computeSplit, loadSplitFile, saveSplitFile, type SplitFile, type SplitSpec } from './split-file.js';
-import { splitNames, type SplitName } from './split-names.js';
+import { readSource } from './sources/read-source.js';
+import { assertOneLabelPerContent, dropCrossSplitCopies } from './dataset/duplicate-content.js';
+import { chooseSplit, skippedPerSplit, type DatasetSplit } from './dataset/split-choice.js';
+import { assertGroupsDisjoint, assignmentsFor, computeSplit, loadSplitFile, saveSplitFile, type SplitFile } from './split-file.js';
+import type { SplitName } from './split-names.js';
 import { fitStainNormalizer, type StainNormalizationMethod, type StainNormalizer } from './stain-normalizer.js';
 import type { SplitItem } from './stratified-split.js';
 import { WorkerPool } from './worker-pool.js';
@@ -32,8 +34,11 @@ export interface DatasetOptions {
   onBadImage?: BadImagePolicy;
   /** Folder for the pixel cache and file index; without it every epoch decodes again. */
   cacheDir?: string;
-  /** Default: the manifest's split column if it has one, else a 70/15/15 holdout. */
-  split?: SplitSpec | { kind: 'file'; path: string };
+  /**
+   * Default: the manifest's split column if it has one, else a 70/15/15 holdout. A holdout or
+   * k-fold spec over a manifest with a split column is refused (see chooseSplit).
+   */
+  split?: DatasetSplit;
   /** A method to fit on the training split, or parameters already fitted (from a run folder). Default 'none'. */
   stainNormalization?: StainNormalizationMethod | StainNormalizer;
   /** How many training images Macenko/Reinhard are fitted on; default 64. */
@@ -57,8 +62,6 @@ export interface PreparedDataset {
   close(): Promise<void>;
 }
 
-const defaultSplit: SplitSpec = { kind: 'holdout', fractions: { train: 0.7, val: 0.15, test: 0.15 }, seed: 0 };
-
 function splitItems(samples: IngestedSample[], classIndex: Map<string, number>): SplitItem[] {
   return samples.map((sample) => ({
     key: sample.key,
@@ -75,6 +78,7 @@ export async function prepareDataset(options: DatasetOptions): Promise<PreparedD
   const badImages = new BadImageLog(options.onBadImage ?? 'skip');
   const source = await readSource(options.source, { classNames: options.classNames });
   const warnings = [...source.warnings];
+  const spec = chooseSplit(source, options.split, options.source);
   for (const problem of source.problems) badImages.report(problem);
 
   let cache: PixelCache | undefined;
@@ -89,6 +93,7 @@ export async function prepareDataset(options: DatasetOptions): Promise<PreparedD
     const store = new ImageStore(preprocessing, limits, cache, pool);
     const ingest = await ingestSamples(source.samples, store, badImages, fileIndex);
     const classIndex = classIndexMap(source.classNames);
+    assertOneLabelPerContent(ingest.samples, options.source);
 
     const withPatients = ingest.samples.filter((sample) => sample.patientId !== undefined).length;
     if (withPatients > 0 && withPatients < ingest.samples.length) {
@@ -96,7 +101,6 @@ export async function prepareDataset(options: DatasetOptions): Promise<PreparedD
     }
     const groupBy = withPatients > 0 ? 'patient' : 'image';
     const manifestSplits = new Map(ingest.samples.filter((s) => s.split).map((s) => [s.key, s.split!] as const));
-    const spec = options.split ?? (manifestSplits.size > 0 ? { kind: 'manifest' as const } : defaultSplit);
 
     const items = splitItems(ingest.samples, classIndex);
     let split: SplitFile;
@@ -104,27 +108,11 @@ export async function prepareDataset(options: DatasetOptions): Promise<PreparedD
       const saved = await loadSplitFile(spec.path);
       split = { ...saved, assignments: assignmentsFor(items, saved, spec.path) };
     } else {
-      split = computeSplit(items, spec, groupBy, manifestSplits.size > 0 ? manifestSplits : undefined);
+      split = computeSplit(items, spec, groupBy, source.declaredSplits.size > 0 ? manifestSplits : undefined);
     }
     if (groupBy === 'patient') assertGroupsDisjoint(items, split.assignments, spec.kind === 'file' ? spec.path : options.source);
 
-    // The same bytes in two splits is leakage even under different names: keep the copy in the earliest split.
-    const firstSplitOfHash = new Map<string, SplitName>();
-    const rank = (name: SplitName) => splitNames.indexOf(name);
-    for (const sample of ingest.samples) {
-      const assigned = split.assignments[sample.key];
-      const seen = firstSplitOfHash.get(sample.hash);
-      if (!seen || rank(assigned) < rank(seen)) firstSplitOfHash.set(sample.hash, assigned);
-    }
-    const samples = ingest.samples.filter((sample) => {
-      const kept = firstSplitOfHash.get(sample.hash)!;
-      if (split.assignments[sample.key] === kept) return true;
-      const twin = ingest.samples.find((other) => other.hash === sample.hash && split.assignments[other.key] === kept)!;
-      badImages.report(
-        new DataError(sample.path, 'duplicate-across-splits', `same content as ${twin.path} (in ${kept}) but assigned to ${split.assignments[sample.key]}; left out to avoid leakage`),
-      );
-      return false;
-    });
+    const samples = dropCrossSplitCopies(ingest.samples, split.assignments, badImages);
 
     const perClass: Record<string, number> = Object.fromEntries(source.classNames.map((name) => [name, 0]));
     for (const sample of samples) perClass[sample.label]++;
@@ -173,6 +161,7 @@ export async function prepareDataset(options: DatasetOptions): Promise<PreparedD
       loaded: samples.length,
       skipped: badImages.counts(),
       skippedImages: badImages.skipped,
+      skippedPerSplit: skippedPerSplit(badImages.skipped, source, split.assignments),
       converted,
       perClass,
       perSplit: { train: training.length, val: bySplit('val').length, test: bySplit('test').length },

@@ -5,13 +5,20 @@
 export type DataErrorReason =
   | 'missing-file'
   | 'unreadable'
+  | 'not-a-file'
+  | 'dangling-symlink'
+  | 'symlink-loop'
+  | 'empty-file'
   | 'not-an-image'
+  | 'unsupported-format'
   | 'corrupt'
   | 'truncated'
   | 'too-small'
   | 'too-large'
   | 'unknown-label'
+  | 'duplicate'
   | 'duplicate-across-splits'
+  | 'label-conflict'
   | 'empty-class'
   | 'bad-manifest'
   | 'bad-split'
@@ -23,12 +30,18 @@ export type DataErrorReason =
 export const skippableReasons: ReadonlySet<DataErrorReason> = new Set<DataErrorReason>([
   'missing-file',
   'unreadable',
+  'not-a-file',
+  'dangling-symlink',
+  'symlink-loop',
+  'empty-file',
   'not-an-image',
+  'unsupported-format',
   'corrupt',
   'truncated',
   'too-small',
   'too-large',
   'unknown-label',
+  'duplicate',
   'duplicate-across-splits',
 ]);
 
@@ -39,7 +52,8 @@ export class DataError extends Error {
     /** The file (image, manifest, split or cache file) the problem is about. */
     readonly file: string,
     readonly reason: DataErrorReason,
-    detail: string,
+    /** What happened and what to do, without the file and reason that the message adds. */
+    readonly detail: string,
   ) {
     super(`${file}: ${reason}: ${detail}`);
   }

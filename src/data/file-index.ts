@@ -1,7 +1,8 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomicAsync } from '../io/atomic-write.js';
 import { contentHash } from './content-hash.js';
+import { readRegularFile, regularFileStat } from './files/regular-file.js';
 
 interface FileIndexEntry {
   size: number;
@@ -40,12 +41,12 @@ export class FileIndex {
     return new FileIndex(path, entries);
   }
 
-  /** Throws the fs error (ENOENT, EACCES) for the caller to classify. */
+  /** Throws a DataError for anything but a readable regular file (missing, FIFO, dangling link, ...). */
   async hash(file: string): Promise<HashedFile> {
-    const info = await stat(file);
+    const info = await regularFileStat(file);
     const known = this.entries.get(file);
     if (known && known.size === info.size && known.mtimeMs === info.mtimeMs) return { hash: known.hash };
-    const bytes = await readFile(file);
+    const bytes = await readRegularFile(file);
     const hash = contentHash(bytes);
     this.entries.set(file, { size: info.size, mtimeMs: info.mtimeMs, hash });
     this.dirty = true;

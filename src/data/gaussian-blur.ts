@@ -1,4 +1,4 @@
-import type { RgbImage } from './image-decode.js';
+import type { RgbImage } from './decode/image-decode.js';
 
 function blurKernel(sigma: number): Float64Array {
   const radius = Math.max(1, Math.ceil(3 * sigma));

@@ -1,4 +1,4 @@
-import type { RgbImage } from './image-decode.js';
+import type { RgbImage } from './decode/image-decode.js';
 
 /**
  * Geometric transforms on HWC uint8 RGB. Smear cells have no canonical orientation, so flips and

@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { decodeAndPreprocess, type DecodedImage } from './image-decode.js';
+import { readRegularFile } from './files/regular-file.js';
+import { decodeAndPreprocess, type DecodedImage } from './decode/image-decode.js';
 import { PixelCache } from './pixel-cache.js';
 import { preprocessingId, type DecodeLimits, type Preprocessing } from './preprocessing.js';
 import { noStainNormalization, stainNormalizerId, type StainNormalizer } from './stain-normalizer.js';
@@ -44,7 +44,7 @@ export class ImageStore {
     const key = PixelCache.key(image.hash, this.preprocessingKey, 'none');
     const cached = await this.cache?.read(key);
     if (cached) return { ...cached, fromCache: true };
-    const decoded = await decodeAndPreprocess(bytes ?? (await readFile(image.path)), image.path, this.preprocessing, this.limits);
+    const decoded = await decodeAndPreprocess(bytes ?? (await readRegularFile(image.path)), image.path, this.preprocessing, this.limits);
     await this.cache?.write(key, decoded);
     return { ...decoded, fromCache: false };
   }

@@ -1,8 +1,14 @@
 // aplnet's data layer: sources, robust decoding, transforms, stain normalisation, splits, cache, loader.
 export { DataError, isDataError, skippableReasons, type DataErrorReason } from './errors.js';
-export { readSource, readClassFolders, readCsvManifest, imageExtensions, type SampleRecord, type DatasetSource, type SourceOptions } from './sources.js';
+export { readSource } from './sources/read-source.js';
+export { readClassFolders } from './sources/class-folders.js';
+export { readCsvManifest } from './sources/csv-manifest.js';
+export type { SampleRecord, DatasetSource, SourceOptions } from './sources/source-types.js';
+export { imageExtensions, listImageFiles, type ListedImages } from './files/list-image-files.js';
+export { readRegularFile } from './files/regular-file.js';
+export { writeSkippedList } from './files/skipped-list.js';
 export { saveClassNames, loadClassNames, classIndexMap } from './class-names.js';
-export { decodeAndPreprocess, type ConversionNote, type RgbImage, type DecodedImage } from './image-decode.js';
+export { decodeAndPreprocess, type ConversionNote, type RgbImage, type DecodedImage } from './decode/image-decode.js';
 export { defaultDecodeLimits, validatePreprocessing, preprocessingId, type Preprocessing, type DecodeLimits } from './preprocessing.js';
 export { ChannelStatsAccumulator, writeNormalizedChw, loadChannelStats, parseChannelStats, type ChannelStats } from './channel-stats.js';
 export { augmentImage, smearAugmentation, type Augmentation } from './augmentation.js';
@@ -32,7 +38,7 @@ export { ImageStore, type StoredImage } from './image-store.js';
 export { WorkerPool, defaultWorkerCount } from './worker-pool.js';
 export { DataLoader, type DataSubset, type LoaderOptions, type Batch } from './data-loader.js';
 export { BadImageLog, type BadImagePolicy } from './bad-image-log.js';
-export { formatDataSummary, type DataSummary, type SkippedImage } from './data-summary.js';
+export { formatDataSummary, type DataSummary, type SkippedImage, type SummaryFormat } from './data-summary.js';
 export { prepareDataset, type DatasetOptions, type PreparedDataset } from './dataset.js';
 export {
   loadImageForInference,

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { writeFileAtomicAsync } from '../io/atomic-write.js';
 import { parseChannelStats, writeNormalizedChw, type ChannelStats } from './channel-stats.js';
 import { DataError } from './errors.js';
-import { decodeAndPreprocess, type ConversionNote } from './image-decode.js';
+import { readRegularFile } from './files/regular-file.js';
+import { decodeAndPreprocess, type ConversionNote } from './decode/image-decode.js';
 import { defaultDecodeLimits, validatePreprocessing, type DecodeLimits, type Preprocessing } from './preprocessing.js';
 import { applyStainNormalizer, parseStainNormalizer, type StainNormalizer } from './stain-normalizer.js';
 
@@ -28,13 +29,8 @@ export interface InferenceImage {
 
 export async function loadImageForInference(input: string | Buffer, inference: InferencePreprocessing): Promise<InferenceImage> {
   const file = typeof input === 'string' ? input : '<uploaded image>';
-  let bytes: Buffer;
-  try {
-    bytes = typeof input === 'string' ? await readFile(input) : input;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new DataError(file, code === 'ENOENT' ? 'missing-file' : 'unreadable', `cannot be read (${code ?? String(error)})`);
-  }
+  // A path is read only if it names a regular file: a FIFO or device would block the read forever.
+  const bytes = typeof input === 'string' ? await readRegularFile(input) : input;
   const decoded = await decodeAndPreprocess(bytes, file, inference.preprocessing, inference.limits);
   const pixels = applyStainNormalizer(inference.stainNormalizer, decoded.pixels);
   const size = inference.preprocessing.size;

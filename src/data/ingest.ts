@@ -1,13 +1,13 @@
-import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { BadImageLog } from './bad-image-log.js';
 import { contentHash } from './content-hash.js';
 import { DataError } from './errors.js';
+import { fileError, readRegularFile } from './files/regular-file.js';
 import type { FileIndex } from './file-index.js';
-import type { ConversionNote } from './image-decode.js';
+import type { ConversionNote } from './decode/image-decode.js';
 import type { ImageStore } from './image-store.js';
 import { mapConcurrent } from './map-concurrent.js';
-import type { SampleRecord } from './sources.js';
+import type { SampleRecord } from './sources/source-types.js';
 
 export interface IngestedSample extends SampleRecord {
   hash: string;
@@ -18,13 +18,6 @@ export interface IngestResult {
   samples: IngestedSample[];
   cacheHits: number;
   decoded: number;
-}
-
-function fileError(path: string, error: unknown): DataError {
-  if (error instanceof DataError) return error;
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return new DataError(path, 'missing-file', 'listed but not found; fix the path in the manifest or restore the file');
-  return new DataError(path, 'unreadable', `cannot be read (${code ?? (error as Error).message}); check its permissions`);
 }
 
 /**
@@ -48,7 +41,7 @@ export async function ingestSamples(
       if (fileIndex) {
         ({ hash, bytes } = await fileIndex.hash(sample.path));
       } else {
-        bytes = await readFile(sample.path);
+        bytes = await readRegularFile(sample.path);
         hash = contentHash(bytes);
       }
       const image = await store.base({ path: sample.path, hash }, bytes);
@@ -56,7 +49,7 @@ export async function ingestSamples(
       else decoded++;
       return { ...sample, hash, notes: image.notes };
     } catch (error) {
-      return fileError(sample.path, error);
+      return await fileError(sample.path, error);
     }
   });
   await fileIndex?.save();

@@ -2,7 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomicAsync } from '../io/atomic-write.js';
 import { shortHash } from './content-hash.js';
-import type { ConversionNote, DecodedImage } from './image-decode.js';
+import type { ConversionNote, DecodedImage } from './decode/image-decode.js';
 
 const magic = 0x50_4c_50_41; // "APLP" little-endian
 const headerBytes = 16;

@@ -1,4 +1,4 @@
-import { DataError } from './errors.js';
+import { DataError } from '../errors.js';
 
 /** libvips as bundled with sharp has no BMP loader, yet microscope software often exports BMP. */
 export function isBmp(bytes: Uint8Array): boolean {
