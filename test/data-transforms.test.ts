@@ -6,8 +6,8 @@ import { ChannelStatsAccumulator, writeNormalizedChw } from '../src/data/channel
 import { jitterHed } from '../src/data/color-transforms.js';
 import { affineTransform, flipHorizontal, flipVertical, rotateQuarterTurns } from '../src/data/geometric-transforms.js';
 import { gaussianBlur } from '../src/data/gaussian-blur.js';
-import type { RgbImage } from '../src/data/image-decode.js';
-import { decodeAndPreprocess } from '../src/data/image-decode.js';
+import type { RgbImage } from '../src/data/decode/image-decode.js';
+import { decodeAndPreprocess } from '../src/data/decode/image-decode.js';
 import { percentile } from '../src/data/percentile.js';
 import { randomFor } from '../src/data/prng.js';
 import { applyStainNormalizer, fitStainNormalizer, parseStainNormalizer, stainNormalizerId } from '../src/data/stain-normalizer.js';
