@@ -1,5 +1,5 @@
 // Functions that make new tensors. Defaults: float32 on the CPU, as in PyTorch.
-import { arrayTypeOf, dtypeOfArray, type DType, type DTypeArray } from './dtype.js';
+import { arrayTypeOf, dtypeOfArray, DTYPES, holdsRawBits, type DType, type DTypeArray } from './dtype.js';
 import { native, type Handle } from './native.js';
 import { Tensor, type Device } from './tensor.js';
 
@@ -64,7 +64,7 @@ export function arange(start: number, end?: number, step = 1, opts: CreateOption
 export function fromTypedArray(data: DTypeArray, shape: number[], opts: CreateOptions = {}): Tensor {
   checkShape(shape, 'fromTypedArray');
   const dtype = opts.dtype ?? dtypeOfArray(data);
-  if (!dtype) throw new Error(`fromTypedArray: a ${data.constructor.name} needs an explicit dtype (bfloat16 or float16)`);
+  if (!dtype) throw new Error(`fromTypedArray: a ${data.constructor.name} needs an explicit dtype (${DTYPES.filter((d) => data instanceof arrayTypeOf(d)).join(' or ')})`);
   const t = new Tensor(native.fromBuffer(data, shape, dtype));
   if (opts.device && opts.device !== 'cpu') {
     const moved = t.to({ device: opts.device });
@@ -87,8 +87,8 @@ export function tensor(values: number | number[] | number[][] | number[][][] | n
   const flat = (Array.isArray(values) ? (values as unknown[]).flat(Infinity) : [values]) as number[];
   if (flat.length !== shape.reduce((a, b) => a * b, 1)) throw new Error(`tensor: ragged nested array, shape ${JSON.stringify(shape)} but ${flat.length} values`);
   const dtype = opts.dtype ?? 'float32';
-  // 16-bit floats are held as raw bits, which JS numbers cannot be written into: go through float32.
-  const storage: DType = arrayTypeOf(dtype) === Uint16Array ? 'float32' : dtype;
+  // A 16-bit float is held as raw bits, which JS numbers cannot be written into: go through float32.
+  const storage: DType = holdsRawBits(dtype) ? 'float32' : dtype;
   const base = fromTypedArray(typedArrayFromNumbers(flat, storage), shape, { device: opts.device, dtype: storage });
   if (storage === dtype) {
     if (opts.requiresGrad) base.requiresGrad = true;

@@ -35,6 +35,9 @@ export const dtypeOfSafetensorsCode = (code: string): DType | undefined => bySaf
 /** The typed-array constructor that holds a dtype's values. */
 export const arrayTypeOf = (dtype: DType): Row['array'] => row(dtype).array;
 
+/** A 16-bit float is held as its raw bits: JS numbers go in and come out through float32. */
+export const holdsRawBits = (dtype: DType): boolean => row(dtype).rawBits;
+
 /** Views an ArrayBuffer (aligned for the dtype) as the dtype's typed array, without copying. */
 export function typedArrayOf<D extends DType>(dtype: D, buffer: ArrayBuffer): TypedArrayFor<D> {
   const ArrayType = arrayTypeOf(dtype);
@@ -43,11 +46,12 @@ export function typedArrayOf<D extends DType>(dtype: D, buffer: ArrayBuffer): Ty
 
 /**
  * The dtype a typed array stands for when the array says it: Float32Array → float32,
- * BigInt64Array → int64, Uint8Array → uint8 (bool must be asked for). A Uint16Array holds the raw
- * bits of bfloat16 or float16, so it gives undefined and the caller must name the dtype.
+ * BigInt64Array → int64, Uint8Array → uint8 (bool must be asked for). An array that holds raw
+ * bits (Uint16Array: bfloat16 or float16) gives undefined, and the caller must name the dtype.
  */
 export function dtypeOfArray(data: DTypeArray): DType | undefined {
   const rows = DTYPE_TABLE.filter((r) => data instanceof r.array);
+  if (rows.some((r) => r.rawBits)) return undefined;
   if (rows.length === 1) return rows[0].name;
   return rows.find((r) => r.name === 'uint8')?.name;
 }

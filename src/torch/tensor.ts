@@ -1,7 +1,7 @@
 // The Tensor type: a thin, typed face over one native libtorch handle. Methods mirror PyTorch's
 // names (camelCase); every result is a new Tensor tracked by the innermost tidy() scope.
 import { native, type Handle } from './native.js';
-import { isDType, typedArrayOf, type DType, type TypedArrayFor } from './dtype.js';
+import { holdsRawBits, isDType, typedArrayOf, type DType, type TypedArrayFor } from './dtype.js';
 import { registerTensorCheck, track } from './scope.js';
 
 export type { DType, TypedArrayFor } from './dtype.js';
@@ -60,7 +60,7 @@ export class Tensor {
   }
   /** Values as plain numbers (converts 16-bit floats and int64 exactly enough for reporting). */
   toArray(): number[] {
-    const t = this.dtype === 'bfloat16' || this.dtype === 'float16' ? this.to('float32') : this;
+    const t = holdsRawBits(this.dtype) ? this.to('float32') : this;
     const values = Array.from(t.data() as ArrayLike<number | bigint>, Number);
     if (t !== this) t.dispose();
     return values;
