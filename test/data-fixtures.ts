@@ -77,8 +77,9 @@ export function damagedJpeg(jpeg: Buffer): Record<string, Buffer> {
   for (let k = 0; k < 500; k++) garbage[middle + k] = (k * 131) & 0xff;
   variants.garbage = garbage;
   const flipped = Buffer.from(jpeg);
-  // Flip bytes throughout the scan, never creating or breaking a marker (0xFF), as bit rot does.
-  for (let i = scan + 20; i < jpeg.length - 2; i += 97) if (flipped[i] !== 0xff && flipped[i - 1] !== 0xff && (flipped[i] ^ 0xff) !== 0xff) flipped[i] ^= 0xff;
+  // Invert one byte in 97 through the scan, leaving existing markers whole. (Flips that happen to
+  // form valid Huffman codes are undetectable by any decoder; this many are not.)
+  for (let i = scan + 20; i < jpeg.length - 2; i += 97) if (flipped[i] !== 0xff && flipped[i - 1] !== 0xff) flipped[i] ^= 0xff;
   variants.flipped = flipped;
   const marker = Buffer.from(jpeg);
   marker[middle] = 0xff;

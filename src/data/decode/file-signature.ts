@@ -20,7 +20,7 @@ const ascii = (bytes: Uint8Array, at: number, text: string) => [...text].every((
 const starts = (bytes: Uint8Array, values: number[]) => values.every((value, i) => bytes[i] === value);
 
 const signatures: Signature[] = [
-  { format: 'jpeg', name: 'JPEG', readable: true, matches: (b) => starts(b, [0xff, 0xd8, 0xff]) },
+  { format: 'jpeg', name: 'JPEG', readable: true, matches: (b) => starts(b, [0xff, 0xd8]) },
   { format: 'png', name: 'PNG', readable: true, matches: (b) => starts(b, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) },
   { format: 'tiff', name: 'TIFF', readable: true, matches: (b) => starts(b, [0x49, 0x49, 0x2a, 0x00]) || starts(b, [0x4d, 0x4d, 0x00, 0x2a]) },
   { format: 'bmp', name: 'BMP', readable: true, matches: (b) => ascii(b, 0, 'BM') },
