@@ -68,7 +68,7 @@ export function acquireRunLock(runDir: string, command: string): RunLock {
     if (owner && owner.host !== me.host) {
       throw new Error(`${runDir} is in use by "aplnet ${owner.command}" (process ${owner.pid} on ${owner.host}, since ${owner.since}). Wait for it to finish, or, if that machine no longer runs it, delete ${path}.`);
     }
-    if (owner && isAlive(owner.pid) && owner.pid !== process.pid) {
+    if (owner && isAlive(owner.pid)) {
       throw new Error(`${runDir} is in use by "aplnet ${owner.command}" (process ${owner.pid}, since ${owner.since}). Wait for it to finish or stop it; one process at a time may write a run folder.`);
     }
     // Stale: move it aside atomically. If what we moved is not the stale lock we examined (another
