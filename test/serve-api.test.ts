@@ -1,11 +1,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { createServer, type Server } from '../src/serve/server.js';
 import { realImages } from './data-fixtures.js';
 import { multipart, type Part } from './serve-multipart.js';
-import { serveClasses, trainTinyRun, type TinyRun } from './serve-fixtures.js';
+import { DEFAULT_OVERLAYS } from '../src/serve/protocol.js';
+import { cliPath, serveClasses, trainTinyRun, type TinyRun } from './serve-fixtures.js';
 
 const limits = { maxFiles: 4, maxFileBytes: 2_000_000, maxInputPixels: 1_000_000, maxQueue: 1, workers: 1, threads: 2 };
 
@@ -17,6 +21,8 @@ describe('aplnet serve API', () => {
 
   before(async () => {
     run = await trainTinyRun();
+    // A run as users have it after `aplnet evaluate`: metrics.json and report.html, which name the run and data folders by absolute path.
+    await promisify(execFile)(process.execPath, [cliPath, 'evaluate', run.runDir, '--device', 'cpu'], { timeout: 120_000 });
     server = await createServer({ runDir: run.runDir, ...limits, log: (line) => logLines.push(line) });
     jpeg = await readFile(run.sampleImage);
   });
@@ -26,22 +32,40 @@ describe('aplnet serve API', () => {
   });
 
   const post = (parts: Part[], query = '') => server.app.inject({ method: 'POST', url: `/api/predict${query}`, ...multipart(parts) });
-  const image = (filename = 'cell.jpg', data: Buffer = jpeg, type = 'image/jpeg'): Part => ({ filename, type, data });
+  /** type null: a part with no Content-Type line at all. */
+  const image = (filename = 'cell.jpg', data: Buffer = jpeg, type: string | null = 'image/jpeg'): Part => ({ filename, type: type ?? undefined, data });
 
-  async function expectError(response: { statusCode: number; json(): unknown }, status: number, code: string): Promise<{ message: string; files?: { name: string; reason: string }[] }> {
-    const body = response.json() as { error: { code: string; message: string; files?: { name: string; reason: string }[] } };
+  async function expectError(response: { statusCode: number; json(): unknown }, status: number, code: string): Promise<{ message: string; files?: { index: number; name: string; reason: string }[] }> {
+    const body = response.json() as { error: { code: string; message: string; files?: { index: number; name: string; reason: string }[] } };
     assert.equal(response.statusCode, status, JSON.stringify(body));
     assert.equal(body.error.code, code);
     assert.ok(body.error.message.length > 10, 'the message says what is wrong');
     return body.error;
   }
 
-  test('GET /api/model is the model card; /api/openapi.json documents the API', async () => {
+  test('GET /api/model is the model card: what a user of the page needs, and no path of this machine', async () => {
     const model = (await server.app.inject('/api/model')).json();
+    assert.deepEqual(Object.keys(model).sort(), ['aplnetVersion', 'calibration', 'classes', 'createdAt', 'hasReport', 'inputSize', 'intendedUse', 'metrics', 'name']);
     assert.equal(model.name, 'aplnet-s');
     assert.deepEqual(model.classes, serveClasses);
+    assert.equal(model.inputSize, 144);
     assert.ok(model.calibration.referralThreshold > 0);
-    assert.equal(model.training.data, undefined, 'no training data paths on the card');
+    assert.ok(Object.values(model.metrics).every((v) => typeof v === 'number'), 'metrics are numbers only');
+  });
+
+  test('nothing the server returns names a folder of this machine (run, training data, cache)', async () => {
+    const root = dirname(run.runDir);
+    const { payload, headers } = multipart([image()]);
+    const answers = await Promise.all([
+      ...['/api/model', '/api/openapi.json', '/api/health', '/report', '/'].map((url) => server.app.inject(url)),
+      server.app.inject({ method: 'POST', url: '/api/predict?overlays=none', payload, headers }),
+      post([image('notes.png', Buffer.from('not a picture'))]),
+    ]);
+    assert.equal(answers[3].statusCode, 200, 'the run has a report');
+    for (const answer of answers) assert.ok(!answer.body.includes(root), `${answer.body.slice(0, 200)} names ${root}`);
+  });
+
+  test('/api/openapi.json documents the API', async () => {
     const doc = (await server.app.inject('/api/openapi.json')).json();
     assert.equal(doc.openapi, '3.1.0');
     assert.ok(doc.paths['/api/predict'].post.responses['503']);
@@ -70,7 +94,8 @@ describe('aplnet serve API', () => {
     assert.ok(Math.abs(values.reduce((a, b) => a + b, 0) - 1) < 1e-6);
     assert.equal(result.probability, Math.max(...values));
     assert.equal(result.refer, result.probability < body.referralThreshold);
-    for (const url of [result.input, result.heatmaps.attention, result.heatmaps.gradcam]) {
+    assert.deepEqual(Object.keys(result.heatmaps), [...DEFAULT_OVERLAYS]);
+    for (const url of [result.input, ...Object.values(result.heatmaps) as string[]]) {
       assert.match(url, /^data:image\/png;base64,/);
       const meta = await sharp(Buffer.from(url.split(',')[1], 'base64')).metadata();
       assert.deepEqual([meta.format, meta.width, meta.height], ['png', 144, 144]);
@@ -138,9 +163,17 @@ describe('aplnet serve API', () => {
     await expectError(await post([{ name: 'note', data: 'hello' }]), 400, 'no-images');
   });
 
-  test('wrong content types are 415s: a non-image part, a JSON body, a raw image body', async () => {
-    const part = await expectError(await post([image('cell.jpg', jpeg, 'text/plain')]), 415, 'unsupported-content-type');
-    assert.match(part.message, /text\/plain/);
+  test('an image part is judged by its bytes, whatever Content-Type it was sent with (python requests: octet-stream)', async () => {
+    for (const type of ['application/octet-stream', null, 'text/plain', 'image/png']) {
+      const response = await post([image('cell.jpg', jpeg, type)], '?overlays=none');
+      assert.equal(response.statusCode, 200, `${type}: ${response.body}`);
+    }
+    const error = await expectError(await post([image('good.jpg'), image('list.csv', Buffer.from('id,name\n1,x\n'), 'application/octet-stream')]), 415, 'not-an-image');
+    assert.deepEqual(error.files?.map((f) => [f.index, f.name]), [[1, 'list.csv']]);
+    assert.match(error.message, /list\.csv/);
+  });
+
+  test('bodies that are not multipart are 415s: a JSON body, a raw image body', async () => {
     await expectError(await server.app.inject({ method: 'POST', url: '/api/predict', payload: { image: 'x' } }), 415, 'not-multipart');
     await expectError(await server.app.inject({ method: 'POST', url: '/api/predict', headers: { 'content-type': 'image/jpeg' }, payload: jpeg }), 415, 'not-multipart');
   });

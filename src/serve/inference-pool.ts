@@ -9,7 +9,7 @@ export class QueueFullError extends Error {
 }
 
 interface Job {
-  images: Uint8Array[];
+  images: PredictRequest['images'];
   overlays: OverlayMethod[];
   resolve: (outcomes: ImageOutcome[]) => void;
   reject: (error: Error) => void;
@@ -58,7 +58,7 @@ export class InferencePool {
     return this.slots.filter((s) => s.job).length;
   }
 
-  predict(images: Uint8Array[], overlays: OverlayMethod[]): Promise<ImageOutcome[]> {
+  predict(images: PredictRequest['images'], overlays: OverlayMethod[]): Promise<ImageOutcome[]> {
     if (this.closed) return Promise.reject(new Error('the inference pool is closed'));
     const idle = this.slots.find((s) => !s.job);
     if (!idle && this.queue.length >= this.maxQueue) {
@@ -126,7 +126,10 @@ export class InferencePool {
   private dispatch(slot: Slot, job: Job): void {
     slot.job = job;
     const request: PredictRequest = { type: 'predict', id: this.nextId++, images: job.images, overlays: job.overlays };
-    slot.worker.postMessage(request);
+    // Images that own their whole ArrayBuffer are moved to the worker, not copied: with large
+    // uploads a copy would double what a request holds. A view into a shared buffer is copied.
+    const owned = job.images.map((image) => image.bytes).filter((b) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer);
+    slot.worker.postMessage(request, [...new Set(owned.map((b) => b.buffer as ArrayBuffer))]);
   }
 
   private finish(slot: Slot, result: ImageOutcome[] | Error): void {

@@ -3,20 +3,24 @@
 // name, an URL with one, or a result.
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { AddressInfo } from 'node:net';
 import { readFileSync, readdirSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runPath } from '../run/index.js';
-import { summarizeCase } from './case-summary.js';
-import { ServeError, statusOfImageReason, type FileProblem } from './errors.js';
-import { InferencePool, QueueFullError } from './inference-pool.js';
+import { Admission } from './admission.js';
+import { installErrorHandlers, ServeError } from './errors.js';
+import { installHostGuard } from './host-guard.js';
+import { InferencePool } from './inference-pool.js';
 import { readModelInfo, type ModelInfo } from './model-info.js';
 import { openApiDocument } from './openapi.js';
-import { OVERLAY_METHODS, type ImagePrediction, type OverlayMethod } from './protocol.js';
-import { readUploads, type UploadLimits } from './upload.js';
+import { registerPredictRoute } from './predict-route.js';
+import { readServedReport } from './report-page.js';
+import type { UploadLimits } from './upload.js';
 
 export interface ServeOptions {
   runDir: string;
+  /** The interface the server listens on; also the name (besides loopback) clients may use in Host. */
+  host?: string;
   device?: string;
   /** Inference workers; each holds its own copy of the model. */
   workers?: number;
@@ -26,12 +30,34 @@ export interface ServeOptions {
   maxQueue?: number;
   maxFiles?: number;
   maxFileBytes?: number;
+  /** All files of one request together. */
+  maxRequestBytes?: number;
+  /** The uploads of all requests being received or waiting, together (default: twice maxRequestBytes). */
+  maxBufferedBytes?: number;
   maxInputPixels?: number;
+  timeouts?: Partial<typeof serveTimeouts>;
   /** Where counts and timings go; nothing about the images. Default: stderr. */
   log?: (line: string) => void;
 }
 
-export const serveDefaults = { device: 'cpu', workers: 1, maxQueue: 16, maxFiles: 32, maxFileBytes: 25_000_000, maxInputPixels: 40_000_000 };
+export const serveDefaults = {
+  host: '127.0.0.1', device: 'cpu', workers: 1, maxQueue: 16, maxFiles: 32,
+  maxFileBytes: 25_000_000, maxRequestBytes: 200_000_000, maxInputPixels: 40_000_000,
+};
+
+/** Without these a client that opens a connection, or starts an upload, and stalls holds it forever. */
+export const serveTimeouts = {
+  /** To receive the headers. */
+  headersMs: 20_000,
+  /** To receive the whole request, upload included (200 MB at 20 Mbit/s). */
+  requestMs: 120_000,
+  /** From routing to the answer: upload, waiting in the queue, analysis. */
+  handlerMs: 300_000,
+  /** A socket with no traffic at all; longer than the handler's limit, since an analysis sends nothing while it runs. */
+  idleMs: 330_000,
+  /** An idle keep-alive connection between requests. */
+  keepAliveMs: 5_000,
+};
 
 // From dist/src/serve/ (compiled) back to the source tree, where the page lives unbuilt.
 const publicDir = new URL('../../../src/serve/public/', import.meta.url);
@@ -60,53 +86,61 @@ function loadPublicFiles(): Map<string, { body: Buffer; type: string }> {
   return files;
 }
 
-const dataUrl = (png: Uint8Array): string => `data:image/png;base64,${Buffer.from(png.buffer, png.byteOffset, png.byteLength).toString('base64')}`;
-
-function parseOverlays(query: unknown): OverlayMethod[] {
-  const raw = (query as { overlays?: string }).overlays;
-  if (raw === undefined) return [...OVERLAY_METHODS];
-  const asked = raw.split(',').map((s) => s.trim()).filter(Boolean);
-  if (asked.length === 1 && asked[0] === 'none') return [];
-  const unknown = asked.filter((m) => !OVERLAY_METHODS.includes(m as OverlayMethod));
-  if (unknown.length) throw new ServeError(400, 'bad-overlays', `unknown overlay method(s) ${unknown.join(', ')}; use ${OVERLAY_METHODS.join(', ')} or none`);
-  return asked as OverlayMethod[];
-}
-
 export interface Server {
   app: FastifyInstance;
   info: ModelInfo;
   pool: InferencePool;
+  /** Listens on the host given at creation; resolves with the URL. Port 0 picks a free one. */
+  listen(port: number): Promise<string>;
   close(): Promise<void>;
 }
 
 export async function createServer(options: ServeOptions): Promise<Server> {
   const o = { ...serveDefaults, ...options };
+  const timeouts = { ...serveTimeouts, ...options.timeouts };
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const info = readModelInfo(o.runDir);
   const files = loadPublicFiles();
-  const limits: UploadLimits = { maxFiles: o.maxFiles, maxFileBytes: o.maxFileBytes };
+  const limits: UploadLimits = { maxFiles: o.maxFiles, maxFileBytes: o.maxFileBytes, maxRequestBytes: o.maxRequestBytes };
+  const admission = new Admission({ places: o.workers + o.maxQueue, maxRequestBytes: o.maxRequestBytes, maxBufferedBytes: o.maxBufferedBytes ?? 2 * o.maxRequestBytes });
   const pool = await InferencePool.start({ runDir: o.runDir, device: o.device, workers: o.workers, threads: o.threads, maxQueue: o.maxQueue, maxInputPixels: o.maxInputPixels });
+  try {
+    return await withRoutes(o, timeouts, { info, files, limits, admission, pool, log });
+  } catch (error) {
+    await pool.close();
+    throw error;
+  }
+}
 
-  const app = Fastify({ logger: false, bodyLimit: o.maxFiles * o.maxFileBytes + 1_000_000 });
-  // Busboy options: keep the name as sent (busboy would strip paths silently) and decode it as UTF-8, so odd names are seen and judged.
+interface Parts {
+  info: ModelInfo;
+  files: Map<string, { body: Buffer; type: string }>;
+  limits: UploadLimits;
+  admission: Admission;
+  pool: InferencePool;
+  log: (line: string) => void;
+}
+
+async function withRoutes(o: ServeOptions & typeof serveDefaults, timeouts: typeof serveTimeouts, { info, files, limits, admission, pool, log }: Parts): Promise<Server> {
+  const checkEvery = Math.min(30_000, Math.ceil(Math.min(timeouts.headersMs, timeouts.requestMs) / 4));
+  const app = Fastify({
+    logger: false,
+    // Only multipart bodies are read, by the upload reader under its own limits; any other body is small or refused.
+    bodyLimit: 64 * 1024,
+    connectionTimeout: timeouts.idleMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    requestTimeout: timeouts.requestMs,
+    handlerTimeout: timeouts.handlerMs,
+    http: { headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs, connectionsCheckingInterval: checkEvery },
+  });
+  installHostGuard(app, o.host, () => (app.server.address() as AddressInfo | null)?.port ?? null);
+  installErrorHandlers(app, log);
+  // Busboy options (not in the plugin's types): keep the name as sent (busboy would strip paths silently) and decode it as UTF-8, so odd names are seen and judged.
   const busboyOptions = { preservePath: true, defParamCharset: 'utf8' };
   await app.register(multipart, {
     limits: { files: o.maxFiles, fileSize: o.maxFileBytes, fields: 8, parts: o.maxFiles + 8, fieldSize: 1000 },
     ...busboyOptions,
   });
-
-  app.setErrorHandler((error: unknown, _request: FastifyRequest, reply: FastifyReply) => {
-    if (error instanceof ServeError) return reply.code(error.status).send(error.toJSON());
-    const e = error as { statusCode?: number; code?: string; message?: string };
-    const status = e.statusCode && e.statusCode >= 400 && e.statusCode < 500 ? e.statusCode : 500;
-    if (status === 500) log(`serve: internal error: ${e.message ?? String(error)}`);
-    if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return reply.code(415).send(new ServeError(415, 'not-multipart', 'send images as multipart/form-data, one "image" part per file').toJSON());
-    }
-    const message = status === 500 ? 'internal error; the server log has details' : (e.message ?? 'bad request');
-    return reply.code(status).send({ error: { code: e.code ?? 'bad-request', message } });
-  });
-  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: { code: 'not-found', message: 'no such page or API route; see /api/openapi.json' } }));
 
   const sendPublic = (name: string) => (_request: FastifyRequest, reply: FastifyReply) => {
     const file = files.get(name)!;
@@ -119,70 +153,18 @@ export async function createServer(options: ServeOptions): Promise<Server> {
   app.get('/api/openapi.json', async () => openApiDocument(info, limits));
   app.get('/report', async (_request, reply) => {
     if (!info.hasReport) throw new ServeError(404, 'no-report', 'this run has no report.html');
-    return reply.header('x-content-type-options', 'nosniff').type('text/html; charset=utf-8').send(readFileSync(runPath(o.runDir, 'report')));
+    return reply.header('x-content-type-options', 'nosniff').type('text/html; charset=utf-8').send(readServedReport(o.runDir));
   });
-  app.get('/api/health', async () => ({ ok: true, busy: pool.busy, queued: pool.pending }));
-
-  app.post('/api/predict', async (request, reply) => {
-    const started = performance.now();
-    const overlays = parseOverlays(request.query);
-    const uploads = await readUploads(request, limits);
-    let outcomes;
-    try {
-      outcomes = await pool.predict(uploads.map((u) => u.bytes), overlays);
-    } catch (error) {
-      if (error instanceof QueueFullError) {
-        log(`serve: predict refused (queue full), ${uploads.length} image(s)`);
-        return reply.code(503).header('retry-after', '2').send(new ServeError(503, 'busy', error.message).toJSON());
-      }
-      throw error;
-    }
-    const problems: FileProblem[] = [];
-    outcomes.forEach((outcome, index) => {
-      if (!outcome.ok) problems.push({ index, name: uploads[index].name, reason: outcome.reason, message: outcome.message });
-    });
-    if (problems.length) {
-      log(`serve: predict refused, ${uploads.length} image(s), ${problems.length} unusable, ${Math.round(performance.now() - started)} ms`);
-      const first = problems[0];
-      const summary = problems.length === 1 ? `"${first.name}": ${first.message}` : `${problems.length} of ${uploads.length} files cannot be used (first, "${first.name}": ${first.message})`;
-      throw new ServeError(statusOfImageReason(first.reason), first.reason, summary, problems);
-    }
-    const predictions = outcomes as ImagePrediction[];
-    const byClass = (p: number[]): Record<string, number> => Object.fromEntries(info.classes.map((c, i) => [c, p[i]]));
-    const summary = summarizeCase(predictions.map((p) => p.probabilities), info.calibration.referralThreshold);
-    const elapsed = Math.round(performance.now() - started);
-    log(`serve: predict ${uploads.length} image(s), ${overlays.length} overlay method(s), ${elapsed} ms`);
-    return {
-      model: info.name,
-      classes: info.classes,
-      referralThreshold: info.calibration.referralThreshold,
-      images: predictions.map((p, index) => ({
-        index,
-        name: uploads[index].name,
-        predicted: info.classes[p.predicted],
-        probability: p.probabilities[p.predicted],
-        probabilities: byClass(p.probabilities),
-        refer: p.refer,
-        notes: p.notes,
-        input: dataUrl(p.inputPng),
-        heatmaps: Object.fromEntries(Object.entries(p.heatmaps).map(([method, png]) => [method, dataUrl(png)])),
-      })),
-      case: {
-        images: summary.images,
-        predicted: info.classes[summary.predicted],
-        probability: summary.probabilities[summary.predicted],
-        probabilities: byClass(summary.probabilities),
-        refer: summary.refer,
-        ranking: summary.ranking,
-      },
-      elapsedMs: elapsed,
-    };
-  });
+  app.get('/api/health', async () => ({ ok: true, busy: pool.busy, queued: pool.pending, receiving: admission.inFlight }));
+  registerPredictRoute(app, { info, pool, admission, limits, log });
 
   return {
     app,
     info,
     pool,
+    async listen(port: number) {
+      return app.listen({ port, host: o.host });
+    },
     async close() {
       await app.close();
       await pool.close();

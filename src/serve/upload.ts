@@ -1,21 +1,27 @@
-// Reading the uploaded images of one request into memory, refusing what cannot be a smear image
-// before any decoding: wrong content types, too many or too large files, unusable file names.
+// Reading the uploaded images of one request into memory, part by part as they arrive, with a limit
+// per file and one per request, so a request that is too large is refused when it crosses a limit,
+// not after it has been buffered. Whether a part is an image is decided by its bytes (the decoder),
+// never by the Content-Type it was sent with: Python's requests sends application/octet-stream,
+// curl guesses from the extension, and neither says anything about the bytes.
+import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { ServeError } from './errors.js';
 
 export interface Upload {
   name: string;
-  bytes: Buffer;
+  /** The file's bytes in an ArrayBuffer of their own, so they can be moved to a worker, not copied. */
+  bytes: Uint8Array;
 }
 
 export interface UploadLimits {
   maxFiles: number;
   maxFileBytes: number;
+  /** All files of one request together. */
+  maxRequestBytes: number;
 }
 
-export const ACCEPTED_IMAGE_TYPES: readonly string[] = ['image/png', 'image/jpeg', 'image/tiff', 'image/bmp', 'image/x-ms-bmp', 'image/webp'];
-
 const MAX_NAME_LENGTH = 255;
+const mb = (bytes: number): string => `${Math.round(bytes / 1e6)} MB`;
 
 /**
  * A file name is only ever shown back, never used as a path; still, one that looks like a path or
@@ -35,7 +41,7 @@ export function checkFileName(raw: string): string {
 }
 
 const multipartStatus: Record<string, [number, string, (l: UploadLimits) => string]> = {
-  FST_REQ_FILE_TOO_LARGE: [413, 'file-too-large', (l) => `an uploaded file is larger than ${Math.round(l.maxFileBytes / 1e6)} MB`],
+  FST_REQ_FILE_TOO_LARGE: [413, 'file-too-large', (l) => `an uploaded file is larger than ${mb(l.maxFileBytes)}`],
   FST_FILES_LIMIT: [413, 'too-many-files', (l) => `at most ${l.maxFiles} images can be sent at once`],
   FST_PARTS_LIMIT: [413, 'too-many-parts', (l) => `the form has too many parts (at most ${l.maxFiles} images)`],
   FST_FIELDS_LIMIT: [413, 'too-many-fields', () => 'the form has too many text fields'],
@@ -44,31 +50,66 @@ const multipartStatus: Record<string, [number, string, (l: UploadLimits) => stri
   FST_MP_PREMATURE_CLOSE: [400, 'incomplete-upload', () => 'the upload was cut off before it finished'],
 };
 
-function asServeError(error: unknown, limits: UploadLimits): unknown {
+/**
+ * Errors met while reading parts are ours (ServeError), the plugin's limits (by code), or the
+ * multipart parser's verdict on the body (a boundary that is missing or never found, a bad part
+ * header, a body that ends early): the last are the client's malformed request, a 400.
+ */
+function asServeError(error: unknown, limits: UploadLimits): ServeError {
+  if (error instanceof ServeError) return error;
   const code = (error as { code?: string }).code;
   const known = code ? multipartStatus[code] : undefined;
   if (known) return new ServeError(known[0], known[1], known[2](limits));
-  if (error instanceof Error && /Unexpected end of form|Malformed part header|Multipart: Boundary not found/i.test(error.message)) {
-    return new ServeError(400, 'bad-form', `the multipart body is malformed (${error.message})`);
+  const reason = error instanceof Error ? error.message : String(error);
+  return new ServeError(400, 'bad-form', `the multipart/form-data body is malformed (${reason}); send one "image" part per file, with the boundary named in the Content-Type header`);
+}
+
+/** Reads one file part, counting its bytes against the request's budget as they arrive. */
+async function readFile(file: Readable & { truncated?: boolean }, budget: { left: number }, limits: UploadLimits): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of file as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    budget.left -= chunk.length;
+    if (budget.left < 0) throw new ServeError(413, 'request-too-large', `the images of one request may total at most ${mb(limits.maxRequestBytes)}: send fewer or smaller files (JPEG)`);
+    if (file.truncated) throw new ServeError(413, 'file-too-large', `an uploaded file is larger than ${mb(limits.maxFileBytes)}`);
+    chunks.push(chunk);
   }
-  return error;
+  if (file.truncated) throw new ServeError(413, 'file-too-large', `an uploaded file is larger than ${mb(limits.maxFileBytes)}`);
+  const bytes = new Uint8Array(new ArrayBuffer(size));
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return bytes;
+}
+
+/**
+ * After a refusal the rest of the body is read and dropped, so a client that sends its whole body
+ * before reading the answer (Python's requests does) gets the answer instead of a stalled socket.
+ * The server's request timeout bounds how long that can take.
+ */
+function discardRest(request: FastifyRequest): void {
+  const raw = request.raw;
+  if (raw.readableEnded || raw.destroyed) return;
+  raw.unpipe();
+  raw.on('error', () => {});
+  raw.resume();
 }
 
 export async function readUploads(request: FastifyRequest, limits: UploadLimits): Promise<Upload[]> {
   if (!request.isMultipart()) throw new ServeError(415, 'not-multipart', 'send images as multipart/form-data, one "image" part per file');
   const uploads: Upload[] = [];
+  const budget = { left: limits.maxRequestBytes };
   try {
     for await (const part of request.parts()) {
       if (part.type !== 'file') continue;
       const name = checkFileName(part.filename ?? '');
-      const type = part.mimetype.toLowerCase();
-      if (!ACCEPTED_IMAGE_TYPES.includes(type)) {
-        part.file.resume();
-        throw new ServeError(415, 'unsupported-content-type', `"${name}" is sent as ${type}; accepted: ${ACCEPTED_IMAGE_TYPES.join(', ')}`);
-      }
-      uploads.push({ name, bytes: await part.toBuffer() });
+      uploads.push({ name, bytes: await readFile(part.file, budget, limits) });
     }
   } catch (error) {
+    discardRest(request);
     throw asServeError(error, limits);
   }
   if (uploads.length === 0) throw new ServeError(400, 'no-images', 'the request has no image files; send one or more "image" parts');
