@@ -15,8 +15,8 @@ aplnet() { node dist/src/cli/main.js "$@"; }
 
 aplnet train "$DATA" --out "$RUN" --model aplnet-s --epochs "${APLNET_DEMO_EPOCHS:-30}" --batch 16 --seed 0 --patience 0
 aplnet evaluate "$RUN"
-aplnet predict "$RUN" "$DATA/eosinophil" "$DATA/lymphocyte" --attention "$RUN/predictions" --format table
+aplnet predict "$RUN" "$DATA/eosinophil" "$DATA/lymphocyte" --overlays "$RUN/predictions" --format table
 echo
 echo "Done. Open the report: $(pwd)/$RUN/report.html"
-echo "Attention overlays of the predictions: $(pwd)/$RUN/predictions/"
+echo "Explanation overlays (gradient-weighted attention, Grad-CAM) of the predictions: $(pwd)/$RUN/predictions/"
 echo "Try the web app: node dist/src/cli/main.js serve $RUN"

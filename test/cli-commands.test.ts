@@ -79,7 +79,9 @@ test('predict --format json gives calibrated probabilities that sum to 1 for eve
     const sum = Object.values(p.probabilities as Record<string, number>).reduce((a, b) => a + b, 0);
     assert.ok(Math.abs(sum - 1) < 1e-6, `probabilities of ${p.file} sum to ${sum}`);
     assert.deepEqual(Object.keys(p.probabilities), CLASSES);
-    assert.equal(p.predicted, p.top[0].className);
+    const [best] = Object.entries(p.probabilities as Record<string, number>).sort((a, b) => b[1] - a[1]);
+    assert.equal(p.predicted, best[0]);
+    assert.equal(p.confidence, best[1]);
     assert.equal(typeof p.refer, 'boolean');
   }
   const forced = JSON.parse(aplnet('predict', run, firstImage('basophil'), '--format', 'json', '--threshold', '1').stdout);
@@ -92,7 +94,7 @@ test('predict reports a corrupt and a missing file by name, exits 1, and still p
   const missing = join(root, 'no-such-image.png');
   const good = firstImage('lymphocyte');
   const overlays = join(root, 'overlays');
-  const result = aplnet('predict', run, good, corrupt, missing, '--format', 'csv', '--attention', overlays, '--threads', '2');
+  const result = aplnet('predict', run, good, corrupt, missing, '--format', 'csv', '--overlays', overlays, '--threads', '2');
   assert.equal(result.status, 1);
   assert.match(result.stderr, /corrupt\.jpg/);
   assert.match(result.stderr, /no-such-image\.png/);
@@ -100,8 +102,9 @@ test('predict reports a corrupt and a missing file by name, exits 1, and still p
   assert.equal(lines.length, 4);
   assert.match(lines[1], /lymphocyte\/.*\.jpg,(basophil|eosinophil|lymphocyte),0\.\d+,(true|false),/);
   const stem = readdirSync(join(data, 'lymphocyte')).sort()[0].replace(/\.jpg$/, '');
-  assert.deepEqual(readdirSync(overlays).sort(), [`${stem}.attention.png`, `${stem}.gradcam.png`]);
-  const meta = await sharp(join(overlays, `${stem}.attention.png`)).metadata();
+  // Named as explain names its methods: attention-grad is the gradient-weighted attention.
+  assert.deepEqual(readdirSync(overlays).sort(), [`${stem}.attention-grad.png`, `${stem}.gradcam.png`]);
+  const meta = await sharp(join(overlays, `${stem}.attention-grad.png`)).metadata();
   assert.deepEqual([meta.format, meta.width, meta.height], ['png', INPUT_SIZE, INPUT_SIZE]);
 });
 
@@ -133,5 +136,9 @@ test('explain writes overlay and heatmap PNGs for every method and deletion/inse
 test('commands name the problem when the run folder is not a run', () => {
   const result = aplnet('predict', join(root, 'not-a-run'), firstImage('basophil'));
   assert.equal(result.status, 1);
-  assert.match(result.stderr, /not-a-run.*config\.json is missing/);
+  assert.match(result.stderr, /not-a-run is not a folder/);
+  mkdirSync(join(root, 'empty-folder'));
+  const empty = aplnet('predict', join(root, 'empty-folder'), firstImage('basophil'));
+  assert.equal(empty.status, 1);
+  assert.match(empty.stderr, /empty-folder.*config\.json is missing/);
 });

@@ -3,7 +3,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prepareDataset, readSource, saveSplitFile, type PreparedDataset, type SplitFile, type SplitName } from '../data/index.js';
+import { prepareDataset, readSource, saveSplitFile, type PreparedDataset, type SkippedImage, type SplitFile, type SplitName } from '../data/index.js';
 import {
   collectLogits,
   type CollectedLogits,
@@ -35,6 +35,8 @@ export interface EvaluatedSet {
   /** Images per class for each split of the dataset the numbers come from. */
   countsBySplit: Record<string, number[]>;
   patientsBySplit?: Record<string, number>;
+  /** Every image of the evaluated split that could not be read, with its reason: not in the numbers. */
+  skipped: SkippedImage[];
 }
 
 export interface RunEvaluation {
@@ -143,9 +145,12 @@ export async function evaluateRun(run: LoadedRun, device: string, options: Evalu
     const testLogits = await collectLogits(run.model, evaluated.loader('test', loaderOptions), device);
     const test = await labelledLogits(testLogits, data, run.classNames);
     const threshold = run.calibration?.referralThreshold ?? DEFAULT_REFERRAL_THRESHOLD;
+    const skipped = evaluated.summary.skippedImages.filter((image) => options.data || image.split === 'test');
+    if (skipped.length > 0) log(`${skipped.length} image(s) of the evaluated split could not be read and are not in the metrics`);
     const set: EvaluatedSet = {
       data,
       splitName: options.data ? 'all' : 'test',
+      skipped,
       ...(await datasetCounts(evaluated, data, options.data ? ['test'] : ['train', 'val', 'test'])),
     };
     if (options.data) set.countsBySplit = { all: set.countsBySplit.test };

@@ -22,6 +22,7 @@ export function writeMetricsJson(path: string, run: LoadedRun, evaluation: RunEv
     split: evaluation.set.splitName,
     countsBySplit: evaluation.set.countsBySplit,
     patientsBySplit: evaluation.set.patientsBySplit ?? null,
+    skipped: evaluation.set.skipped.length,
     temperature: {
       value: evaluation.calibrated.temperature,
       fittedOn: evaluation.temperatureSource,

@@ -2,7 +2,7 @@
 // the temperature on the validation split so predictions are calibrated from the first use.
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { formatDataSummary, inverseFrequencyClassWeights, loadClassNames, prepareDataset, readSource, smearAugmentation, type PreparedDataset, type SplitSpec } from '../data/index.js';
+import { formatDataSummary, inverseFrequencyClassWeights, loadClassNames, prepareDataset, readSource, smearAugmentation, writeSkippedList, type PreparedDataset, type SplitSpec } from '../data/index.js';
 import { createModel, presetConfig, type AplNet } from '../model/index.js';
 import { AdamW, fromTypedArray, manualSeed, resolveDevice, setNumThreads, type ParamGroup, type Tensor } from '../torch/index.js';
 import { collectLogits, fitTemperature, rowsFromFlat } from '../eval/index.js';
@@ -112,7 +112,9 @@ async function trainLocked(options: Partial<TrainingConfig>, runDir: string, res
   });
   let model: AplNet | null = null;
   try {
-    log(formatDataSummary(dataset.summary));
+    const skippedList = runPath(runDir, 'skipped');
+    await writeSkippedList(skippedList, dataset.summary.skippedImages);
+    log(formatDataSummary(dataset.summary, { skippedListPath: skippedList }));
     let runConfig: RunConfig;
     if (savedRun) {
       runConfig = savedRun;

@@ -22,7 +22,10 @@ export const RUN_FILES = {
   calibration: 'calibration.json',
   metrics: 'metrics.json',
   report: 'report.html',
+  /** Every input training left out, with its reason. */
   skipped: 'skipped.csv',
+  /** Every input of the evaluated split that evaluate left out (beside metrics.json). */
+  evaluationSkipped: 'skipped-evaluate.csv',
   checkpointDir: 'checkpoint',
 } as const;
 

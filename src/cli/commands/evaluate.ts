@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { writeSkippedList } from '../../data/index.js';
 import { acquireRunLock } from '../../io/index.js';
 import type { ClassifierReport } from '../../eval/index.js';
 import { detectDataCredits } from '../../report/data-credits.js';
@@ -70,10 +71,13 @@ export function registerEvaluate(program: Command): void {
           const credits: DataCredit[] = o.credit ? (o.credit as string[]).map((citation) => ({ citation })) : detectDataCredits(evaluation.set.data);
           const metricsPath = join(outDir, RUN_FILES.metrics);
           const reportPath = join(outDir, RUN_FILES.report);
+          const skippedPath = join(outDir, RUN_FILES.evaluationSkipped);
+          await writeSkippedList(skippedPath, evaluation.set.skipped);
           writeMetricsJson(metricsPath, run, evaluation);
           await writeRunReport(reportPath, run, evaluation, { credits, galleryPerClass: o.gallery as number });
           console.log(evaluationSummary(evaluation));
           console.log(`\nmetrics: ${metricsPath}\nreport:  ${reportPath}`);
+          console.log(`skipped: ${evaluation.set.skipped.length} image(s) of the evaluated split could not be read${evaluation.set.skipped.length ? `; every one with its reason in ${skippedPath}` : ''}`);
         } finally {
           run.model.dispose();
         }

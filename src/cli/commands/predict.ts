@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { basename, extname, join, resolve, sep } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { imageExtensions } from '../../data/index.js';
+import { imageExtensions, listImageFiles } from '../../data/index.js';
 import { EXPLAIN_METHODS, type ExplainMethod } from '../../explain/index.js';
 import { writeFileAtomic } from '../../io/index.js';
 import { loadRun, overlayPng, predictImages, type ImageFailure, type ImagePrediction, type PredictResult } from '../../run/index.js';
@@ -11,29 +11,6 @@ import { formatTable } from '../format-table.js';
 
 const FORMATS = ['table', 'json', 'csv'] as const;
 type Format = (typeof FORMATS)[number];
-
-/**
- * Folders become the images inside them (recursively, sorted); a file is taken as given, so a
- * misnamed or missing file is reported as a failed prediction rather than silently skipped.
- * Files in `exclude` (the overlay folder) are never read back as inputs.
- */
-export function expandInputs(paths: string[], exclude?: string): string[] {
-  const files: string[] = [];
-  const excluded = exclude ? resolve(exclude) + sep : null;
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const path = join(dir, entry.name);
-      if (entry.name.startsWith('.') || (excluded && (resolve(path) + sep).startsWith(excluded))) continue;
-      if (entry.isDirectory()) walk(path);
-      else if (imageExtensions.has(extname(entry.name).toLowerCase())) files.push(path);
-    }
-  };
-  for (const path of paths) {
-    if (existsSync(path) && statSync(path).isDirectory()) walk(path);
-    else files.push(path);
-  }
-  return files;
-}
 
 /** A file-system-safe stem for an input's overlays, unique within this batch and never an input's name. */
 export function overlayStems(files: string[]): string[] {
@@ -103,12 +80,15 @@ export function registerPredict(program: Command): void {
       const overlayDir = o.overlays as string | undefined;
       if (o.maps && !overlayDir) throw new Error('--maps chooses the overlays to draw; give --overlays <dir> too');
       const methods = overlayDir ? ((o.maps as ExplainMethod[] | undefined) ?? DEFAULT_MAPS) : [];
-      const files = expandInputs(inputs, overlayDir);
-      if (files.length === 0) throw new Error(`no images found in ${inputs.join(', ')} (looked for ${[...imageExtensions].join(' ')})`);
+      // One listing rule for train and predict: links followed, FIFOs and the like named and skipped.
+      const listed = await listImageFiles(inputs, { exclude: overlayDir });
+      const files = listed.files;
+      if (files.length === 0 && listed.skipped.length === 0) throw new Error(`no images found in ${inputs.join(', ')} (looked for ${[...imageExtensions].join(' ')})`);
       const device = selectDevice(o.device as string, o.threads as number | undefined);
       const run = await loadRun(runDir, { device });
       try {
-        const results = await predictImages(run, files, { maps: methods, threshold: o.threshold as number | undefined, batchSize: o.batch as number });
+        const unreadable: PredictResult[] = listed.skipped.map((skipped) => ({ file: skipped.file, ok: false, reason: skipped.reason, message: skipped.message }));
+        const results = [...(await predictImages(run, files, { maps: methods, threshold: o.threshold as number | undefined, batchSize: o.batch as number })), ...unreadable];
         if (overlayDir) await writeOverlays(overlayDir, results, methods, opacity, new Set(files.map((f) => resolve(f))));
         console.log(formatPredictions(results, run.classNames, format));
         const failed = results.filter((r): r is ImageFailure => !r.ok);
