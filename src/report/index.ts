@@ -1,5 +1,7 @@
 export { buildReportHtml } from './build-report.js';
 export { selectGalleryCases, type GalleryCase } from './gallery-selection.js';
+export { keyMetrics, cardMetrics, metricsSummary, type KeyMetric, type KeyMetrics } from './key-metrics.js';
+export { formatWithInterval } from './format.js';
 export type {
   ReportInput,
   DatasetSummary,

@@ -1,6 +1,9 @@
 /**
  * The report's only stylesheet, inlined so the file opens anywhere offline. System fonts only
  * (no web fonts to fetch); print rules keep figures and table rows whole across pages.
+ * Responsive down to a 400 px phone: nothing may widen the page itself. Tables scroll inside their
+ * own box (numbers with intervals stay on one line), charts shrink with their viewBox, and long
+ * names (run folders, class names) break rather than push the page sideways.
  */
 export const REPORT_CSS = `
 :root {
@@ -24,21 +27,24 @@ p { margin: 6px 0 10px; }
   background: var(--warn-bg); border: 1px solid var(--warn-line); border-radius: 6px;
   padding: 10px 14px; margin: 16px 0;
 }
-nav.toc { margin: 16px 0 0; color: var(--muted); }
-nav.toc a { color: var(--accent); text-decoration: none; margin-right: 14px; white-space: nowrap; }
+h1, h2, h3, p, dd, li, figcaption, .tile .caption { overflow-wrap: break-word; }
+nav.toc { margin: 16px 0 0; color: var(--muted); display: flex; flex-wrap: wrap; gap: 4px 14px; }
+nav.toc a { color: var(--accent); text-decoration: none; white-space: nowrap; }
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 12px; margin: 16px 0; }
 .card { border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; background: var(--soft); }
 .card .label { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: 0.04em; }
 .card .value { font-size: 24px; font-weight: 600; font-variant-numeric: tabular-nums; }
 .card .sub { color: var(--muted); font-size: 12px; }
-table { border-collapse: collapse; margin: 8px 0 16px; font-variant-numeric: tabular-nums; }
+.table-scroll { max-width: 100%; overflow-x: auto; margin: 8px 0 16px; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
 th, td { padding: 5px 12px; border-bottom: 1px solid var(--line); text-align: right; }
+.table-scroll th, .table-scroll td { white-space: nowrap; }
 th { background: var(--soft); font-weight: 600; border-bottom: 2px solid var(--line); }
 th:first-child, td:first-child { text-align: left; }
 tr.total td { font-weight: 600; border-top: 2px solid var(--line); }
 td.low { color: var(--bad); font-weight: 600; }
 .figures { display: flex; flex-wrap: wrap; gap: 24px; align-items: flex-start; }
-figure { margin: 0; }
+figure { margin: 0; min-width: 0; max-width: 100%; }
 figure svg { display: block; max-width: 100%; height: auto; }
 figcaption { color: var(--muted); font-size: 12px; max-width: 420px; margin-top: 4px; }
 .gallery-class { margin: 18px 0 6px; }
@@ -57,6 +63,13 @@ pre.config {
 .model-card dd { margin: 2px 0 0 0; }
 .model-card ul { margin: 4px 0; padding-left: 20px; }
 footer { margin-top: 48px; color: var(--muted); font-size: 12px; border-top: 1px solid var(--line); padding-top: 10px; }
+@media (max-width: 640px) {
+  main { padding: 16px 14px 40px; }
+  h1 { font-size: 21px; }
+  h2 { font-size: 18px; margin-top: 32px; }
+  .figures { gap: 16px; }
+  th, td { padding: 4px 8px; }
+}
 @media print {
   @page { size: A4; margin: 14mm; }
   body { font-size: 11px; }
@@ -66,5 +79,6 @@ footer { margin-top: 48px; color: var(--muted); font-size: 12px; border-top: 1px
   figure, .card, .tile, tr, .notice { break-inside: avoid; page-break-inside: avoid; }
   section { break-before: auto; }
   .card, th, pre.config { background: #fff; }
+  .table-scroll { overflow: visible; }
 }
 `;

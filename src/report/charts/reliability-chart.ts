@@ -1,6 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { CalibrationReport } from '../../eval/index.js';
-import { formatPercent } from '../format.js';
 import { chartConfig, SMALL_CHART } from './chart-theme.js';
 
 /**
@@ -8,8 +7,9 @@ import { chartConfig, SMALL_CHART } from './chart-theme.js';
  * confidence as a red band (over-confidence above the bar, under-confidence inside it), and the
  * diagonal a calibrated model would follow. Bar opacity follows the bin's share of images so
  * that a large gap on three images does not look like a large gap on three thousand.
+ * eceText: the ECE as the report writes it (with its interval).
  */
-export function reliabilityChartSpec(calibration: CalibrationReport, title: string): TopLevelSpec {
+export function reliabilityChartSpec(calibration: CalibrationReport, title: string, eceText: string): TopLevelSpec {
   const total = calibration.bins.reduce((sum, b) => sum + b.count, 0);
   const values = calibration.bins
     .filter((b) => b.count > 0)
@@ -23,7 +23,12 @@ export function reliabilityChartSpec(calibration: CalibrationReport, title: stri
     }));
   return {
     config: chartConfig,
-    title: { text: title, subtitle: `ECE ${formatPercent(calibration.expectedCalibrationError, 2)} · 15 equal-width bins` },
+    // The bins drawn are the bins the ECE was computed on (calibrationBinCount in eval), so the
+    // subtitle's number is the chart's weighted gap.
+    title: {
+      text: title,
+      subtitle: `ECE ${eceText} · ${calibration.bins.length} equal-width bins`,
+    },
     ...SMALL_CHART,
     height: 240,
     layer: [

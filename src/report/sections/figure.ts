@@ -7,3 +7,8 @@ export async function chartFigure(spec: TopLevelSpec, caption: string, label: st
   const svg = await renderVegaLiteToSvg(spec);
   return html`<figure role="img" aria-label="${label}">${trustedHtml(svg)}<figcaption>${caption}</figcaption></figure>`;
 }
+
+/** A table in its own horizontally scrolling box, so a wide table never widens the page on a phone. */
+export function scrollingTable(table: SafeHtml): SafeHtml {
+  return html`<div class="table-scroll">${table}</div>`;
+}

@@ -1,21 +1,22 @@
 import type { MetricsReport } from '../../eval/index.js';
 import { confusionMatrixChartSpec } from '../charts/confusion-matrix-chart.js';
 import { rocChartSpec } from '../charts/roc-chart.js';
-import { formatFixed, formatPercent } from '../format.js';
+import { describeIntervals, formatFixed, formatPercent, formatWithInterval } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
+import { keyMetrics } from '../key-metrics.js';
 import type { EvaluationSection } from '../report-input.js';
-import { chartFigure } from './figure.js';
+import { chartFigure, scrollingTable } from './figure.js';
 
 type Column = { title: string; metrics: MetricsReport };
 
 const ROWS: Array<{ label: string; value: (m: MetricsReport) => string }> = [
   { label: 'count', value: (m) => String(m.count) },
-  { label: 'accuracy', value: (m) => formatPercent(m.accuracy) },
-  { label: 'balanced accuracy', value: (m) => formatPercent(m.balancedAccuracy) },
-  { label: 'macro-F1', value: (m) => formatFixed(m.macroF1) },
+  { label: 'accuracy', value: (m) => keyMetrics(m).accuracy.text },
+  { label: 'balanced accuracy', value: (m) => keyMetrics(m).balancedAccuracy.text },
+  { label: 'macro-F1', value: (m) => keyMetrics(m).macroF1.text },
   { label: 'weighted F1', value: (m) => formatFixed(m.weightedF1) },
-  { label: 'macro ROC-AUC (one-vs-rest)', value: (m) => formatFixed(m.roc.macroAuc) },
-  { label: 'expected calibration error', value: (m) => formatPercent(m.calibration.expectedCalibrationError, 2) },
+  { label: 'macro ROC-AUC (one-vs-rest)', value: (m) => keyMetrics(m).macroAuc.text },
+  { label: 'expected calibration error', value: (m) => keyMetrics(m).expectedCalibrationError.text },
   { label: 'negative log-likelihood', value: (m) => formatFixed(m.negativeLogLikelihood) },
   { label: 'Brier score', value: (m) => formatFixed(m.brierScore) },
   { label: 'referred to specialist', value: (m) => (m.referral ? `${m.referral.referred} (threshold ${m.referral.threshold})` : '—') },
@@ -35,18 +36,20 @@ function summaryColumns(evaluation: EvaluationSection): Column[] {
 const LOW_RECALL = 0.8;
 
 function perClassTable(metrics: MetricsReport): SafeHtml {
-  return html`<table>
+  const intervals = metrics.intervals;
+  const withInterval = (k: number, field: 'recall' | 'f1') => formatWithInterval(metrics.perClass[k][field], intervals?.perClass[k][field], intervals?.level, 'fixed');
+  return scrollingTable(html`<table>
     <thead><tr><th>class</th><th>support</th><th>precision</th><th>recall</th><th>F1</th><th>ROC-AUC</th></tr></thead>
     <tbody>${metrics.perClass.map((m, k) => html`<tr>
       <td>${m.className}</td><td>${m.support}</td><td>${formatFixed(m.precision)}</td>
-      ${m.recall < LOW_RECALL ? html`<td class="low">${formatFixed(m.recall)}</td>` : html`<td>${formatFixed(m.recall)}</td>`}
-      <td>${formatFixed(m.f1)}</td><td>${formatFixed(metrics.roc.perClass[k].auc)}</td></tr>`)}
+      <td${m.recall < LOW_RECALL ? html` class="low"` : null}>${withInterval(k, 'recall')}</td>
+      <td>${withInterval(k, 'f1')}</td><td>${formatFixed(metrics.roc.perClass[k].auc)}</td></tr>`)}
       <tr class="total"><td>macro average</td><td>${metrics.count}</td>
       <td>${formatFixed(metrics.perClass.reduce((s, m) => s + m.precision, 0) / metrics.perClass.length)}</td>
       <td>${formatFixed(metrics.perClass.reduce((s, m) => s + m.recall, 0) / metrics.perClass.length)}</td>
-      <td>${formatFixed(metrics.macroF1)}</td><td>${formatFixed(metrics.roc.macroAuc)}</td></tr>
+      <td>${keyMetrics(metrics).macroF1.text}</td><td>${formatFixed(metrics.roc.macroAuc)}</td></tr>
     </tbody>
-  </table>`;
+  </table>`);
 }
 
 /**
@@ -59,10 +62,11 @@ export async function metricsSection(evaluation: EvaluationSection): Promise<Saf
   const split = evaluation.splitName;
   return html`<section id="metrics">
   <h2>Results on the ${split} split</h2>
-  <table>
+  ${scrollingTable(html`<table>
     <thead><tr><th>metric</th>${columns.map((c) => html`<th>${c.title}</th>`)}</tr></thead>
     <tbody>${ROWS.map((row) => html`<tr><td>${row.label}</td>${columns.map((c) => html`<td>${row.value(c.metrics)}</td>`)}</tr>`)}</tbody>
-  </table>
+  </table>`)}
+  ${final.images.intervals ? html`<p class="meta">${describeIntervals(final.images.intervals)}${final.patients ? '; patient-level intervals resample the patients' : ''}. A class with few images has a wide interval.</p>` : null}
   ${final.patients ? html`<p class="meta">Patient-level numbers use the mean of each patient's image probabilities.</p>` : null}
   <h3>Per class</h3>
   ${perClassTable(final.images)}

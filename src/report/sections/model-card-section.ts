@@ -1,5 +1,7 @@
-import { formatFixed, formatPercent } from '../format.js';
+import type { MetricsReport } from '../../eval/index.js';
+import { describeIntervals } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
+import { cardMetrics } from '../key-metrics.js';
 import type { ReportInput } from '../report-input.js';
 
 /**
@@ -20,9 +22,15 @@ function standardLimitations(input: ReportInput): string[] {
   return limitations;
 }
 
+/** One line per card metric, e.g. "accuracy 96.4% (95% CI 94.9–97.6)". */
+function metricsList(metrics: MetricsReport): SafeHtml {
+  return html`<ul>${cardMetrics(metrics).map((m) => html`<li>${m.label} ${m.text}</li>`)}</ul>`;
+}
+
 export function modelCardSection(input: ReportInput): SafeHtml {
   const { dataset, evaluation, modelCard } = input;
-  const final = (evaluation.calibrated ?? evaluation.uncalibrated).images;
+  const report = evaluation.calibrated ?? evaluation.uncalibrated;
+  const final = report.images;
   const limitations = [...standardLimitations(input), ...(modelCard.limitations ?? [])];
   const threshold = final.referral?.threshold;
   return html`<section id="model-card" class="model-card">
@@ -38,8 +46,10 @@ export function modelCardSection(input: ReportInput): SafeHtml {
     <dd>${dataset.classNames.join(', ')}. The class names come from the training data (its folder names or manifest labels), not from a fixed taxonomy: the model knows exactly these classes and no others.</dd>
     <dt>Data</dt>
     <dd>${dataset.name}${dataset.credits && dataset.credits.length > 0 ? html`; source: ${dataset.credits.map((c) => c.citation).join('; ')}` : null}. See the Dataset section for counts per split.</dd>
-    <dt>Evaluation</dt>
-    <dd>On the ${evaluation.splitName} split (${final.count} images): accuracy ${formatPercent(final.accuracy)}, macro-F1 ${formatFixed(final.macroF1)}, expected calibration error ${formatPercent(final.calibration.expectedCalibrationError, 2)}.</dd>
+    <dt>Metrics</dt>
+    <dd>On the ${evaluation.splitName} split, ${final.count} images${evaluation.calibrated ? ', calibrated' : ''}:${metricsList(final)}${
+      report.patients ? html`Per patient (${report.patients.count} patients, mean of image probabilities):${metricsList(report.patients)}` : null}${
+      final.intervals ? html`<span class="meta">${describeIntervals(final.intervals)}.</span>` : null}</dd>
     <dt>Limitations</dt>
     <dd><ul>${limitations.map((l) => html`<li>${l}</li>`)}</ul></dd>
   </dl>
