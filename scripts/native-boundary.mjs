@@ -101,6 +101,16 @@ function cppHeader({ dtypes, ops }) {
   ].join('\n');
 }
 
+/** Items joined into lines of about 100 characters, indented by two spaces. */
+function wrapped(items) {
+  const lines = [''];
+  for (const item of items) {
+    if (lines[lines.length - 1].length + item.length > 100) lines.push('');
+    lines[lines.length - 1] += `${lines[lines.length - 1] ? ' ' : ''}${item}`;
+  }
+  return lines.map((line) => `  ${line}`);
+}
+
 function typescriptInterface({ dtypes, ops }) {
   const lines = [
     `// ${GENERATED_NOTE}`,
@@ -114,7 +124,7 @@ function typescriptInterface({ dtypes, ops }) {
     '',
     '/** The name of every function the addon exports. */',
     'export const NATIVE_OP_NAMES = [',
-    ...ops.map((op) => `  '${op.name}',`),
+    ...wrapped(ops.map((op) => `'${op.name}',`)),
     '] as const;',
     '',
     '/** The addon\'s functions, one per op; the bodies are in native/aplnet.cc. */',

@@ -76,7 +76,7 @@ export function decodeSafetensors(bytes: Uint8Array, source: string, device = 'c
       throw new SafetensorsError(`${source}: checksum mismatch: the weights were changed or damaged after they were written; retrain or restore the file`);
     }
   } else if (requireChecksum) {
-    throw new SafetensorsError(`${source} has no "${CHECKSUM_KEY}" checksum: it was not written by this version of aplnet, so its weights cannot be checked; retrain, or restore the file this run wrote`);
+    throw new SafetensorsError(`${source} has no "${CHECKSUM_KEY}" checksum: it was not written by this version of aplnet, so its weights cannot be checked; restore the file aplnet wrote, or retrain`);
   }
   const tensors = new Map<string, Tensor>();
   try {
