@@ -85,6 +85,7 @@ export async function fakeReportInput(patientIds?: string[]): Promise<ReportInpu
     gallery.push({ png, caption, kind: c.kind, trueClass: CLASSES[c.trueClass], predictedClass: CLASSES[c.predictedClass], confidence: c.confidence });
   }
   return {
+    galleryMap: 'gradient-weighted attention (attention-grad)',
     runName: 'pbc-8class-aplnet-s-seed0',
     generatedAt: '2025-01-01T12:00:00Z',
     dataset: {

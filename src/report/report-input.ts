@@ -66,6 +66,8 @@ export interface ReportInput {
   trainingCurves: TrainingCurveRow[];
   evaluation: EvaluationSection;
   gallery: GalleryImage[];
+  /** What the gallery's overlays draw, in words (e.g. "gradient-weighted attention (attention-grad)"). */
+  galleryMap: string;
   /** The run's config.json, shown verbatim. */
   config: unknown;
   modelCard: ModelCardInput;

@@ -134,16 +134,23 @@ export async function predictImages(run: LoadedRun, inputs: readonly PredictInpu
     const x = tidy(() => cat(batch.map((item) => inferenceImageToTensor(item.image, device)), 0));
     let logits: Float32Array;
     const maps: Partial<Record<ExplainMethod, HeatMap[]>> = {};
+    let blanked: Partial<Record<ExplainMethod, boolean[]>> = {};
     try {
       const result = predictAndExplain(run.model, x, methods);
       logits = result.logits;
+      blanked = result.blanked;
       for (const method of methods) maps[method] = heatMapsOf(result.maps[method]!, batch.length);
     } finally {
       x.dispose();
     }
     batch.forEach((item, j) => {
       const outcome = predictionOf(run, item, logits.subarray(j * numClasses, (j + 1) * numClasses), calibration.temperature, threshold);
-      if (outcome.ok) for (const method of methods) outcome.maps[method] = maps[method]![j];
+      if (outcome.ok) {
+        for (const method of methods) {
+          outcome.maps[method] = maps[method]![j];
+          if (blanked[method]?.[j]) outcome.notes.push(`the ${method} map was not finite (NaN or Inf) and is shown blank`);
+        }
+      }
       results[item.index] = outcome;
     });
   }

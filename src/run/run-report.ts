@@ -1,15 +1,16 @@
 // What `aplnet evaluate` leaves in the run folder: metrics.json (every number) and report.html
 // (the same numbers for people, with training curves and a gallery of attention overlays).
 import { basename, resolve } from 'node:path';
+import type { ExplainMethod } from '../explain/index.js';
 import { writeFileAtomic } from '../io/index.js';
-import { buildReportHtml, selectGalleryCases, type DataCredit, type GalleryImage, type TrainingCurveRow } from '../report/index.js';
+import { buildReportHtml, metricsSummary, selectGalleryCases, type DataCredit, type GalleryImage, type TrainingCurveRow } from '../report/index.js';
 import { readMetricsLog } from '../train/index.js';
 import type { RunEvaluation } from './evaluate-run.js';
 import { predictImages } from './predict-images.js';
 import { overlayPng } from './prediction-images.js';
 
 /** The map the report's gallery draws: the one predict and serve show by default. */
-const GALLERY_MAP = 'attention-grad';
+const GALLERY_MAP: ExplainMethod = 'attention-grad';
 import { writeJsonAtomic } from '../io/index.js';
 import { runPath } from '../train/index.js';
 import type { LoadedRun } from './load-run.js';
@@ -28,6 +29,8 @@ export function writeMetricsJson(path: string, run: LoadedRun, evaluation: RunEv
       fittedOn: evaluation.temperatureSource,
       fit: evaluation.temperatureFit ?? null,
     },
+    /** The headline figures with their 95% bootstrap intervals, as the report shows them. */
+    summary: metricsSummary(evaluation.calibrated),
     uncalibrated: evaluation.uncalibrated,
     calibrated: evaluation.calibrated,
   });
@@ -85,6 +88,7 @@ export async function writeRunReport(path: string, run: LoadedRun, evaluation: R
       temperatureFit: evaluation.temperatureFit,
     },
     gallery: await attentionGallery(run, evaluation, galleryPerClass),
+    galleryMap: `gradient-weighted attention (${GALLERY_MAP})`,
     config: run.config,
     modelCard: { modelName: run.config.model.name },
   });

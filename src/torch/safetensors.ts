@@ -5,7 +5,7 @@
 // weights changed or damaged after they were written are refused by name instead of predicting.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../io/atomic-write.js';
+import { writeFileAtomic } from '../io/index.js';
 import { fromTypedArray } from './creation.js';
 import { safetensorsCode, typedArrayOf } from './dtype.js';
 import { readSafetensorsHeader, SafetensorsError } from './safetensors-header.js';

@@ -3,9 +3,8 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { writeSkippedList } from '../../data/index.js';
 import { acquireRunLock } from '../../io/index.js';
-import type { ClassifierReport } from '../../eval/index.js';
-import { detectDataCredits } from '../../report/data-credits.js';
-import type { DataCredit } from '../../report/index.js';
+import type { ClassifierReport, Interval } from '../../eval/index.js';
+import { detectDataCredits, type DataCredit } from '../../report/index.js';
 import { evaluateRun, type RunEvaluation } from '../../run/index.js';
 import { loadRun, RUN_FILES } from '../../run/index.js';
 import { writeMetricsJson, writeRunReport } from '../../run/index.js';
@@ -15,18 +14,22 @@ import { formatTable } from '../format-table.js';
 
 const percent = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);
 const fixed = (v: number | null | undefined, digits = 3) => (v === null || v === undefined ? '—' : v.toFixed(digits));
+/** A value with its bootstrap interval, e.g. "96.4% (94.9–97.6)". */
+const withInterval = (v: number | null | undefined, interval: Interval | null | undefined, format: (x: number) => string): string =>
+  v === null || v === undefined ? '—' : interval ? `${format(v)} (${format(interval.low)}–${format(interval.high)})` : format(v);
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 /** The few lines a user reads in the terminal; everything else is in metrics.json and report.html. */
 export function evaluationSummary(evaluation: RunEvaluation): string {
   const { uncalibrated, calibrated, set } = evaluation;
   const rows = (pick: (r: ClassifierReport) => string) => [pick(uncalibrated), pick(calibrated)];
   const overall = formatTable(['', 'T = 1', `T = ${calibrated.temperature.toFixed(3)}`], [
-    ['accuracy', ...rows((r) => percent(r.images.accuracy))],
-    ['balanced accuracy', ...rows((r) => percent(r.images.balancedAccuracy))],
-    ['macro-F1', ...rows((r) => fixed(r.images.macroF1))],
+    ['accuracy', ...rows((r) => withInterval(r.images.accuracy, r.images.intervals?.accuracy, pct))],
+    ['balanced accuracy', ...rows((r) => withInterval(r.images.balancedAccuracy, r.images.intervals?.balancedAccuracy, pct))],
+    ['macro-F1', ...rows((r) => withInterval(r.images.macroF1, r.images.intervals?.macroF1, (x) => x.toFixed(3)))],
     ['weighted F1', ...rows((r) => fixed(r.images.weightedF1))],
     ['macro ROC-AUC', ...rows((r) => fixed(r.images.roc.macroAuc))],
-    ['ECE', ...rows((r) => percent(r.images.calibration.expectedCalibrationError))],
+    ['ECE', ...rows((r) => withInterval(r.images.calibration.expectedCalibrationError, r.images.intervals?.expectedCalibrationError, pct))],
     ['NLL', ...rows((r) => fixed(r.images.negativeLogLikelihood))],
     ...(calibrated.patients ? [['patient accuracy', ...rows((r) => percent(r.patients!.accuracy))], ['patient macro-F1', ...rows((r) => fixed(r.patients!.macroF1))]] : []),
   ]);
@@ -37,7 +40,7 @@ export function evaluationSummary(evaluation: RunEvaluation): string {
   const referral = calibrated.images.referral;
   const source = evaluation.temperatureSource === 'val' ? 'fitted now on the validation split' : `saved, fitted on ${evaluation.temperatureSource}`;
   return [
-    `${set.splitName === 'all' ? 'all' : 'test split of'} ${set.data}: ${calibrated.images.count} images${calibrated.patients ? `, ${calibrated.patients.count} patients` : ''}; temperature ${calibrated.temperature.toFixed(3)} (${source})`,
+    `${set.splitName === 'all' ? 'all' : 'test split of'} ${set.data}: ${calibrated.images.count} images (95% bootstrap intervals in brackets)${calibrated.patients ? `, ${calibrated.patients.count} patients` : ''}; temperature ${calibrated.temperature.toFixed(3)} (${source})`,
     overall,
     '',
     perClass,

@@ -25,9 +25,9 @@ function tile(image: GalleryImage): SafeHtml {
 }
 
 /** One block per true class, its confident hits first and then its confident mistakes. */
-export function gallerySection(images: readonly GalleryImage[], classNames: readonly string[]): SafeHtml {
+export function gallerySection(images: readonly GalleryImage[], classNames: readonly string[], mapName: string): SafeHtml {
   const body = images.length === 0
-    ? html`<p class="empty">No attention overlays were provided for this run.</p>`
+    ? html`<p class="empty">No explanation overlays were provided for this run.</p>`
     : classNames.map((name) => {
         const own = images.filter((image) => image.trueClass === name);
         if (own.length === 0) return null;
@@ -39,8 +39,8 @@ export function gallerySection(images: readonly GalleryImage[], classNames: read
         </div></div>`;
       });
   return html`<section id="gallery">
-  <h2>Attention overlays</h2>
-  <p>For each true class: the images the model got right with the highest confidence (green edge) and those it got wrong with the highest confidence (red edge). Overlays show where the model's attention fell, not why it decided.</p>
+  <h2>Explanation overlays: ${mapName}</h2>
+  <p>For each true class: the images the model got right with the highest confidence (green edge) and those it got wrong with the highest confidence (red edge). Overlays show which pixels drove the call, as ${mapName} measures it; they show where, not why.</p>
   ${body}
 </section>`;
 }

@@ -1,7 +1,7 @@
 // metrics.jsonl: one JSON line per epoch. Rewritten whole (atomically) each epoch, so a crash never
 // leaves a half line, and a resumed run continues the same file.
 import { existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../../io/atomic-write.js';
+import { writeFileAtomic } from '../../io/index.js';
 import type { Callback, EpochSummary } from '../learner.js';
 
 export function readMetricsLog(path: string): EpochSummary[] {
