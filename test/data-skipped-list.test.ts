@@ -47,7 +47,7 @@ test('every skipped file is kept in the summary and written as CSV; the console 
   assert.deepEqual(await readdir(join(dir, 'run')), ['skipped.csv'], 'no temp file left behind');
 
   const text = formatDataSummary(summary, { skippedListPath: listPath });
-  assert.match(text, /skipped 25: truncated 25 \(by split: unassigned 25\)/);
+  assert.match(text, /skipped 25: truncated 25\n/);
   assert.equal(text.split('\n').filter((line) => line.includes(': truncated: ')).length, 20);
   assert.match(text, /… and 5 more\n {2}the full list of 25 skipped files is in .*run\/skipped\.csv/);
 });
@@ -66,4 +66,5 @@ test('with a saved split, each skipped file is counted in the split it belongs t
   assert.deepEqual(again.summary.skippedPerSplit, { train: 0, val: 0, test: 2, unassigned: 0 });
   assert.deepEqual(again.summary.skippedImages.map((image) => [image.split, image.reason]), [['test', 'not-an-image'], ['test', 'not-an-image']]);
   assert.equal(again.summary.perSplit.test, testKeys.length - 2);
+  assert.match(formatDataSummary(again.summary), /skipped 2: not-an-image 2; by split: test 2\n/);
 });

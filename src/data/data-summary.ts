@@ -47,8 +47,10 @@ export function formatDataSummary(summary: DataSummary, { maxListed = 20, skippe
   const skipped = summary.skippedImages;
   if (skipped.length > 0) {
     const counts = Object.entries(summary.skipped).map(([reason, count]) => `${reason} ${count}`);
+    // Training skips files before splitting them, so a split is worth naming only when one is known.
     const perSplit = Object.entries(summary.skippedPerSplit).filter(([, count]) => count > 0);
-    lines.push(`skipped ${skipped.length}: ${counts.join(', ')} (by split: ${perSplit.map(([name, count]) => `${name} ${count}`).join(', ')})`);
+    const bySplit = perSplit.some(([name]) => name !== 'unassigned') ? `; by split: ${perSplit.map(([name, count]) => `${name} ${count}`).join(', ')}` : '';
+    lines.push(`skipped ${skipped.length}: ${counts.join(', ')}${bySplit}`);
     for (const image of skipped.slice(0, maxListed)) lines.push(`  ${image.message}`);
     if (skipped.length > maxListed) lines.push(`  … and ${skipped.length - maxListed} more`);
     if (skippedListPath) lines.push(`  the full list of ${skipped.length} skipped files is in ${skippedListPath}`);

@@ -40,6 +40,7 @@ export { DataLoader, type DataSubset, type LoaderOptions, type Batch } from './d
 export { BadImageLog, type BadImagePolicy } from './bad-image-log.js';
 export { formatDataSummary, type DataSummary, type SkippedImage, type SummaryFormat } from './data-summary.js';
 export { prepareDataset, type DatasetOptions, type PreparedDataset } from './dataset.js';
+export type { DatasetSplit } from './dataset/split-choice.js';
 export {
   loadImageForInference,
   saveInferencePreprocessing,

@@ -78,7 +78,7 @@ export async function listImageFiles(paths: string[], options: { exclude?: strin
     result.files.push(...listing.images);
     result.skipped.push(...listing.skipped.map(skippedImageOf));
     for (const folder of listing.folders) {
-      const real = await realpath(folder);
+      const real = await realpath(folder).catch(() => resolve(folder));
       if (ancestors.has(real)) {
         result.skipped.push(skippedImageOf(new DataError(folder, 'symlink-loop', `links back to ${real}, a folder that contains it; it is not walked again`)));
       } else {
@@ -89,7 +89,7 @@ export async function listImageFiles(paths: string[], options: { exclude?: strin
   for (const path of paths) {
     const info = await stat(path).catch((error: unknown) => error as Error);
     if (info instanceof Error) result.skipped.push(skippedImageOf(await fileError(path, info)));
-    else if (info.isDirectory()) await walk(path, new Set([await realpath(path)]));
+    else if (info.isDirectory()) await walk(path, new Set([await realpath(path).catch(() => resolve(path))]));
     else if (info.isFile()) result.files.push(path);
     else result.skipped.push(skippedImageOf(notAFile(path, info)));
   }
