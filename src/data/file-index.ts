@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomicAsync } from '../io/atomic-write.js';
+import { writeFileAtomicAsync } from '../io/index.js';
 import { contentHash } from './content-hash.js';
 import { readRegularFile, regularFileStat } from './files/regular-file.js';
 

@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomicAsync } from '../io/atomic-write.js';
+import { writeFileAtomicAsync } from '../io/index.js';
 import { shortHash } from './content-hash.js';
 import type { ConversionNote, DecodedImage } from './decode/image-decode.js';
 

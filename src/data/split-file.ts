@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomicAsync } from '../io/atomic-write.js';
+import { writeFileAtomicAsync } from '../io/index.js';
 import { DataError } from './errors.js';
 import { isSplitName, type SplitName } from './split-names.js';
 import { stratifiedHoldout, stratifiedKFold, type SplitFractions, type SplitItem } from './stratified-split.js';

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomicAsync } from '../io/atomic-write.js';
+import { writeFileAtomicAsync } from '../io/index.js';
 import { shortHash } from './content-hash.js';
 import { DataError } from './errors.js';
 import { applyMacenko, fitMacenko, type MacenkoParams } from './macenko.js';

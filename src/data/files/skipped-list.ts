@@ -1,4 +1,4 @@
-import { writeFileAtomicAsync } from '../../io/atomic-write.js';
+import { writeFileAtomicAsync } from '../../io/index.js';
 import { formatCsvRow } from '../csv.js';
 import type { SkippedImage } from '../data-summary.js';
 import type { DataError } from '../errors.js';
