@@ -39,7 +39,7 @@ export async function benchServe(options: ServeBenchOptions = {}): Promise<Serve
   const runDir = options.run ?? tiny!.runDir;
   const server = await createServer({ runDir, threads, workers, log: () => {} });
   try {
-    const url = await server.app.listen({ port: 0, host: '127.0.0.1' });
+    const url = await server.listen(0);
     const images = (await Promise.all(['neutrophil', 'monocyte', 'eosinophil', 'basophil'].map((c) => realImages(c, 4)))).flat();
     // Warm-up, so the first forward pass and allocator growth are not measured.
     await promisify(execFile)(process.execPath, [clientPath, JSON.stringify({ url, images, connections, seconds: 2, overlays })]);
