@@ -1,5 +1,6 @@
 // End to end: Debian's chromium, driven by playwright-core, uploads a real smear image to the page
-// and waits for the prediction and its overlay. The screenshot is kept for a person to look at.
+// and waits for the prediction and its overlay. Screenshots at desktop and phone width are kept for
+// a person to look at.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -23,7 +24,7 @@ before(async () => {
   if (skip) return;
   run = await trainTinyRun();
   server = await createServer({ runDir: run.runDir, threads: 2, log: () => {} });
-  url = await server.app.listen({ port: 0, host: '127.0.0.1' });
+  url = await server.listen(0);
   browser = await chromium.launch({ executablePath: chromiumPath, args: launchArgs });
 });
 after(async () => {
@@ -39,6 +40,7 @@ test('a user uploads a real smear image and sees the prediction with its overlay
   page.on('pageerror', (e) => consoleErrors.push(e.message));
   await page.goto(url);
   await page.getByRole('button', { name: /Model: aplnet-s/ }).waitFor();
+  for (const id of ['#controls', '#case']) assert.equal(await page.locator(id).isHidden(), true, `${id} is hidden until there is a case`);
 
   await page.setInputFiles('#file-input', run.sampleImage);
   await page.locator('.image-card').first().waitFor({ timeout: 30_000 });
@@ -56,6 +58,11 @@ test('a user uploads a real smear image and sees the prediction with its overlay
   await page.locator('#opacity').focus();
   await page.keyboard.press('ArrowRight');
   assert.equal(await heatmap.evaluate((img: HTMLImageElement) => img.style.opacity), '0.46');
+  // The overlay is opaque: at full opacity the cell would vanish, so the slider stops where it still shows.
+  await page.keyboard.press('End');
+  assert.equal(await heatmap.evaluate((img: HTMLImageElement) => img.style.opacity), '0.6');
+  assert.equal(await page.locator('#opacity-value').innerText(), '60%');
+  await page.keyboard.press('ArrowLeft');
 
   const screenshot = join(tmpdir(), 'aplnet-serve-e2e.png');
   await page.screenshot({ path: screenshot, fullPage: true });
@@ -72,4 +79,42 @@ test('a user uploads a real smear image and sees the prediction with its overlay
   await page.getByRole('button', { name: /Model:/ }).click();
   assert.match(await page.locator('#model-dialog').innerText(), /Referral threshold/);
   assert.deepEqual(consoleErrors, []);
+
+  // The opacity chosen is remembered across visits.
+  await page.reload();
+  await page.getByRole('button', { name: /Model:/ }).waitFor();
+  assert.equal(await page.locator('#opacity').inputValue(), '59');
+});
+
+test('a remembered opacity that would hide the cell is brought back into range', { skip }, async () => {
+  for (const stored of ['1', '100', 'NaN', '-3']) {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.addInitScript((value) => localStorage.setItem('aplnet.opacity', value), stored);
+    await page.goto(url);
+    await page.getByRole('button', { name: /Model:/ }).waitFor();
+    await page.setInputFiles('#file-input', run.sampleImage);
+    const opacity = Number(await page.locator('.image-card img.heatmap').first().evaluate((img: HTMLImageElement) => img.style.opacity));
+    assert.ok(opacity >= 0 && opacity <= 0.6, `stored ${stored} gives opacity ${opacity}`);
+    assert.equal(await page.locator('#opacity-value').innerText(), `${Math.round(opacity * 100)}%`, 'the slider says what is drawn');
+    await page.close();
+  }
+});
+
+test('the page fits a desktop and a phone screen, empty and with a case', { skip }, async () => {
+  for (const [width, height] of [[1280, 900], [390, 844]]) {
+    const page = await browser.newPage({ viewport: { width, height } });
+    await page.goto(url);
+    await page.getByRole('button', { name: /Model:/ }).waitFor();
+    assert.equal(await page.locator('#controls').isHidden(), true);
+    await page.screenshot({ path: join(tmpdir(), `aplnet-serve-empty-${width}.png`), fullPage: true });
+    await page.setInputFiles('#file-input', run.sampleImage);
+    await page.locator('.image-card img.heatmap').first().waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator('#controls').isVisible(), true);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${width} px: the page is ${overflow} px wider than the screen`);
+    const screenshot = join(tmpdir(), `aplnet-serve-case-${width}.png`);
+    await page.screenshot({ path: screenshot, fullPage: true });
+    console.log(`screenshots: ${join(tmpdir(), `aplnet-serve-empty-${width}.png`)}, ${screenshot}`);
+    await page.close();
+  }
 });

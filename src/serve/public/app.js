@@ -2,7 +2,21 @@
 // Plain DOM, no dependencies; every user-supplied string goes through textContent or escapeHtml.
 
 const $ = (id) => document.getElementById(id);
-const state = { model: null, result: null, overlay: 'attention', opacity: 0.45 };
+
+// The overlay is drawn opaque over the cell, so past this opacity the cell itself disappears: the
+// slider stops here, and a remembered value (from an older page, or edited) is clamped into range.
+const OPACITY_KEY = 'aplnet.opacity';
+const DEFAULT_OPACITY = 0.45;
+const MAX_OPACITY = 0.6;
+
+function rememberedOpacity() {
+  let stored = null;
+  try { stored = localStorage.getItem(OPACITY_KEY); } catch { /* storage disabled: use the default */ }
+  const value = stored === null ? NaN : Number(stored);
+  return Number.isFinite(value) ? Math.min(MAX_OPACITY, Math.max(0, value)) : DEFAULT_OPACITY;
+}
+
+const state = { model: null, result: null, overlay: 'attention-grad', opacity: rememberedOpacity() };
 
 const pct = (p) => `${(p * 100).toFixed(1)}%`;
 const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
@@ -149,7 +163,7 @@ async function exportCase() {
   const result = state.result;
   if (!result) return;
   const c = result.case;
-  const overlayName = { attention: 'attention', gradcam: 'Grad-CAM', none: 'no' }[state.overlay];
+  const overlayName = { 'attention-grad': 'attention', gradcam: 'Grad-CAM', none: 'no' }[state.overlay];
   const cards = [];
   for (const [rank, index] of c.ranking.entries()) {
     const image = result.images[index];
@@ -178,7 +192,6 @@ function renderModelCard(model) {
     ['Trained', new Date(model.createdAt).toLocaleString()], ['aplnet', model.aplnetVersion],
     ['Calibration', `temperature ${model.calibration.temperature.toFixed(3)} (fitted on ${model.calibration.fittedOn})`],
     ['Referral threshold', pct(model.calibration.referralThreshold)],
-    ['Training', Object.entries(model.training).filter(([, v]) => typeof v !== 'object').map(([k, v]) => `${k} ${v}`).join(', ')],
   ];
   if (model.metrics) rows.push(['Metrics', Object.entries(model.metrics).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(3)}`).join(', ')]);
   const list = el('dl');
@@ -208,10 +221,18 @@ async function init() {
   for (const radio of document.querySelectorAll('input[name="overlay"]')) {
     radio.addEventListener('change', () => { state.overlay = radio.value; applyOverlaySettings(); });
   }
+  const showOpacity = () => {
+    const percent = String(Math.round(state.opacity * 100));
+    $('opacity').max = String(MAX_OPACITY * 100);
+    $('opacity').value = percent;
+    $('opacity-value').textContent = `${percent}%`;
+    $('opacity').setAttribute('aria-valuetext', `${percent}%`);
+  };
+  showOpacity();
   $('opacity').addEventListener('input', (e) => {
-    state.opacity = Number(e.target.value) / 100;
-    $('opacity-value').textContent = `${e.target.value}%`;
-    e.target.setAttribute('aria-valuetext', `${e.target.value}%`);
+    state.opacity = Math.min(MAX_OPACITY, Number(e.target.value) / 100);
+    showOpacity();
+    try { localStorage.setItem(OPACITY_KEY, String(state.opacity)); } catch { /* not remembered; still applied */ }
     applyOverlaySettings();
   });
   $('export').addEventListener('click', () => exportCase().catch((error) => setStatus(`Export failed: ${error.message}`, true)));
