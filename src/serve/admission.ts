@@ -31,6 +31,7 @@ export class Admission {
     }
   }
 
+  /** Requests admitted and not yet answered: being received, queued or analysed. */
   get inFlight(): number {
     return this.admitted;
   }

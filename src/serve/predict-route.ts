@@ -1,6 +1,6 @@
 // POST /api/predict: admit (before the body is read), read the uploads, run them in the pool, and
 // answer with one prediction per image and the case summary.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Admission } from './admission.js';
 import { summarizeCase } from './case-summary.js';
 import { ServeError, statusOfImageReason, type FileProblem } from './errors.js';
@@ -81,7 +81,7 @@ async function analyse(ctx: PredictRouteContext, uploads: Upload[], overlays: Ov
 }
 
 export function registerPredictRoute(app: FastifyInstance, ctx: PredictRouteContext): void {
-  app.post('/api/predict', async (request: FastifyRequest, _reply: FastifyReply) => {
+  app.post('/api/predict', async (request: FastifyRequest) => {
     const started = performance.now();
     const overlays = parseOverlays(request.query);
     let ticket;

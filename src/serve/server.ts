@@ -105,14 +105,14 @@ export async function createServer(options: ServeOptions): Promise<Server> {
   const admission = new Admission({ places: o.workers + o.maxQueue, maxRequestBytes: o.maxRequestBytes, maxBufferedBytes: o.maxBufferedBytes ?? 2 * o.maxRequestBytes });
   const pool = await InferencePool.start({ runDir: o.runDir, device: o.device, workers: o.workers, threads: o.threads, maxQueue: o.maxQueue, maxInputPixels: o.maxInputPixels });
   try {
-    return await withRoutes(o, timeouts, { info, files, limits, admission, pool, log });
+    return await buildApp(o, timeouts, { info, files, limits, admission, pool, log });
   } catch (error) {
     await pool.close();
     throw error;
   }
 }
 
-interface Parts {
+interface AppParts {
   info: ModelInfo;
   files: Map<string, { body: Buffer; type: string }>;
   limits: UploadLimits;
@@ -121,7 +121,7 @@ interface Parts {
   log: (line: string) => void;
 }
 
-async function withRoutes(o: ServeOptions & typeof serveDefaults, timeouts: typeof serveTimeouts, { info, files, limits, admission, pool, log }: Parts): Promise<Server> {
+async function buildApp(o: ServeOptions & typeof serveDefaults, timeouts: typeof serveTimeouts, { info, files, limits, admission, pool, log }: AppParts): Promise<Server> {
   const checkEvery = Math.min(30_000, Math.ceil(Math.min(timeouts.headersMs, timeouts.requestMs) / 4));
   const app = Fastify({
     logger: false,
@@ -155,7 +155,7 @@ async function withRoutes(o: ServeOptions & typeof serveDefaults, timeouts: type
     if (!info.hasReport) throw new ServeError(404, 'no-report', 'this run has no report.html');
     return reply.header('x-content-type-options', 'nosniff').type('text/html; charset=utf-8').send(readServedReport(o.runDir));
   });
-  app.get('/api/health', async () => ({ ok: true, busy: pool.busy, queued: pool.pending, receiving: admission.inFlight }));
+  app.get('/api/health', async () => ({ ok: true, busy: pool.busy, queued: pool.pending, admitted: admission.inFlight }));
   registerPredictRoute(app, { info, pool, admission, limits, log });
 
   return {
