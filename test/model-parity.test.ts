@@ -49,7 +49,8 @@ function maxAbsDiff(a: Tensor, b: Tensor): number {
 
 for (const config of [smallAfterStages, smallEveryBlock]) {
   for (const mode of ['eval', 'train'] as const) {
-    test(`${config.name} matches the PyTorch reference in ${mode} mode`, { skip: torchMissing && `${PYTHON} cannot import torch` }, () => {
+    test(`${config.name} matches the PyTorch reference in ${mode} mode`, () => {
+      assert.ok(!torchMissing, `${PYTHON} cannot import torch: run "npm test", which installs Debian's python3-torch (scripts/setup.sh --test)`);
       setNumThreads(THREADS);
       manualSeed(7);
       const dir = mkdtempSync(join(tmpdir(), 'aplnet-parity-'));

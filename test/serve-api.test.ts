@@ -50,7 +50,9 @@ describe('aplnet serve API', () => {
     assert.deepEqual(model.classes, serveClasses);
     assert.equal(model.inputSize, 144);
     assert.ok(model.calibration.referralThreshold > 0);
-    assert.ok(Object.values(model.metrics).every((v) => typeof v === 'number'), 'metrics are numbers only');
+    // The model card's Metrics row (defect 9): evaluate's headline figures with their intervals.
+    assert.match(model.metrics.accuracy, /^\d+\.\d% \(95% CI \d+\.\d–\d+\.\d\)$/);
+    assert.ok('ECE' in model.metrics && 'macro-F1' in model.metrics, JSON.stringify(model.metrics));
   });
 
   test('nothing the server returns names a folder of this machine (run, training data, cache)', async () => {
@@ -92,8 +94,8 @@ describe('aplnet serve API', () => {
     assert.deepEqual(Object.keys(result.probabilities), serveClasses);
     const values = Object.values(result.probabilities) as number[];
     assert.ok(Math.abs(values.reduce((a, b) => a + b, 0) - 1) < 1e-6);
-    assert.equal(result.probability, Math.max(...values));
-    assert.equal(result.refer, result.probability < body.referralThreshold);
+    assert.equal(result.confidence, Math.max(...values));
+    assert.equal(result.refer, result.confidence < body.referralThreshold);
     assert.deepEqual(Object.keys(result.heatmaps), [...DEFAULT_OVERLAYS]);
     for (const url of [result.input, ...Object.values(result.heatmaps) as string[]]) {
       assert.match(url, /^data:image\/png;base64,/);
@@ -185,7 +187,7 @@ describe('aplnet serve API', () => {
     const unicode = 'Zelle_ü_血球_🩸.jpg';
     const response = await post([image(unicode)], '?overlays=none');
     assert.equal(response.statusCode, 200, response.body);
-    assert.equal(response.json().images[0].name, unicode);
+    assert.equal(response.json().images[0].file, unicode);
   });
 
   test('beyond the queue bound requests get 503 JSON; the server keeps answering and does not crash', async () => {

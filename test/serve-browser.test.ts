@@ -3,17 +3,13 @@
 // a person to look at.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './helpers/chromium.js';
 import { createServer, type Server } from '../src/serve/server.js';
 import { trainTinyRun, type TinyRun } from './serve-fixtures.js';
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const launchArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const skip = existsSync(chromiumPath) ? false : `${chromiumPath} is missing: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`;
-if (skip) console.warn(`serve browser test skipped: ${skip}`);
 
 let run: TinyRun;
 let server: Server;
@@ -21,11 +17,10 @@ let browser: Browser;
 let url: string;
 
 before(async () => {
-  if (skip) return;
   run = await trainTinyRun();
   server = await createServer({ runDir: run.runDir, threads: 2, log: () => {} });
   url = await server.listen(0);
-  browser = await chromium.launch({ executablePath: chromiumPath, args: launchArgs });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();
@@ -33,7 +28,7 @@ after(async () => {
   await run?.cleanup();
 });
 
-test('a user uploads a real smear image and sees the prediction with its overlay', { skip }, async () => {
+test('a user uploads a real smear image and sees the prediction with its overlay', async () => {
   const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
   const consoleErrors: string[] = [];
   page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
@@ -86,7 +81,7 @@ test('a user uploads a real smear image and sees the prediction with its overlay
   assert.equal(await page.locator('#opacity').inputValue(), '59');
 });
 
-test('a remembered opacity that would hide the cell is brought back into range', { skip }, async () => {
+test('a remembered opacity that would hide the cell is brought back into range', async () => {
   for (const stored of ['1', '100', 'NaN', '-3']) {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.addInitScript((value) => localStorage.setItem('aplnet.opacity', value), stored);
@@ -100,7 +95,7 @@ test('a remembered opacity that would hide the cell is brought back into range',
   }
 });
 
-test('the page fits a desktop and a phone screen, empty and with a case', { skip }, async () => {
+test('the page fits a desktop and a phone screen, empty and with a case', async () => {
   for (const [width, height] of [[1280, 900], [390, 844]]) {
     const page = await browser.newPage({ viewport: { width, height } });
     await page.goto(url);

@@ -57,13 +57,13 @@ describe('aplnet serve refuses to start, and exits, when it cannot serve', () =>
   test('out-of-range numbers are refused as the command is parsed, saying the allowed range', async () => {
     const cores = availableParallelism();
     for (const [option, value, range] of [
-      ['--port', '70000', 'between 0 and 65535'],
-      ['--port', '-1', 'between 0 and 65535'],
-      ['--workers', '0', `between 1 and ${2 * cores}`],
-      ['--threads', '1000', `between 1 and ${cores}`],
-      ['--threads', '0', `between 1 and ${cores}`],
-      ['--max-queue', '-1', 'between 0 and 1000'],
-      ['--max-files', '0', 'between 1 and 1000'],
+      ['--port', '70000', 'from 0 to 65535'],
+      ['--port', '-1', 'from 0 to 65535'],
+      ['--workers', '0', `from 1 to ${2 * cores}`],
+      ['--threads', '1000', `from 1 to ${cores}`],
+      ['--threads', '0', `from 1 to ${cores}`],
+      ['--max-queue', '-1', 'from 0 to 1000'],
+      ['--max-files', '0', 'from 1 to 1000'],
     ]) {
       assertRefused(await serve([run.runDir, option, value]), new RegExp(`${option} must be ${range}.*got ${value}`));
     }

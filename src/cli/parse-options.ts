@@ -14,10 +14,12 @@ export const num = (name: string) => (value: string): number => {
   return n;
 };
 
-/** A thread count this machine can use: 1 … its number of cores (more only oversubscribes it). */
-export const threadCount = (name: string) => (value: string): number => {
+/** An integer option within [min, max]; the message says the range and why it is what it is. */
+export const intIn = (name: string, min: number, max: number, why = '') => (value: string): number => {
   const n = int(name)(value);
-  const cores = availableParallelism();
-  if (n < 1 || n > cores) throw new InvalidArgumentError(`${name} must be from 1 to ${cores} (this machine's cores), got ${n}`);
+  if (n < min || n > max) throw new InvalidArgumentError(`${name} must be from ${min} to ${max}${why}, got ${n}`);
   return n;
 };
+
+/** A thread count this machine can use: 1 … its number of cores (more only oversubscribes it). */
+export const threadCount = (name: string) => intIn(name, 1, availableParallelism(), " (this machine's cores)");

@@ -4,7 +4,7 @@
 // training data) that must not leave the machine through the API.
 import { existsSync, readFileSync } from 'node:fs';
 import { readJson } from '../io/index.js';
-import { readRunConfig, runPath, DEFAULT_REFERRAL_THRESHOLD, type Calibration } from '../run/index.js';
+import { readRunConfig, runPath, type Calibration } from '../run/index.js';
 
 export interface ModelInfo {
   name: string;
@@ -13,8 +13,11 @@ export interface ModelInfo {
   createdAt: string;
   aplnetVersion: string;
   calibration: { temperature: number; referralThreshold: number; fittedOn: string };
-  /** Numbers only: the calibrated image-level metrics of `aplnet evaluate`, else the last training epoch's. */
-  metrics: Record<string, number> | null;
+  /**
+   * The headline test figures of `aplnet evaluate` with their 95% bootstrap intervals, as text
+   * (e.g. "accuracy": "96.4% (95% CI 94.9–97.6)"); else the last training epoch's numbers.
+   */
+  metrics: Record<string, string> | null;
   hasReport: boolean;
   intendedUse: string;
 }
@@ -24,22 +27,26 @@ const INTENDED_USE =
   'images below the referral threshold should be reviewed by a specialist. Valid only for images like those it was trained on ' +
   '(same stain, magnification and scanner).';
 
-function numbersOf(record: unknown): Record<string, number> | null {
+/** Only short figures pass: a name and a value made of digits, signs, units and words like "95% CI". */
+const SAFE_FIGURE = /^[\w .%()+\-–,]{1,80}$/;
+
+function figuresOf(record: unknown): Record<string, string> | null {
   if (typeof record !== 'object' || record === null) return null;
-  const numbers = Object.entries(record).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1]));
-  return numbers.length ? Object.fromEntries(numbers) : null;
+  const figures: [string, string][] = [];
+  for (const [name, value] of Object.entries(record)) {
+    const text = typeof value === 'number' && Number.isFinite(value) ? (Number.isInteger(value) ? String(value) : value.toFixed(3)) : value;
+    if (typeof text === 'string' && SAFE_FIGURE.test(name) && SAFE_FIGURE.test(text)) figures.push([name, text]);
+  }
+  return figures.length ? Object.fromEntries(figures) : null;
 }
 
-function runMetrics(runDir: string): Record<string, number> | null {
+function runMetrics(runDir: string): Record<string, string> | null {
   const summary = runPath(runDir, 'metrics');
-  if (existsSync(summary)) {
-    const evaluation = readJson<{ calibrated?: { images?: unknown } }>(summary, 'metrics');
-    return numbersOf(evaluation.calibrated?.images);
-  }
+  if (existsSync(summary)) return figuresOf(readJson<{ summary?: unknown }>(summary, 'metrics').summary);
   const log = runPath(runDir, 'metricsLog');
   if (!existsSync(log)) return null;
   const lines = readFileSync(log, 'utf8').trim().split('\n').filter(Boolean);
-  return lines.length ? numbersOf(JSON.parse(lines[lines.length - 1])) : null;
+  return lines.length ? figuresOf(JSON.parse(lines[lines.length - 1])) : null;
 }
 
 /** The fitted-on label is a split name; anything else (a path, say) is not shown. */
@@ -48,10 +55,8 @@ const splitName = (value: unknown): string => (typeof value === 'string' && /^[\
 export function readModelInfo(runDir: string): ModelInfo {
   const config = readRunConfig(runDir);
   const classes = readJson<string[]>(runPath(runDir, 'classes'), 'class names');
-  const calibrationPath = runPath(runDir, 'calibration');
-  const calibration = existsSync(calibrationPath)
-    ? readJson<Calibration>(calibrationPath, 'calibration')
-    : { temperature: 1, referralThreshold: DEFAULT_REFERRAL_THRESHOLD, fittedOn: 'none' };
+  // The worker refuses a run whose calibration is missing or invalid, so the server never starts with one.
+  const calibration = readJson<Calibration>(runPath(runDir, 'calibration'), 'the run has no calibration; see "aplnet train --resume" or "aplnet evaluate"');
   return {
     name: config.model.name,
     classes,

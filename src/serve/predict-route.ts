@@ -57,16 +57,13 @@ async function analyse(ctx: PredictRouteContext, uploads: Upload[], overlays: Ov
     model: info.name,
     classes: info.classes,
     referralThreshold: info.calibration.referralThreshold,
-    images: predictions.map((p, index) => ({
+    // The prediction core's own result (the fields `aplnet predict --format json` prints), with the
+    // image and its maps as PNG data URLs for the page.
+    images: predictions.map(({ inputPng, heatmaps, ...call }, index) => ({
       index,
-      name: uploads[index].name,
-      predicted: p.predicted,
-      probability: p.confidence,
-      probabilities: p.probabilities,
-      refer: p.refer,
-      notes: p.notes,
-      input: dataUrl(p.inputPng),
-      heatmaps: Object.fromEntries(Object.entries(p.heatmaps).map(([method, png]) => [method, dataUrl(png)])),
+      ...call,
+      input: dataUrl(inputPng),
+      heatmaps: Object.fromEntries(Object.entries(heatmaps).map(([method, png]) => [method, dataUrl(png)])),
     })),
     case: {
       images: summary.images,

@@ -1,15 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { InvalidArgumentError, type Command } from 'commander';
-import { createServer, serveDefaults, type Server } from '../../serve/server.js';
-import { isLoopback } from '../../serve/host-guard.js';
-import { int } from '../parse-options.js';
-
-/** An integer option within [min, max]; the message says the range and why it is what it is. */
-const intIn = (name: string, min: number, max: number, why = '') => (value: string): number => {
-  const n = int(name)(value);
-  if (n < min || n > max) throw new InvalidArgumentError(`${name} must be between ${min} and ${max}${why}, got ${n}`);
-  return n;
-};
+import type { Command } from 'commander';
+import { createServer, isLoopback, serveDefaults, type Server } from '../../serve/index.js';
+import { intIn, threadCount } from '../parse-options.js';
 
 const cores = availableParallelism();
 
@@ -34,7 +26,7 @@ export function registerServe(program: Command): void {
     .option('--host <host>', 'interface to listen on; anything but loopback exposes the app to your network', serveDefaults.host)
     .option('--device <device>', 'cpu, cuda or cuda:N', serveDefaults.device)
     .option('--workers <n>', 'inference worker threads, each with its own copy of the model', intIn('--workers', 1, 2 * cores, ` (twice the ${cores} CPU cores of this machine)`), serveDefaults.workers)
-    .option('--threads <n>', 'CPU threads per worker (default: libtorch\'s choice)', intIn('--threads', 1, cores, ` (the CPU cores of this machine)`))
+    .option('--threads <n>', 'CPU threads per worker (default: libtorch\'s choice)', threadCount('--threads'))
     .option('--max-queue <n>', 'requests that may wait for a worker before others get 503', intIn('--max-queue', 0, 1000), serveDefaults.maxQueue)
     .option('--max-files <n>', 'images per request', intIn('--max-files', 1, 1000), serveDefaults.maxFiles)
     .action(async (runDir: string, o: ServeCliOptions) => {

@@ -57,7 +57,7 @@ function flag(refer) {
 
 function overlayImages(image) {
   const heatmap = el('img', { class: 'heatmap', alt: '' });
-  const stack = el('div', { class: 'stack' }, el('img', { src: image.input, alt: `${image.name} as the model saw it` }), heatmap);
+  const stack = el('div', { class: 'stack' }, el('img', { src: image.input, alt: `${image.file} as the model saw it` }), heatmap);
   updateOverlay(heatmap, image);
   return stack;
 }
@@ -84,12 +84,12 @@ function renderImages(result) {
   const called = result.case.predicted;
   const cards = result.case.ranking.map((index, rank) => {
     const image = result.images[index];
-    const card = el('article', { class: 'image-card', 'data-index': String(index), 'aria-label': `Image ${rank + 1}: ${image.name}` },
-      el('h3', {}, el('span', { class: 'rank', text: `#${rank + 1} ` }), image.name),
+    const card = el('article', { class: 'image-card', 'data-index': String(index), 'aria-label': `Image ${rank + 1}: ${image.file}` },
+      el('h3', {}, el('span', { class: 'rank', text: `#${rank + 1} ` }), image.file),
       overlayImages(image),
-      el('p', { class: 'call' }, image.predicted, el('span', { class: 'muted', text: ` ${pct(image.probability)}` }), flag(image.refer)),
+      el('p', { class: 'call' }, image.predicted, el('span', { class: 'muted', text: ` ${pct(image.confidence)}` }), flag(image.refer)),
       el('p', { class: 'muted small', text: `Support for ${called}: ${pct(image.probabilities[called])}${image.notes.length ? ` · converted: ${image.notes.join(', ')}` : ''}` }),
-      bars(image.probabilities, `Probability of each class for ${image.name}`),
+      bars(image.probabilities, `Probability of each class for ${image.file}`),
     );
     return card;
   });
@@ -167,8 +167,8 @@ async function exportCase() {
   const cards = [];
   for (const [rank, index] of c.ranking.entries()) {
     const image = result.images[index];
-    cards.push(`<section><h3>#${rank + 1} ${escapeHtml(image.name)}</h3><img src="${await blended(image)}" alt="${escapeHtml(image.name)}">
-<p><b>${escapeHtml(image.predicted)}</b> ${pct(image.probability)}${image.refer ? ' <span class="refer">Refer to a specialist</span>' : ''}</p>${barsHtml(image.probabilities)}</section>`);
+    cards.push(`<section><h3>#${rank + 1} ${escapeHtml(image.file)}</h3><img src="${await blended(image)}" alt="${escapeHtml(image.file)}">
+<p><b>${escapeHtml(image.predicted)}</b> ${pct(image.confidence)}${image.refer ? ' <span class="refer">Refer to a specialist</span>' : ''}</p>${barsHtml(image.probabilities)}</section>`);
   }
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>aplnet case — ${escapeHtml(c.predicted)}</title>
 <style>body{font:15px/1.4 system-ui,sans-serif;max-width:1000px;margin:1rem auto;padding:0 1rem;color:#1b1f24}
@@ -193,7 +193,7 @@ function renderModelCard(model) {
     ['Calibration', `temperature ${model.calibration.temperature.toFixed(3)} (fitted on ${model.calibration.fittedOn})`],
     ['Referral threshold', pct(model.calibration.referralThreshold)],
   ];
-  if (model.metrics) rows.push(['Metrics', Object.entries(model.metrics).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(3)}`).join(', ')]);
+  if (model.metrics) rows.push(['Metrics', Object.entries(model.metrics).map(([k, v]) => `${k} ${v}`).join(' · ')]);
   const list = el('dl');
   for (const [key, value] of rows) list.append(el('dt', { text: key }), el('dd', { text: value }));
   const extras = [el('p', { class: 'small', text: model.intendedUse })];
