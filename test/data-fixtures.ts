@@ -1,10 +1,11 @@
 import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import sharp, { type OutputInfo, type Sharp } from 'sharp';
 
 /** The real smear images the data tests borrow; read-only. */
-export const pbcRoot = '/work/shared/data/pbc-8class';
+export const pbcRoot = fileURLToPath(new URL('../../../shared/data/pbc-8class', import.meta.url));
 
 export async function makeTempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `aplnet-${prefix}-`));
