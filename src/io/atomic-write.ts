@@ -5,6 +5,7 @@ import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeS
 import { open, rename, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
+import { processExists } from './process-alive.js';
 
 export function writeFileAtomic(path: string, data: string | Uint8Array | Uint8Array[]): void {
   const temp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
@@ -59,15 +60,6 @@ export async function writeFileAtomicAsync(path: string, data: string | Uint8Arr
 
 // The temp names above: `.<name>.tmp-<pid>-<random>` and `.<name>.<pid>.<hex>.tmp`.
 const TEMP_PATTERNS = [/^\..+\.tmp-(\d+)-[a-z0-9]+$/, /^\..+\.(\d+)\.[0-9a-f]+\.tmp$/];
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Removes the temp files that writers killed mid-write left in `dir` (never one of a live process).

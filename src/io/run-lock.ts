@@ -4,6 +4,7 @@
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync, fsyncSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { processExists } from './process-alive.js';
 
 export const LOCK_FILE = '.lock';
 
@@ -17,16 +18,6 @@ interface LockOwner {
 export interface RunLock {
   readonly path: string;
   release(): void;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function readOwner(path: string): LockOwner | null {
@@ -68,7 +59,7 @@ export function acquireRunLock(runDir: string, command: string): RunLock {
     if (owner && owner.host !== me.host) {
       throw new Error(`${runDir} is in use by "aplnet ${owner.command}" (process ${owner.pid} on ${owner.host}, since ${owner.since}). Wait for it to finish, or, if that machine no longer runs it, delete ${path}.`);
     }
-    if (owner && isAlive(owner.pid)) {
+    if (owner && processExists(owner.pid)) {
       throw new Error(`${runDir} is in use by "aplnet ${owner.command}" (process ${owner.pid}, since ${owner.since}). Wait for it to finish or stop it; one process at a time may write a run folder.`);
     }
     // Stale: move it aside atomically. If what we moved is not the stale lock we examined (another
@@ -81,7 +72,7 @@ export function acquireRunLock(runDir: string, command: string): RunLock {
       throw new Error(`could not take over the stale lock ${path}: ${(err as Error).message}`);
     }
     const moved = readOwner(aside);
-    if (moved && owner && (moved.pid !== owner.pid || moved.since !== owner.since) && isAlive(moved.pid)) renameSync(aside, path);
+    if (moved && owner && (moved.pid !== owner.pid || moved.since !== owner.since) && processExists(moved.pid)) renameSync(aside, path);
     else rmSync(aside, { force: true });
   }
   throw new Error(`could not lock ${runDir}: another process keeps taking the lock ${path}`);
