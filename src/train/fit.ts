@@ -1,14 +1,15 @@
 // `aplnet train`: prepares the data, builds the model and optimizer, runs the Learner, then fits
 // the temperature on the validation split so predictions are calibrated from the first use.
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { formatDataSummary, inverseFrequencyClassWeights, loadClassNames, prepareDataset, readSource, smearAugmentation, writeSkippedList, type PreparedDataset, type SplitSpec } from '../data/index.js';
+import { formatDataSummary, inverseFrequencyClassWeights, loadClassNames, prepareDataset, smearAugmentation, writeSkippedList, type PreparedDataset } from '../data/index.js';
 import { createModel, presetConfig, type AplNet } from '../model/index.js';
 import { AdamW, fromTypedArray, manualSeed, resolveDevice, setNumThreads, type ParamGroup, type Tensor } from '../torch/index.js';
-import { collectLogits, fitTemperature, rowsFromFlat } from '../eval/index.js';
 import { hasCheckpoint, loadCheckpoint, recoverCheckpoint, type LoopPosition } from './checkpoint.js';
 import { Learner, type StopReason } from './learner.js';
-import { DEFAULT_CACHE_DIR, DEFAULT_REFERRAL_THRESHOLD, readCalibration, readRunConfig, runPath, saveCalibration, sha256OfFile, weightsMetadata, type RunConfig } from './run-files.js';
+import { DEFAULT_CACHE_DIR, readRunConfig, runPath, weightsMetadata, type RunConfig } from './run-files.js';
+import { calibrateOnValidation, calibrationIsCurrent } from './calibrate.js';
+import { splitSpec } from './split-choice.js';
 import { acquireRunLock, removeStaleTempFiles, writeJsonAtomic } from '../io/index.js';
 import { resolveTrainingConfig } from './resolve-config.js';
 import type { TrainingConfig } from './training-config.js';
@@ -39,25 +40,6 @@ function parameterGroups(model: AplNet, weightDecay: number): ParamGroup[] {
   const noDecay: Tensor[] = [];
   for (const [, p] of model.namedParameters()) (p.ndim > 1 ? decay : noDecay).push(p);
   return [{ params: decay, weightDecay }, { params: noDecay, weightDecay: 0 }];
-}
-
-/** How the data is split: as the run recorded it, as the manifest's split column says, or computed. */
-async function splitSpec(config: TrainingConfig, runDir: string, hasSplitFile: boolean, typed: Partial<TrainingConfig>): Promise<{ spec: SplitSpec | { kind: 'file'; path: string }; kind: NonNullable<RunConfig['splitKind']> }> {
-  if (hasSplitFile) return { spec: { kind: 'file', path: runPath(runDir, 'split') }, kind: 'holdout' };
-  if (await manifestHasSplitColumn(config.data)) {
-    // The split column is the user's decision (e.g. an external validation cohort kept as test).
-    if (config.folds !== undefined) throw new Error(`${config.data} fixes each row's split in its split column, so --folds cannot re-split it; remove --folds, or remove the split column`);
-    if (typed.split !== undefined) throw new Error(`${config.data} fixes each row's split in its split column, so --split fractions do not apply; remove --split`);
-    return { spec: { kind: 'manifest' }, kind: 'manifest' };
-  }
-  if (config.folds !== undefined) return { spec: { kind: 'k-fold', folds: config.folds, fold: config.fold ?? 0, seed: config.seed }, kind: 'k-fold' };
-  return { spec: { kind: 'holdout', fractions: config.split, seed: config.seed }, kind: 'holdout' };
-}
-
-async function manifestHasSplitColumn(data: string): Promise<boolean> {
-  if (!existsSync(data) || !statSync(data).isFile()) return false;
-  const source = await readSource(data);
-  return source.samples.some((sample) => sample.split !== undefined);
 }
 
 const freshPosition = (): LoopPosition => ({ epoch: 0, batchInEpoch: 0, globalStep: 0, bestScore: -Infinity, bestEpoch: 0, epochsWithoutImprovement: 0, finished: false });
@@ -191,23 +173,6 @@ async function trainLocked(options: Partial<TrainingConfig>, runDir: string, res
     model?.dispose();
     await dataset.close();
   }
-}
-
-function calibrationIsCurrent(runDir: string): boolean {
-  try {
-    readCalibration(runDir, sha256OfFile(runPath(runDir, 'bestWeights')));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Fits the softmax temperature on the validation split (calibration.json), used by predict and serve. */
-async function calibrateOnValidation(model: AplNet, dataset: PreparedDataset, device: string, runDir: string, batch: number, log: (l: string) => void): Promise<void> {
-  const val = await collectLogits(model, dataset.loader('val', { batchSize: Math.max(batch, 64), order: 'sequential', seed: 0, augmentation: null }), device);
-  const fit = fitTemperature(rowsFromFlat(val.logits, val.numClasses), val.labels);
-  saveCalibration(runDir, fit, DEFAULT_REFERRAL_THRESHOLD, sha256OfFile(runPath(runDir, 'bestWeights')));
-  log(`temperature scaling on ${val.labels.length} validation images: T = ${fit.temperature.toFixed(3)}, NLL ${fit.nllBefore.toFixed(4)} → ${fit.nllAfter.toFixed(4)}`);
 }
 
 /** k-fold cross-validation: one run folder per fold (fold-0 …), and cv-summary.json across them. */
