@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadRun, predictImages, runPath } from '../src/run/index.js';
+import { evaluateRun, loadRun, predictImages, runPath } from '../src/run/index.js';
 import { noGrad } from '../src/torch/index.js';
 import { aplnet, copyRun, trainTinyRunSync, TINY_CLASSES } from './helpers/tiny-run.js';
 
@@ -128,4 +128,37 @@ test('predict without calibration.json refuses and says how to get one', () => {
   assert.equal(result.status, 1);
   assert.match(result.stderr, /calibration\.json is missing/);
   assert.match(result.stderr, /--resume|evaluate/);
+});
+
+test('evaluate and predict give the same calibrated probabilities for the same images (one answer)', async () => {
+  const loaded = await loadRun(copyRun(run, root, 'one-answer'), { calibration: 'optional' });
+  try {
+    const evaluation = await evaluateRun(loaded, 'cpu', { workers: 0, cacheDir: join(root, 'cache'), log: () => {} });
+    const predictions = await predictImages(loaded, evaluation.images.paths);
+    assert.ok(evaluation.images.paths.length > 0);
+    predictions.forEach((prediction, i) => {
+      assert.ok(prediction.ok);
+      if (!prediction.ok) return;
+      const fromEvaluate = Array.from(evaluation.images.calibratedProbs[i]);
+      const fromPredict = TINY_CLASSES.map((name) => prediction.probabilities[name]);
+      fromEvaluate.forEach((p, k) => assert.ok(Math.abs(p - fromPredict[k]) < 1e-4, `${prediction.file}: evaluate ${p} vs predict ${fromPredict[k]}`));
+    });
+  } finally {
+    loaded.model.dispose();
+  }
+});
+
+test('evaluate refuses to compute metrics over a NaN output', async () => {
+  const loaded = await loadRun(copyRun(run, root, 'nan-evaluate'), { calibration: 'optional' });
+  try {
+    const [, head] = loaded.model.namedParameters().at(-1)!;
+    noGrad(() => {
+      const poisoned = head.mul(Number.NaN);
+      head.copy_(poisoned);
+      poisoned.dispose();
+    });
+    await assert.rejects(evaluateRun(loaded, 'cpu', { workers: 0, cacheDir: join(root, 'cache'), log: () => {} }), /not a number \(NaN or Inf\).*no metrics/);
+  } finally {
+    loaded.model.dispose();
+  }
 });

@@ -96,7 +96,16 @@ async function datasetCounts(dataset: PreparedDataset, data: string, splits: Spl
   return withPatients ? { countsBySplit, patientsBySplit } : { countsBySplit };
 }
 
-async function labelledLogits(logits: CollectedLogits, data: string, classNames: string[]): Promise<LabelledLogits> {
+/** Metrics over NaN would read as numbers; an evaluation with a non-finite output stops instead, naming the images. */
+function assertFinite(logits: CollectedLogits, split: string): void {
+  const bad = logits.paths.filter((_, i) => !logits.logits.subarray(i * logits.numClasses, (i + 1) * logits.numClasses).every(Number.isFinite));
+  if (bad.length > 0) {
+    throw new Error(`the model's output is not a number (NaN or Inf) for ${bad.length} ${split} image(s), e.g. ${bad.slice(0, 3).join(', ')}: the weights or these images are damaged; no metrics are computed`);
+  }
+}
+
+async function labelledLogits(logits: CollectedLogits, data: string, classNames: string[], split: string): Promise<LabelledLogits> {
+  assertFinite(logits, split);
   return { logits: rowsFromFlat(logits.logits, logits.numClasses), labels: logits.labels, patientIds: await patientIdsOf(data, classNames, logits.paths) };
 }
 
@@ -132,7 +141,7 @@ export async function evaluateRun(run: LoadedRun, device: string, options: Evalu
       const own = await prepareDataset({ ...common, source: training.data, split: { kind: 'file', path: runPath(run.dir, 'split') } });
       datasets.push(own);
       if (own.subset('val').images.length > 0) {
-        validation = await labelledLogits(await collectLogits(run.model, own.loader('val', loaderOptions), device), training.data, run.classNames);
+        validation = await labelledLogits(await collectLogits(run.model, own.loader('val', loaderOptions), device), training.data, run.classNames, 'validation');
       }
     }
     const data = options.data ?? training.data;
@@ -143,7 +152,7 @@ export async function evaluateRun(run: LoadedRun, device: string, options: Evalu
     const evaluated = datasets[datasets.length - 1];
     if (evaluated.subset('test').images.length === 0) throw new Error(`${data} has no test images to evaluate (split: ${evaluated.summary.perSplit.test} test images)`);
     const testLogits = await collectLogits(run.model, evaluated.loader('test', loaderOptions), device);
-    const test = await labelledLogits(testLogits, data, run.classNames);
+    const test = await labelledLogits(testLogits, data, run.classNames, 'test');
     const threshold = run.calibration?.referralThreshold ?? DEFAULT_REFERRAL_THRESHOLD;
     const skipped = evaluated.summary.skippedImages.filter((image) => options.data || image.split === 'test');
     if (skipped.length > 0) log(`${skipped.length} image(s) of the evaluated split could not be read and are not in the metrics`);
