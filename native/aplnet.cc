@@ -392,6 +392,17 @@ OP(adaptiveMaxPool2d) { RET(std::get<0>(at::adaptive_max_pool2d(T(0), intsArg(in
 OP(interpolateBilinear) {
   RET(at::upsample_bilinear2d(T(0), intsArg(info, 1), boolArg(info, 2), c10::nullopt, c10::nullopt));
 }
+// pad2d(x, [left, right, top, bottom], mode, value): F.pad for NCHW tensors. 'constant' fills with
+// value; 'reflect' and 'replicate' extend the border (what Conv2d's padding_mode uses).
+OP(pad2d) {
+  auto pads = intsArg(info, 1);
+  auto mode = strArg(info, 2);
+  if (pads.size() != 4) throw ArgError("pads must be [left, right, top, bottom]");
+  if (mode == "constant") RET(at::constant_pad_nd(T(0), pads, numArg(info, 3)));
+  if (mode == "reflect") RET(at::reflection_pad2d(T(0), pads));
+  if (mode == "replicate") RET(at::replication_pad2d(T(0), pads));
+  throw ArgError("mode must be 'constant', 'reflect' or 'replicate', got '" + mode + "'");
+}
 OP(dropout) { RET(at::dropout(T(0), numArg(info, 1), boolArg(info, 2))); }
 // crossEntropy(logits, target, weight|null, reduction 0 none / 1 mean / 2 sum, labelSmoothing)
 OP(crossEntropy) {

@@ -87,6 +87,7 @@
   X(adaptiveAvgPool2d) \
   X(adaptiveMaxPool2d) \
   X(interpolateBilinear) \
+  X(pad2d) \
   X(dropout) \
   X(crossEntropy) \
   X(sum) \

@@ -1,9 +1,12 @@
 // The layers aplnet's models are built from, with torch.nn's names, keys and default init.
-import { F, ones, zeros, type Tensor } from '../torch/index.js';
+import { F, ones, tidy, zeros, type Tensor } from '../torch/index.js';
 import { constant_, fans, kaimingUniform_, uniform_ } from './init.js';
 import { Module } from './module.js';
 
 type Pair = number | [number, number];
+
+/** torch.nn.Conv2d's padding_mode names; 'circular' is left out (no use for it in images of cells). */
+export type PaddingMode = 'zeros' | 'reflect' | 'replicate';
 
 export interface Conv2dOptions {
   stride?: Pair;
@@ -11,13 +14,21 @@ export interface Conv2dOptions {
   dilation?: Pair;
   groups?: number;
   bias?: boolean;
+  /**
+   * What the border is filled with (default 'zeros'). 'replicate' and 'reflect' make a constant
+   * image give constant features up to the edge, so the border is not a feature of its own.
+   */
+  paddingMode?: PaddingMode;
 }
+
+const PADDING_MODES: readonly PaddingMode[] = ['zeros', 'reflect', 'replicate'];
 
 export class Conv2d extends Module {
   constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: Pair, readonly options: Conv2dOptions = {}) {
     super();
     const groups = options.groups ?? 1;
     if (inChannels % groups || outChannels % groups) throw new Error(`Conv2d: channels ${inChannels}→${outChannels} are not divisible by groups=${groups}`);
+    if (!PADDING_MODES.includes(options.paddingMode ?? 'zeros')) throw new Error(`Conv2d: paddingMode "${options.paddingMode}" is not one of ${PADDING_MODES.join(', ')}`);
     const [kh, kw] = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : kernelSize;
     const weight = this.registerParameter('weight', zeros([outChannels, inChannels / groups, kh, kw]));
     kaimingUniform_(weight, { a: Math.sqrt(5) });
@@ -28,7 +39,12 @@ export class Conv2d extends Module {
   }
   get weight(): Tensor { return this.param('weight'); }
   forward(x: Tensor): Tensor {
-    return F.conv2d(x, this.param('weight'), this.hasParam('bias') ? this.param('bias') : null, this.options);
+    const bias = this.hasParam('bias') ? this.param('bias') : null;
+    const mode = this.options.paddingMode ?? 'zeros';
+    const [ph, pw] = typeof this.options.padding === 'number' ? [this.options.padding, this.options.padding] : this.options.padding ?? [0, 0];
+    if (mode === 'zeros' || (ph === 0 && pw === 0)) return F.conv2d(x, this.param('weight'), bias, this.options);
+    // As torch.nn.Conv2d does for a non-zero padding_mode: pad explicitly, then convolve unpadded.
+    return tidy(() => F.conv2d(F.pad2d(x, [pw, pw, ph, ph], mode), this.param('weight'), bias, { ...this.options, padding: 0 }));
   }
 }
 

@@ -59,6 +59,13 @@ export function interpolateBilinear(x: Tensor, size: [number, number], alignCorn
   return new Tensor(native.interpolateBilinear(x.handle, size, alignCorners));
 }
 
+/** How F.pad fills the border: a constant, the mirror image without the edge ('reflect'), or the edge repeated ('replicate'). */
+export type PadMode = 'constant' | 'reflect' | 'replicate';
+/** F.pad for NCHW tensors: pads = [left, right, top, bottom]; value is used by 'constant' only. */
+export function pad2d(x: Tensor, pads: [number, number, number, number], mode: PadMode = 'constant', value = 0): Tensor {
+  return new Tensor(native.pad2d(x.handle, pads, mode, value));
+}
+
 export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   if (!(p >= 0 && p <= 1)) throw new Error(`dropout: p must be in [0, 1], got ${p}`);
   return new Tensor(native.dropout(x.handle, p, training));

@@ -23,7 +23,7 @@ export const NATIVE_OP_NAMES = [
   'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'eqScalar', 'neScalar', 'ltScalar', 'leScalar', 'gtScalar',
   'geScalar', 'neg', 'exp', 'log', 'sqrt', 'abs', 'relu', 'sigmoid', 'tanh', 'logicalNot', 'clamp',
   'where', 'matmul', 'linear', 'conv2d', 'batchNorm', 'softmax', 'logSoftmax', 'maxPool2d',
-  'avgPool2d', 'adaptiveAvgPool2d', 'adaptiveMaxPool2d', 'interpolateBilinear', 'dropout',
+  'avgPool2d', 'adaptiveAvgPool2d', 'adaptiveMaxPool2d', 'interpolateBilinear', 'pad2d', 'dropout',
   'crossEntropy', 'sum', 'sumAll', 'mean', 'meanAll', 'amax', 'amin', 'maxDim', 'argmax', 'reshape',
   'permute', 'expand', 'slice', 'select', 'indexSelect', 'gather', 'oneHot', 'flip', 'rot90', 'cat',
   'stack', 'setRequiresGrad', 'requiresGrad', 'isLeaf', 'retainGrad', 'grad', 'zeroGrad', 'backward',
@@ -110,6 +110,7 @@ export interface NativeApi {
   adaptiveAvgPool2d(x: Handle, outputSize: number[]): Handle;
   adaptiveMaxPool2d(x: Handle, outputSize: number[]): Handle;
   interpolateBilinear(x: Handle, size: number[], alignCorners: boolean): Handle;
+  pad2d(x: Handle, pads: number[], mode: string, value: number): Handle;
   dropout(x: Handle, p: number, training: boolean): Handle;
   crossEntropy(logits: Handle, target: Handle, weight: Handle | null, reduction: number, labelSmoothing: number): Handle;
   // ---- reductions ----
