@@ -56,7 +56,8 @@ test('morphology: the component at the centre or nearest it, holes filled, conve
   assert.deepEqual(rowsOf(componentNearest(two, 1, 2)), ['##.....', '##.....', '.......', '.......', '.......']);
   assert.deepEqual(rowsOf(componentNearest(two, 5, 4, 7)), rowsOf({ ...two, data: new Uint8Array(35) }), 'components under minArea are not cells');
   assert.deepEqual(rowsOf(fillHoles(maskOf(['.....', '.###.', '.#.#.', '.###.', '.....']))), ['.....', '.###.', '.###.', '.###.', '.....']);
-  assert.deepEqual(rowsOf(convexHull(maskOf(['#....', '#....', '#####']))), ['##...', '####.', '#####'] // pixel centres inside the hull of the pixels' corners);
+  // Pixels whose centre lies inside the hull of the pixels' corners.
+  assert.deepEqual(rowsOf(convexHull(maskOf(['#....', '#....', '#####']))), ['##...', '####.', '#####']);
   assert.deepEqual(rowsOf(dilate(maskOf(['.....', '.....', '..#..', '.....', '.....']), 2)), ['.###.', '#####', '#####', '#####', '.###.']);
 });
 
