@@ -4,7 +4,7 @@
 import sharp from 'sharp';
 import { resizeHeatMap, type HeatMap } from './heat-map.js';
 import { LEGEND_FONT, LEGEND_WIDTH, legendSvg } from './legend.js';
-import { DEFAULT_OPACITY } from './map-alpha.js';
+import { DEFAULT_OPACITY } from './map-style.js';
 import { paintOverlay, type OverlayOptions, type RgbImage } from './overlay.js';
 
 export interface PanelOptions extends OverlayOptions {

@@ -4,7 +4,7 @@
 // panel), a PNG (for the report), and a CSS gradient (the web page's legend; a test keeps it equal).
 import sharp from 'sharp';
 import { colormapTable, type ColormapName } from './colormaps.js';
-import { checkUnitRange, DEFAULT_FLOOR, valueAlpha } from './map-alpha.js';
+import { checkUnitRange, DEFAULT_COLORMAP, DEFAULT_FLOOR, valueAlpha } from './map-style.js';
 
 export interface LegendOptions {
   /** The explanation method's name, shown as the legend's title. */
@@ -30,7 +30,7 @@ export function legendStops(colormap: ColormapName, floor: number): { at: number
 }
 
 /** The scale left to right as CSS, for the web page's legend. */
-export function legendGradientCss(colormap: ColormapName = 'turbo', floor = DEFAULT_FLOOR): string {
+export function legendGradientCss(colormap: ColormapName = DEFAULT_COLORMAP, floor = DEFAULT_FLOOR): string {
   const stops = legendStops(colormap, floor).map(({ at, rgb, alpha }) => `rgba(${rgb.join(',')},${alpha}) ${+(at * 100).toFixed(2)}%`);
   return `linear-gradient(to right, ${stops.join(', ')})`;
 }
@@ -38,7 +38,7 @@ export function legendGradientCss(colormap: ColormapName = 'turbo', floor = DEFA
 const escapeXml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** The legend as SVG elements in a LEGEND_WIDTH × height box at (x, y). */
-export function legendSvg({ method, colormap = 'turbo', floor = DEFAULT_FLOOR, contourQuantile }: LegendOptions, x: number, y: number, height: number): string {
+export function legendSvg({ method, colormap = DEFAULT_COLORMAP, floor = DEFAULT_FLOOR, contourQuantile }: LegendOptions, x: number, y: number, height: number): string {
   const id = `scale-${colormap}-${Math.round(floor * 1000)}`;
   const stops = legendStops(colormap, floor).map(({ at, rgb, alpha }) => `<stop offset="${1 - at}" stop-color="rgb(${rgb.join(',')})" stop-opacity="${alpha}"/>`).reverse();
   const barTop = y + 34;

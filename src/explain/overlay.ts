@@ -1,11 +1,11 @@
 // Drawing explanation maps, kept apart from computing them: a colormap blended onto the original
-// image with an opacity that follows the map's value (see map-alpha.ts), optionally outlined at an
+// image with an opacity that follows the map's value (see map-style.ts), optionally outlined at an
 // iso-line, or the bare heatmap, encoded as PNG by sharp.
 import sharp from 'sharp';
 import { colormapTable, type ColormapName } from './colormaps.js';
 import { contourMask, outerContourMask, quantileLevel } from './contour.js';
 import { resizeHeatMap, type HeatMap } from './heat-map.js';
-import { checkUnitRange, DEFAULT_FLOOR, DEFAULT_OPACITY, valueAlpha } from './map-alpha.js';
+import { checkUnitRange, DEFAULT_COLORMAP, DEFAULT_FLOOR, DEFAULT_OPACITY, valueAlpha } from './map-style.js';
 
 /** An 8-bit RGB image, row-major, channels interleaved (HWC), as sharp's raw output gives it. */
 export interface RgbImage {
@@ -18,7 +18,7 @@ export interface OverlayOptions {
   colormap?: ColormapName;
   /** Weight of the colour over the image where the map is 1, in [0, 1]. */
   opacity?: number;
-  /** Map values at or below this are not painted; above it the colour fades in (map-alpha.ts). */
+  /** Map values at or below this are not painted; above it the colour fades in (map-style.ts). */
   floor?: number;
   /** Outline the map at contourLevel, or at the quantile contourQuantile when that is given. */
   contour?: boolean;
@@ -30,8 +30,6 @@ export interface OverlayOptions {
 // Two-tone line: dark inside, white outside, so it shows on pale background and dark nucleus alike.
 const INNER_RGB = [0, 0, 0];
 const OUTER_RGB = [255, 255, 255];
-
-export const DEFAULT_COLORMAP: ColormapName = 'turbo';
 
 export function encodePng(pixels: Uint8Array, width: number, height: number, channels: 3 | 4 = 3): Promise<Buffer> {
   return sharp(pixels, { raw: { width, height, channels } }).png().toBuffer();

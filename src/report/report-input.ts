@@ -42,7 +42,7 @@ export interface EvaluationSection {
 export type GalleryKind = 'most-confident-right' | 'most-confident-wrong';
 
 export interface GalleryImage {
-  /** PNG bytes of the attention overlay (or the plain crop). */
+  /** PNG bytes of the explanation panel (original | overlay | colour scale), or the plain crop. */
   png: Uint8Array;
   kind: GalleryKind;
   trueClass: string;

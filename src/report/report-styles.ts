@@ -48,9 +48,10 @@ figure { margin: 0; min-width: 0; max-width: 100%; }
 figure svg { display: block; max-width: 100%; height: auto; }
 figcaption { color: var(--muted); font-size: 12px; max-width: 420px; margin-top: 4px; }
 .gallery-class { margin: 18px 0 6px; }
-.gallery-row { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 12px; }
+/* A tile is a panel original | overlay | colour scale (about 420 px): never narrower than the screen allows. */
+.gallery-row { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 340px), 1fr)); gap: 12px; }
 .tile { border: 1px solid var(--line); border-radius: 6px; overflow: hidden; background: #fff; }
-.tile img { display: block; width: 100%; height: auto; image-rendering: auto; }
+.tile img { display: block; width: 100%; max-width: 480px; height: auto; margin: 0 auto; image-rendering: auto; }
 .tile .caption { padding: 6px 8px; font-size: 12px; line-height: 1.35; }
 .tile.right { border-top: 4px solid var(--good); }
 .tile.wrong { border-top: 4px solid var(--bad); }

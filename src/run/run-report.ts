@@ -7,7 +7,7 @@ import { buildReportHtml, metricsSummary, selectGalleryCases, type DataCredit, t
 import { readMetricsLog } from '../train/index.js';
 import type { RunEvaluation } from './evaluate-run.js';
 import { predictImages } from './predict-images.js';
-import { overlayPng } from './prediction-images.js';
+import { panelPng } from './prediction-images.js';
 
 /** The map the report's gallery draws: the one predict and serve show by default. */
 const GALLERY_MAP: ExplainMethod = 'attention-grad';
@@ -36,7 +36,7 @@ export function writeMetricsJson(path: string, run: LoadedRun, evaluation: RunEv
   });
 }
 
-/** The most confident right and wrong images of each class, drawn with their attention overlay. */
+/** The most confident right and wrong images of each class, each drawn as the explanation panel predict writes. */
 async function attentionGallery(run: LoadedRun, evaluation: RunEvaluation, perClass: number): Promise<GalleryImage[]> {
   const { paths, labels, calibratedProbs } = evaluation.images;
   const cases = selectGalleryCases(calibratedProbs, labels, run.classNames.length, perClass);
@@ -46,7 +46,7 @@ async function attentionGallery(run: LoadedRun, evaluation: RunEvaluation, perCl
     const prediction = predictions[i];
     if (!prediction.ok) continue;
     gallery.push({
-      png: await overlayPng(prediction, GALLERY_MAP),
+      png: await panelPng(prediction, GALLERY_MAP),
       kind: c.kind,
       trueClass: run.classNames[c.trueClass],
       predictedClass: run.classNames[c.predictedClass],

@@ -2,9 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { imageExtensions, listImageFiles } from '../../data/index.js';
-import { EXPLAIN_METHODS, type ExplainMethod } from '../../explain/index.js';
+import { DEFAULT_OPACITY, EXPLAIN_METHODS, type ExplainMethod } from '../../explain/index.js';
 import { writeFileAtomic } from '../../io/index.js';
-import { loadRun, overlayPng, predictImages, type ImageFailure, type ImagePrediction, type PredictResult } from '../../run/index.js';
+import { loadRun, panelPng, predictImages, type DrawOptions, type ImageFailure, type ImagePrediction, type PredictResult } from '../../run/index.js';
 import { int, num, threadCount } from '../parse-options.js';
 import { selectDevice } from '../device.js';
 import { formatTable } from '../format-table.js';
@@ -58,6 +58,13 @@ function parseMethods(value: string): ExplainMethod[] {
 
 const DEFAULT_MAPS: ExplainMethod[] = ['attention-grad', 'gradcam'];
 
+/** A number in [0, 1], refused at parse time with the option's name. */
+const unit = (name: string) => (value: string): number => {
+  const n = num(name)(value);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError(`${name} must be in [0, 1], got ${n}`);
+  return n;
+};
+
 export function registerPredict(program: Command): void {
   program
     .command('predict')
@@ -65,9 +72,10 @@ export function registerPredict(program: Command): void {
     .argument('<run>', 'run folder made by "aplnet train"')
     .argument('<images...>', 'image files and/or folders of images')
     .option('--format <format>', 'table, json or csv', 'table')
-    .option('--overlays <dir>', 'write <name>.<method>.png overlays of the maps into this folder')
+    .option('--overlays <dir>', 'write <name>.<method>.png into this folder: the image, its map overlaid, and the colour scale')
     .option('--maps <methods>', `explanation maps to draw with --overlays: ${EXPLAIN_METHODS.join(', ')} (default: ${DEFAULT_MAPS.join(',')})`, parseMethods)
-    .option('--opacity <a>', 'overlay colour weight in [0, 1]', num('--opacity'), 0.45)
+    .option('--opacity <a>', 'weight in [0, 1] of the overlay colour where the map is highest; low values stay clear', unit('--opacity'), DEFAULT_OPACITY)
+    .option('--contour <q>', 'outline the map at its quantile q in [0, 1] (0.9 encloses the top 10%)', unit('--contour'))
     .option('--threshold <p>', "refer to a specialist below this calibrated top probability (default: the run's)", num('--threshold'))
     .option('--batch <n>', 'images per forward pass', int('--batch'), 32)
     .option('--device <device>', 'cpu, cuda, cuda:N or auto', 'cpu')
@@ -75,10 +83,10 @@ export function registerPredict(program: Command): void {
     .action(async (runDir: string, inputs: string[], o: Record<string, unknown>) => {
       const format = o.format as Format;
       if (!FORMATS.includes(format)) throw new Error(`--format must be one of ${FORMATS.join(', ')}, got "${format}"`);
-      const opacity = o.opacity as number;
-      if (!(opacity >= 0 && opacity <= 1)) throw new Error(`--opacity must be in [0, 1], got ${opacity}`);
+      const drawing: DrawOptions = { opacity: o.opacity as number, contourQuantile: o.contour as number | undefined };
       const overlayDir = o.overlays as string | undefined;
       if (o.maps && !overlayDir) throw new Error('--maps chooses the overlays to draw; give --overlays <dir> too');
+      if (o.contour !== undefined && !overlayDir) throw new Error('--contour outlines the overlays; give --overlays <dir> too');
       const methods = overlayDir ? ((o.maps as ExplainMethod[] | undefined) ?? DEFAULT_MAPS) : [];
       // One listing rule for train and predict: links followed, FIFOs and the like named and skipped.
       const listed = await listImageFiles(inputs, { exclude: overlayDir });
@@ -89,7 +97,7 @@ export function registerPredict(program: Command): void {
       try {
         const unreadable: PredictResult[] = listed.skipped.map((skipped) => ({ file: skipped.file, ok: false, reason: skipped.reason, message: skipped.message }));
         const results = [...(await predictImages(run, files, { maps: methods, threshold: o.threshold as number | undefined, batchSize: o.batch as number })), ...unreadable];
-        if (overlayDir) await writeOverlays(overlayDir, results, methods, opacity, new Set(files.map((f) => resolve(f))));
+        if (overlayDir) await writeOverlays(overlayDir, results, methods, drawing, new Set(files.map((f) => resolve(f))));
         console.log(formatPredictions(results, run.classNames, format));
         const failed = results.filter((r): r is ImageFailure => !r.ok);
         for (const failure of failed) console.error(`aplnet: ${failure.message}`);
@@ -104,7 +112,7 @@ export function registerPredict(program: Command): void {
     });
 }
 
-async function writeOverlays(dir: string, results: PredictResult[], methods: ExplainMethod[], opacity: number, inputs: Set<string>): Promise<void> {
+async function writeOverlays(dir: string, results: PredictResult[], methods: ExplainMethod[], drawing: DrawOptions, inputs: Set<string>): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const stems = overlayStems(results.map((r) => r.file));
   for (const [i, result] of results.entries()) {
@@ -114,7 +122,7 @@ async function writeOverlays(dir: string, results: PredictResult[], methods: Exp
       let path = join(dir, `${stems[i]}.${name}.png`);
       // Never write over an image being predicted (e.g. overlays of overlays, predicted in place).
       for (let n = 2; inputs.has(resolve(path)); n++) path = join(dir, `${stems[i]}-${n}.${name}.png`);
-      writeFileAtomic(path, await overlayPng(result, method, { opacity }));
+      writeFileAtomic(path, await panelPng(result, method, drawing));
     }
   }
 }

@@ -40,7 +40,7 @@ export function gallerySection(images: readonly GalleryImage[], classNames: read
       });
   return html`<section id="gallery">
   <h2>Explanation overlays: ${mapName}</h2>
-  <p>For each true class: the images the model got right with the highest confidence (green edge) and those it got wrong with the highest confidence (red edge). Overlays show which pixels drove the call, as ${mapName} measures it; they show where, not why.</p>
+  <p>For each true class: the images the model got right with the highest confidence (green edge) and those it got wrong with the highest confidence (red edge). Each shows the image as the model saw it beside the same image with the map overlaid, and the colour scale: colour appears only where the map is high, so the cell stays visible where the map is low. Overlays show which pixels drove the call, as ${mapName} measures it; they show where, not why.</p>
   ${body}
 </section>`;
 }

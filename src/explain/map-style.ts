@@ -1,6 +1,11 @@
-// How strongly a map value is painted: the one rule the CLI, the report and the web page share.
-// Colour opacity follows the value, so the low end of the map (most of a smear's background) is
-// left as the stain shows it instead of being washed in the colormap's low colour.
+// How a map value is painted, in what colour and how strongly: the one rule the CLI, the report and
+// the web page share. Colour opacity follows the value, so the low end of the map (most of a smear's
+// background) is left as the stain shows it instead of being washed in the colormap's low colour.
+import type { ColormapName } from './colormaps.js';
+
+// Viridis, not turbo: its bright end (yellow) lightens a purple nucleus rather than darkening it, so
+// chromatin stays readable under the hottest spots, and brighter always means higher.
+export const DEFAULT_COLORMAP: ColormapName = 'viridis';
 
 /** Opacity of the colour at a map value of 1 (CLI, report and the page's starting slider). */
 export const DEFAULT_OPACITY = 0.6;
