@@ -1,6 +1,7 @@
 // Parity with PyTorch: test/reference/aplnet_reference.py builds the same network from the same
 // config, loads aplnet's safetensors with strict=True, and must give the same logits and attention
-// maps (within 1e-4 in float32) in eval and in train mode (batch statistics, dropout off).
+// maps (within 1e-4 in float32) in eval and in train mode (batch statistics, dropout off); for an
+// attention-pooling head also its map and per-position evidence.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -22,13 +23,21 @@ const smallAfterStages: ModelConfig = {
   name: 'parity-after-stages', inputSize: 64, inChannels: 3, stemWidth: 8, stemKernel: 7,
   widths: [8, 16, 24, 32], depths: [1, 2, 1, 1], block: 'basic',
   attention: { placement: 'after-stages', stages: [1, 2], kernelSize: 7, channelReduction: 4 },
-  dropout: 0, numClasses: 5,
+  dropout: 0, numClasses: 5, paddingMode: 'zeros', outputStride: 32, head: 'average-pool',
 };
 const smallEveryBlock: ModelConfig = {
   name: 'parity-every-block', inputSize: 64, inChannels: 3, stemWidth: 8, stemKernel: 7,
   widths: [4, 8, 8], depths: [1, 2, 1], block: 'bottleneck',
   attention: { placement: 'every-block', stages: [], kernelSize: 5, channelReduction: 0 },
-  dropout: 0, numClasses: 3,
+  dropout: 0, numClasses: 3, paddingMode: 'zeros', outputStride: 16, head: 'average-pool',
+};
+// The attention-pooling design: dilated stages (output stride 8), replicate or reflect padding.
+const smallAttentionPool: ModelConfig = {
+  ...smallAfterStages, name: 'parity-attention-pool', depths: [1, 2, 1, 2], attention: { ...smallAfterStages.attention, stages: [1, 3] },
+  paddingMode: 'replicate', outputStride: 8, head: 'attention-pool',
+};
+const smallAttentionPoolBottleneck: ModelConfig = {
+  ...smallEveryBlock, name: 'parity-attention-pool-bottleneck', depths: [1, 2, 2], paddingMode: 'reflect', outputStride: 8, head: 'attention-pool',
 };
 
 /** Moves BN statistics and affine parameters away from their identity defaults, so eval mode is a real test. */
@@ -38,6 +47,8 @@ function perturbBatchNorm(state: Map<string, Tensor>): void {
       if (key.endsWith('running_mean')) t.copy_(randn(t.shape).mul(0.1));
       else if (key.endsWith('running_var') || (key.endsWith('.weight') && t.ndim === 1)) t.copy_(rand(t.shape).add(0.5));
       else if (key.endsWith('.bias') && t.ndim === 1 && !key.startsWith('head')) t.copy_(randn(t.shape).mul(0.1));
+      // The scorer starts at zero (a uniform map): give it weights so the map is a real test.
+      else if (key === 'pool.score.weight') t.copy_(randn(t.shape));
     }
   }));
 }
@@ -47,7 +58,7 @@ function maxAbsDiff(a: Tensor, b: Tensor): number {
   return tidy(() => a.sub(b).abs().amax([...a.shape.keys()]).item());
 }
 
-for (const config of [smallAfterStages, smallEveryBlock]) {
+for (const config of [smallAfterStages, smallEveryBlock, smallAttentionPool, smallAttentionPoolBottleneck]) {
   for (const mode of ['eval', 'train'] as const) {
     test(`${config.name} matches the PyTorch reference in ${mode} mode`, () => {
       assert.ok(!torchMissing, `${PYTHON} cannot import torch: run "npm test", which installs Debian's python3-torch (scripts/setup.sh --test)`);
@@ -71,6 +82,11 @@ for (const config of [smallAfterStages, smallEveryBlock]) {
         ours.attention.forEach((map, i) => {
           assert.ok(maxAbsDiff(map, reference.get(`attention.${i}`)!) < TOLERANCE, `attention map ${i} differs`);
         });
+        assert.equal(ours.pooling !== null, reference.has('pooling.attention'));
+        if (ours.pooling) {
+          assert.ok(maxAbsDiff(ours.pooling.attention, reference.get('pooling.attention')!) < TOLERANCE, 'the pooling map differs');
+          assert.ok(maxAbsDiff(ours.pooling.evidence, reference.get('pooling.evidence')!) < TOLERANCE, 'the per-position evidence differs');
+        }
         if (mode === 'train') {
           const state = model.stateDict();
           for (const [key, t] of reference) {
@@ -81,6 +97,7 @@ for (const config of [smallAfterStages, smallEveryBlock]) {
         for (const t of reference.values()) t.dispose();
         ours.logits.dispose();
         for (const t of [...ours.attention]) t.dispose();
+        if (ours.pooling) for (const t of [ours.pooling.attention, ours.pooling.evidence]) t.dispose();
       } finally {
         model.dispose();
         rmSync(dir, { recursive: true, force: true });

@@ -1,16 +1,20 @@
 // The classifier: a ResNet (stem, stages of residual blocks, global average pooling, dropout,
-// linear head) with CBAM-style spatial attention after chosen stages or inside every block.
+// linear head) with CBAM-style spatial attention after chosen stages or inside every block; or, with
+// head 'attention-pool', the last stages dilated to the output stride and pooled by an attention map
+// whose weighted sum of per-position evidence is the logits (attention-pool.ts).
 // Module names follow PyTorch's state_dict conventions and test/reference/aplnet_reference.py.
-import { BatchNorm2d, Dropout, Linear, Module, ReLU, Sequential, type Conv2d } from '../nn/index.js';
+import { BatchNorm2d, Conv2d, Dropout, Linear, Module, ReLU, Sequential } from '../nn/index.js';
 import { F, tidy, type Tensor } from '../torch/index.js';
+import { AttentionPool, attentionPooledLogits, type AttentionPooling } from './attention-pool.js';
 import { BasicBlock } from './basic-block.js';
 import { BottleneckBlock } from './bottleneck-block.js';
-import { chainCosts, conv2dCost, linearMacs, outputSide, type FeatureShape } from './complexity.js';
+import { chainCosts, conv2dCost, linearMacs, outputSide, type Cost, type FeatureShape } from './complexity.js';
 import type { ModelConfig } from './config.js';
 import { MaxPool2d } from './max-pool.js';
 import { ModuleList } from './module-list.js';
 import { convNoBias, type ResidualBlock } from './residual-block.js';
 import { SpatialAttention, type SpatialAttentionOptions } from './spatial-attention.js';
+import { blockLayouts } from './stage-plan.js';
 
 export interface ForwardOptions {
   /**
@@ -27,6 +31,8 @@ export interface ForwardResult {
   attention: Tensor[];
   /** The activations asked for with keepActivations. */
   activations: Record<string, Tensor>;
+  /** The attention-pooling head's map and per-position evidence; null for an 'average-pool' head. */
+  pooling: AttentionPooling | null;
 }
 
 export class AplNet extends Module {
@@ -35,26 +41,26 @@ export class AplNet extends Module {
   /** Attention after stages, in the order of config.attention.stages; null when placed in blocks or absent. */
   readonly attention: ModuleList<SpatialAttention> | null;
   readonly dropout: Dropout;
-  readonly head: Linear;
+  /** 'attention-pool' only: the map the head pools with. */
+  readonly pool: AttentionPool | null;
+  /** The classifier: Linear after average pooling; for 'attention-pool' the same map applied at every position (a 1×1 conv). */
+  readonly head: Linear | Conv2d;
   private readonly attentionAfterStage = new Map<number, SpatialAttention>();
 
   constructor(readonly config: ModelConfig) {
     super();
-    const { stemWidth, stemKernel, inChannels, widths, depths, attention } = config;
-    this.stem = this.registerModule('stem', new Sequential(convNoBias(inChannels, stemWidth, stemKernel, 2), new BatchNorm2d(stemWidth), new ReLU(), new MaxPool2d(3, 2, 1)));
-    const attentionOptions: SpatialAttentionOptions = { kernelSize: attention.kernelSize, channelReduction: attention.channelReduction };
+    const { stemWidth, stemKernel, inChannels, widths, depths, attention, paddingMode } = config;
+    // Max pooling pads with -inf, i.e. only real pixels compete: it needs no padding mode.
+    this.stem = this.registerModule('stem', new Sequential(convNoBias(inChannels, stemWidth, stemKernel, { stride: 2, paddingMode }), new BatchNorm2d(stemWidth), new ReLU(), new MaxPool2d(3, 2, 1)));
+    const attentionOptions: SpatialAttentionOptions = { kernelSize: attention.kernelSize, channelReduction: attention.channelReduction, paddingMode };
     const inBlocks = attention.placement === 'every-block' ? attentionOptions : null;
     let channels = stemWidth;
-    const stages = widths.map((width, s) => {
-      const blocks: ResidualBlock[] = [];
-      for (let b = 0; b < depths[s]; b++) {
-        const stride = b === 0 && s > 0 ? 2 : 1;
-        const block = config.block === 'basic' ? new BasicBlock(channels, width, stride, inBlocks) : new BottleneckBlock(channels, width, stride, inBlocks);
-        channels = block.outChannels;
-        blocks.push(block);
-      }
-      return new ModuleList(blocks);
-    });
+    const layouts = blockLayouts(depths, config.outputStride, paddingMode);
+    const stages = widths.map((width, s) => new ModuleList(layouts[s].map((layout) => {
+      const block = config.block === 'basic' ? new BasicBlock(channels, width, layout, inBlocks) : new BottleneckBlock(channels, width, layout, inBlocks);
+      channels = block.outChannels;
+      return block as ResidualBlock;
+    })));
     this.stages = this.registerModule('stages', new ModuleList(stages));
     if (attention.placement === 'after-stages' && attention.stages.length > 0) {
       const modules = attention.stages.map((s) => {
@@ -67,7 +73,9 @@ export class AplNet extends Module {
       this.attention = null;
     }
     this.dropout = this.registerModule('dropout', new Dropout(config.dropout));
-    this.head = this.registerModule('head', new Linear(channels, config.numClasses));
+    const pooled = config.head === 'attention-pool';
+    this.pool = pooled ? this.registerModule('pool', new AttentionPool(channels)) : null;
+    this.head = this.registerModule('head', pooled ? new Conv2d(channels, config.numClasses, 1) : new Linear(channels, config.numClasses));
   }
 
   /** Names accepted by keepActivations, shallow to deep. */
@@ -106,39 +114,53 @@ export class AplNet extends Module {
         }
         keep(`stage${s}`, features);
       });
+      if (this.pool) {
+        // Dropout reaches the evidence only, so logits = Σ attention · evidence holds in both modes.
+        const pooling = { attention: this.pool.forward(features), evidence: this.head.forward(this.dropout.forward(features)) };
+        return { logits: attentionPooledLogits(pooling), attention, activations, pooling };
+      }
       const pooled = F.adaptiveAvgPool2d(features, 1).flatten(1);
       const logits = this.head.forward(this.dropout.forward(pooled));
-      return { logits, attention, activations };
+      return { logits, attention, activations, pooling: null };
     });
   }
 
-  /** Multiply-adds for one image of side `inputSize` (default: the configured size). */
-  macsPerImage(inputSize = this.config.inputSize): number {
+  /** The body's cost up to the last feature map; `onMap` sees the side of every attention map, in forward's order. */
+  private bodyCost(inputSize: number, onMap: (side: number) => void = () => {}): Cost {
     const start: FeatureShape = [this.config.inChannels, inputSize, inputSize];
     const stemConv = this.stem.layers[0] as Conv2d;
     const steps = [
       (s: FeatureShape) => conv2dCost(stemConv, s),
       ([c, h, w]: FeatureShape) => ({ macs: 0, shape: [c, outputSide(h, 3, 2, 1), outputSide(w, 3, 2, 1)] as FeatureShape }),
     ];
+    const noting = (cost: Cost, hasMap: boolean): Cost => {
+      if (hasMap) onMap(cost.shape[1]);
+      return cost;
+    };
     this.stages.items.forEach((stage, s) => {
-      for (const block of stage.items) steps.push((shape) => block.cost(shape));
+      for (const block of stage.items) steps.push((shape) => noting(block.cost(shape), block.attention !== null));
       const gate = this.attentionAfterStage.get(s);
-      if (gate) steps.push((shape) => gate.cost(shape));
+      if (gate) steps.push((shape) => noting(gate.cost(shape), true));
     });
-    return chainCosts(start, steps).macs + linearMacs(this.head);
+    return chainCosts(start, steps);
   }
 
-  /** Side of each attention map for a square input, in forward's order (without running the network). */
+  /** Multiply-adds for one image of side `inputSize` (default: the configured size). */
+  macsPerImage(inputSize = this.config.inputSize): number {
+    const body = this.bodyCost(inputSize);
+    if (this.head instanceof Linear) return body.macs + linearMacs(this.head);
+    return body.macs + this.pool!.cost(body.shape).macs + conv2dCost(this.head, body.shape).macs;
+  }
+
+  /** Side of each attention map of forward().attention for a square input, in forward's order (without running the network). */
   attentionSides(inputSize = this.config.inputSize): number[] {
-    let side = outputSide(outputSide(inputSize, this.config.stemKernel, 2, Math.floor(this.config.stemKernel / 2)), 3, 2, 1);
     const sides: number[] = [];
-    this.stages.items.forEach((stage, s) => {
-      for (const block of stage.items) {
-        if (s > 0 && block === stage.items[0]) side = outputSide(side, 3, 2, 1);
-        if (block.attention) sides.push(side);
-      }
-      if (this.attentionAfterStage.has(s)) sides.push(side);
-    });
+    this.bodyCost(inputSize, (side) => sides.push(side));
     return sides;
+  }
+
+  /** Side of forward().pooling's map for a square input; null for an 'average-pool' head. */
+  poolingSide(inputSize = this.config.inputSize): number | null {
+    return this.pool ? this.bodyCost(inputSize).shape[1] : null;
   }
 }

@@ -5,6 +5,7 @@ import { tidy, type Tensor } from '../torch/index.js';
 import { chainCosts, conv2dCost, type Cost, type FeatureShape } from './complexity.js';
 import { convNoBias, projectionShortcut, shortcutCost, type BlockOutput, type ResidualBlock } from './residual-block.js';
 import { SpatialAttention, type SpatialAttentionOptions } from './spatial-attention.js';
+import type { BlockLayout } from './stage-plan.js';
 
 export class BasicBlock extends Module implements ResidualBlock {
   readonly conv1: Conv2d;
@@ -13,11 +14,11 @@ export class BasicBlock extends Module implements ResidualBlock {
   readonly bn2: BatchNorm2d;
   readonly attention: SpatialAttention | null;
   readonly downsample: Sequential | null;
-  constructor(inChannels: number, readonly outChannels: number, stride: number, attention: SpatialAttentionOptions | null) {
+  constructor(inChannels: number, readonly outChannels: number, { stride, entryDilation, dilation, paddingMode }: BlockLayout, attention: SpatialAttentionOptions | null) {
     super();
-    this.conv1 = this.registerModule('conv1', convNoBias(inChannels, outChannels, 3, stride));
+    this.conv1 = this.registerModule('conv1', convNoBias(inChannels, outChannels, 3, { stride, dilation: entryDilation, paddingMode }));
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(outChannels));
-    this.conv2 = this.registerModule('conv2', convNoBias(outChannels, outChannels, 3));
+    this.conv2 = this.registerModule('conv2', convNoBias(outChannels, outChannels, 3, { dilation, paddingMode }));
     this.bn2 = this.registerModule('bn2', new BatchNorm2d(outChannels));
     this.attention = attention ? this.registerModule('attention', new SpatialAttention(outChannels, attention)) : null;
     const shortcut = projectionShortcut(inChannels, outChannels, stride);

@@ -6,6 +6,7 @@ import { tidy, type Tensor } from '../torch/index.js';
 import { chainCosts, conv2dCost, type Cost, type FeatureShape } from './complexity.js';
 import { convNoBias, projectionShortcut, shortcutCost, type BlockOutput, type ResidualBlock } from './residual-block.js';
 import { SpatialAttention, type SpatialAttentionOptions } from './spatial-attention.js';
+import type { BlockLayout } from './stage-plan.js';
 
 export const BOTTLENECK_EXPANSION = 4;
 
@@ -19,12 +20,12 @@ export class BottleneckBlock extends Module implements ResidualBlock {
   readonly bn3: BatchNorm2d;
   readonly attention: SpatialAttention | null;
   readonly downsample: Sequential | null;
-  constructor(inChannels: number, width: number, stride: number, attention: SpatialAttentionOptions | null) {
+  constructor(inChannels: number, width: number, { stride, entryDilation, paddingMode }: BlockLayout, attention: SpatialAttentionOptions | null) {
     super();
     this.outChannels = width * BOTTLENECK_EXPANSION;
     this.conv1 = this.registerModule('conv1', convNoBias(inChannels, width, 1));
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(width));
-    this.conv2 = this.registerModule('conv2', convNoBias(width, width, 3, stride));
+    this.conv2 = this.registerModule('conv2', convNoBias(width, width, 3, { stride, dilation: entryDilation, paddingMode }));
     this.bn2 = this.registerModule('bn2', new BatchNorm2d(width));
     this.conv3 = this.registerModule('conv3', convNoBias(width, this.outChannels, 1));
     this.bn3 = this.registerModule('bn3', new BatchNorm2d(this.outChannels));

@@ -1,5 +1,6 @@
 // A model described as plain JSON: the run folder stores it as config.json, and the CLI and the
 // Python reference rebuild the exact same network from it (plus model.safetensors).
+import type { PaddingMode } from '../nn/index.js';
 
 /** 'basic': two 3×3 convs (ResNet-18/34); 'bottleneck': 1×1 → 3×3 → 1×1 with 4× expansion (ResNet-50). */
 export type BlockKind = 'basic' | 'bottleneck';
@@ -18,6 +19,22 @@ export interface AttentionConfig {
   channelReduction: number;
 }
 
+/**
+ * How the last feature map becomes class scores. 'average-pool': global average pooling, then a
+ * linear layer (torchvision's ResNet; the CBAM presets). 'attention-pool': a softmax map over the
+ * positions weights per-position class evidence (attention-pool.ts), so the map is what the logits sum.
+ */
+export type HeadKind = 'average-pool' | 'attention-pool';
+export const HEAD_KINDS: readonly HeadKind[] = ['average-pool', 'attention-pool'];
+const PADDING_MODES: readonly PaddingMode[] = ['zeros', 'reflect', 'replicate'];
+
+/** Stride of the stem (stride-2 conv, then stride-2 max pool), before any stage. */
+export const STEM_STRIDE = 4;
+/** The total stride after the last stage when every later stage halves the resolution. */
+export function naturalOutputStride(stages: number): number {
+  return STEM_STRIDE * 2 ** (stages - 1);
+}
+
 export interface ModelConfig {
   /** Preset name it came from, or 'custom'. Informational only: the fields below define the network. */
   name: string;
@@ -33,9 +50,23 @@ export interface ModelConfig {
   depths: number[];
   block: BlockKind;
   attention: AttentionConfig;
-  /** Dropout probability before the linear head. */
+  /** Dropout probability before the linear head (for 'attention-pool', on the features of each position). */
   dropout: number;
   numClasses: number;
+  /**
+   * Border fill of every padded convolution: 'zeros' (torchvision's; the CBAM presets) or
+   * 'replicate' / 'reflect', with which a constant image gives constant features up to the edge.
+   * Absent in config.json written before it existed: 'zeros'.
+   */
+  paddingMode: PaddingMode;
+  /**
+   * Stride of the last feature map relative to the input. Stages that would go below it keep the
+   * resolution and dilate their convolutions instead (DeepLab's output stride). Absent: no dilation,
+   * naturalOutputStride(stages) (32 with four stages).
+   */
+  outputStride: number;
+  /** Absent in config.json written before it existed: 'average-pool'. */
+  head: HeadKind;
 }
 
 function fail(source: string, field: string, value: unknown, expected: string): never {
@@ -69,9 +100,18 @@ export function parseModelConfig(value: unknown, source = 'model config'): Model
   }
   if (!isOddPositive(a.kernelSize)) fail(source, 'attention.kernelSize', a.kernelSize, 'an odd positive integer');
   if (!(Number.isInteger(a.channelReduction) && a.channelReduction >= 0)) fail(source, 'attention.channelReduction', a.channelReduction, 'a non-negative integer (0 = no channel attention)');
+  const paddingMode = c.paddingMode ?? 'zeros';
+  if (!PADDING_MODES.includes(paddingMode)) fail(source, 'paddingMode', c.paddingMode, `one of ${PADDING_MODES.map((m) => `"${m}"`).join(', ')}`);
+  const natural = naturalOutputStride(stageCount);
+  const strides = Array.from({ length: stageCount }, (_, s) => STEM_STRIDE * 2 ** s);
+  const outputStride = c.outputStride ?? natural;
+  if (!strides.includes(outputStride)) fail(source, 'outputStride', c.outputStride, `one of ${strides.join(', ')} (the stride after some stage; ${natural} means no dilation)`);
+  const head = c.head ?? 'average-pool';
+  if (!HEAD_KINDS.includes(head)) fail(source, 'head', c.head, `one of ${HEAD_KINDS.map((k) => `"${k}"`).join(', ')}`);
   return {
     name: c.name, inputSize: c.inputSize, inChannels: c.inChannels, stemWidth: c.stemWidth, stemKernel: c.stemKernel,
     widths: [...c.widths], depths: [...c.depths], block: c.block, dropout: c.dropout, numClasses: c.numClasses,
     attention: { placement: a.placement, stages: [...a.stages].sort((x: number, y: number) => x - y), kernelSize: a.kernelSize, channelReduction: a.channelReduction },
+    paddingMode, outputStride, head,
   };
 }

@@ -23,6 +23,8 @@ export interface ModelSummary {
   inputSize: number;
   /** Side of each attention map at the input size. */
   attentionSides: number[];
+  /** Side of the attention-pooling head's map at the input size; null for an 'average-pool' head. */
+  poolingSide: number | null;
 }
 
 /** Parameter count and multiply-adds per image, measured on the built network. */
@@ -33,6 +35,7 @@ export function describeModel(model: AplNet): ModelSummary {
     macs: model.macsPerImage(),
     inputSize: model.config.inputSize,
     attentionSides: model.attentionSides(),
+    poolingSide: model.poolingSide(),
   };
 }
 

@@ -1,6 +1,7 @@
 // aplnet's model layer: ResNet + spatial attention, its configs and presets.
 export { AplNet, type ForwardOptions, type ForwardResult } from './aplnet.js';
-export { parseModelConfig, type ModelConfig, type AttentionConfig, type BlockKind } from './config.js';
+export { parseModelConfig, HEAD_KINDS, type ModelConfig, type AttentionConfig, type BlockKind, type HeadKind } from './config.js';
+export { AttentionPool, attentionPooledLogits, type AttentionPooling } from './attention-pool.js';
 export { PRESETS, presetNames, presetConfig, type PresetConfig } from './presets.js';
 export { createModel, describeModel, describePreset, type ModelSummary } from './create-model.js';
 export { SpatialAttention, type AttentionOutput, type SpatialAttentionOptions } from './spatial-attention.js';

@@ -14,27 +14,53 @@ const ATTENTION_DEFAULT = {
   channelReduction: 0,
 } as const;
 
+/** The paper's design: torchvision's ResNet body (zero padding, output stride 32) and average pooling. */
+const CBAM_BODY = { paddingMode: 'zeros', outputStride: 32, head: 'average-pool' } as const;
+/**
+ * The faithful-map design: the head pools with its own attention map at 1/8 of the input side
+ * (later stages dilate instead of striding), and every convolution replicates the border: with zero
+ * padding a constant image gives different features at the edge, which showed as a frame in every
+ * map of a blank image (CV 0.16–2.1 on constant/white/black images; 0.000 with replicate padding).
+ */
+const ATTENTION_POOL_BODY = { paddingMode: 'replicate', outputStride: 8, head: 'attention-pool' } as const;
+
 export const PRESETS: Readonly<Record<string, PresetConfig>> = {
   /**
    * Small and fast on two CPU cores: 144 px, stages 24/48/96/192 with one basic block each.
-   * ≈ 0.70 M parameters, ≈ 55 M multiply-adds per image.
+   * ≈ 0.70 M parameters, ≈ 66 M multiply-adds per image.
    */
   'aplnet-s': {
     name: 'aplnet-s', inputSize: 144, inChannels: 3, stemWidth: 24, stemKernel: 7,
     widths: [24, 48, 96, 192], depths: [1, 1, 1, 1], block: 'basic',
-    attention: { ...ATTENTION_DEFAULT, stages: [...ATTENTION_DEFAULT.stages] }, dropout: 0.2,
+    attention: { ...ATTENTION_DEFAULT, stages: [...ATTENTION_DEFAULT.stages] }, dropout: 0.2, ...CBAM_BODY,
   },
   /** ResNet-18 scale at 224 px: stages 64/128/256/512 with two basic blocks each. ≈ 11.2 M parameters, ≈ 1.82 G multiply-adds. */
   'aplnet-m': {
     name: 'aplnet-m', inputSize: 224, inChannels: 3, stemWidth: 64, stemKernel: 7,
     widths: [64, 128, 256, 512], depths: [2, 2, 2, 2], block: 'basic',
-    attention: { ...ATTENTION_DEFAULT, stages: [...ATTENTION_DEFAULT.stages] }, dropout: 0.3,
+    attention: { ...ATTENTION_DEFAULT, stages: [...ATTENTION_DEFAULT.stages] }, dropout: 0.3, ...CBAM_BODY,
   },
   /** ResNet-50 scale at 224 px: bottleneck blocks 3/4/6/3, CBAM channel + spatial attention. ≈ 23.6 M parameters, ≈ 4.1 G multiply-adds. */
   'aplnet-l': {
     name: 'aplnet-l', inputSize: 224, inChannels: 3, stemWidth: 64, stemKernel: 7,
     widths: [64, 128, 256, 512], depths: [3, 4, 6, 3], block: 'bottleneck',
-    attention: { ...ATTENTION_DEFAULT, stages: [...ATTENTION_DEFAULT.stages], channelReduction: 16 }, dropout: 0.3,
+    attention: { ...ATTENTION_DEFAULT, stages: [...ATTENTION_DEFAULT.stages], channelReduction: 16 }, dropout: 0.3, ...CBAM_BODY,
+  },
+  /**
+   * aplnet-s with the attention-pooling head: stages 2 and 3 dilated (output stride 8), so the map
+   * the head pools with is 18×18 at 144 px, and replicate padding, so a blank image gives a flat map.
+   * The CBAM gates stay, so every explanation method applies. ≈ 0.70 M parameters, ≈ 252 M multiply-adds (3.8× aplnet-s: stages 2 and 3 run at 18×18).
+   */
+  'aplnet-s-ap': {
+    name: 'aplnet-s-ap', inputSize: 144, inChannels: 3, stemWidth: 24, stemKernel: 7,
+    widths: [24, 48, 96, 192], depths: [1, 1, 1, 1], block: 'basic',
+    attention: { ...ATTENTION_DEFAULT, stages: [...ATTENTION_DEFAULT.stages] }, dropout: 0.2, ...ATTENTION_POOL_BODY,
+  },
+  /** aplnet-m with the attention-pooling head (28×28 map at 224 px). ≈ 11.2 M parameters, ≈ 9.2 G multiply-adds (5× aplnet-m: for a GPU). */
+  'aplnet-m-ap': {
+    name: 'aplnet-m-ap', inputSize: 224, inChannels: 3, stemWidth: 64, stemKernel: 7,
+    widths: [64, 128, 256, 512], depths: [2, 2, 2, 2], block: 'basic',
+    attention: { ...ATTENTION_DEFAULT, stages: [...ATTENTION_DEFAULT.stages] }, dropout: 0.3, ...ATTENTION_POOL_BODY,
   },
 };
 

@@ -1,5 +1,5 @@
 // What the network needs from a residual block, whichever kind it is, and the pieces both kinds share.
-import { BatchNorm2d, Conv2d, Module, Sequential, init } from '../nn/index.js';
+import { BatchNorm2d, Conv2d, Module, Sequential, init, type PaddingMode } from '../nn/index.js';
 import type { Tensor } from '../torch/index.js';
 import type { SpatialAttention } from './spatial-attention.js';
 import { conv2dCost, type Cost, type FeatureShape } from './complexity.js';
@@ -18,9 +18,16 @@ export interface ResidualBlock extends Module {
   cost(shape: FeatureShape): Cost;
 }
 
-/** A convolution without bias (BN follows), initialized as torchvision's ResNet does. */
-export function convNoBias(inChannels: number, outChannels: number, kernelSize: number, stride = 1): Conv2d {
-  const conv = new Conv2d(inChannels, outChannels, kernelSize, { stride, padding: Math.floor(kernelSize / 2), bias: false });
+export interface ConvLayout {
+  stride?: number;
+  dilation?: number;
+  paddingMode?: PaddingMode;
+}
+
+/** A convolution without bias (BN follows), initialized as torchvision's ResNet does; padding keeps the side (÷ stride). */
+export function convNoBias(inChannels: number, outChannels: number, kernelSize: number, { stride = 1, dilation = 1, paddingMode = 'zeros' }: ConvLayout = {}): Conv2d {
+  const padding = dilation * Math.floor(kernelSize / 2);
+  const conv = new Conv2d(inChannels, outChannels, kernelSize, { stride, padding, dilation, paddingMode, bias: false });
   init.kaimingNormal_(conv.weight, { mode: 'fan_out', nonlinearity: 'relu' });
   return conv;
 }
@@ -31,7 +38,7 @@ export function convNoBias(inChannels: number, outChannels: number, kernelSize: 
  */
 export function projectionShortcut(inChannels: number, outChannels: number, stride: number): Sequential | null {
   if (stride === 1 && inChannels === outChannels) return null;
-  return new Sequential(convNoBias(inChannels, outChannels, 1, stride), new BatchNorm2d(outChannels));
+  return new Sequential(convNoBias(inChannels, outChannels, 1, { stride }), new BatchNorm2d(outChannels));
 }
 
 export function shortcutCost(shortcut: Sequential | null, shape: FeatureShape): number {
