@@ -9,6 +9,10 @@ const benches: Record<string, () => Promise<Bench>> = {
     const { benchEngine } = await import('./engine.js');
     return (o) => benchEngine(o);
   },
+  explain: async () => {
+    const { benchExplain } = await import('./explain.js');
+    return (o) => benchExplain(o);
+  },
   loader: async () => {
     const { benchLoader } = await import('./loader.js');
     const { presetTrainImgS } = await import('./train-speed.js');

@@ -1,101 +1,76 @@
-// `aplnet explain`: every explanation method for one image, drawn, and measured by deletion and
-// insertion curves against a random-map baseline, so a user can see which maps are worth trusting.
-import { mkdirSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
-import { loadImageForInference } from '../data/index.js';
-import { inferenceImageToTensor } from '../data/to-tensor.js';
-import { EXPLAIN_METHODS, deletionCurve, explain, heatMapOf, insertionCurve, randomMaps, renderHeatmap, renderOverlay } from '../explain/index.js';
+// One explained image written out: the input as the model saw it, each method's overlay and heatmap
+// (drawn by prediction-images.ts, as predict draws them), each raw map as a 16-bit grayscale PNG,
+// the cell mask, and the deletion / insertion curves (faithfulness.json and .svg).
+import { join } from 'node:path';
+import sharp from 'sharp';
+import type { ExplainMethod } from '../explain/index.js';
 import { writeFileAtomic } from '../io/index.js';
 import { faithfulnessChartSvg, type FaithfulnessSeries } from '../report/index.js';
-import { cat, tidy, type Tensor } from '../torch/index.js';
-import { predictImages } from './predict-images.js';
-import { inputPng } from './prediction-images.js';
-import type { LoadedRun } from './load-run.js';
+import type { ExplainedImage } from './explain-batch.js';
+import { heatmapPng, inputPng, overlayPng } from './prediction-images.js';
 
-export interface ExplainImageOptions {
-  /** Class to explain, by name; default the predicted class. */
-  targetClass?: string;
+/** What a raw map's PNG means; said in --help, the CSV's header and the README. */
+export const RAW_MAP_SCALE = 'each <name>.<method>.map16.png is a 16-bit grayscale PNG of the raw map at the model\'s input size: value / 65535 = the map\'s value in [0, 1] as explain returns it (read it as 16-bit, e.g. sharp(file).toColourspace(\'grey16\').raw({ depth: \'ushort\' })); <name>.cell-mask.png is 255 inside the nucleated cell, 0 outside';
+
+/** A map with values in [0, 1] as a 16-bit grayscale PNG: value × 65535, rounded. */
+export function rawMapPng(values: Float32Array, width: number, height: number): Promise<Buffer> {
+  if (values.length !== width * height) throw new Error(`rawMapPng: ${values.length} values for a ${width}×${height} map`);
+  const levels = Uint16Array.from(values, (v) => Math.round(Math.min(1, Math.max(0, Number.isFinite(v) ? v : 0)) * 65535));
+  return sharp(levels, { raw: { width, height, channels: 1 } }).toColourspace('grey16').png().toBuffer();
+}
+
+export function maskPng(mask: Uint8Array, width: number, height: number): Promise<Buffer> {
+  return sharp(Uint8Array.from(mask, (v) => (v ? 255 : 0)), { raw: { width, height, channels: 1 } }).png().toBuffer();
+}
+
+/** The file-name form of a method ('gradcam++' → 'gradcampp'). */
+export const methodFileName = (method: string): string => method.replace(/\+/g, 'p');
+
+export interface ImageFilesOptions {
   opacity?: number;
-  /** Points on each deletion / insertion curve, minus one. */
-  steps?: number;
+  /** Fraction of pixels at each curve point, for the faithfulness files. */
+  fractions: number[];
 }
 
-export interface ImageExplanationReport {
-  file: string;
-  predicted: string;
-  /** The calibrated top probability is below the run's threshold: refer rather than trust the label. */
-  refer: boolean;
-  explainedClass: string;
-  probabilities: Record<string, number>;
-  /** Per method (and 'random'): the deletion and insertion curves with their AUC. */
-  faithfulness: Record<string, { deletion: { fractions: number[]; probabilities: number[]; auc: number }; insertion: { fractions: number[]; probabilities: number[]; auc: number } }>;
-  files: string[];
-}
-
-export async function explainImage(run: LoadedRun, file: string, outDir: string, { targetClass, opacity = 0.45, steps = 20 }: ExplainImageOptions = {}): Promise<ImageExplanationReport> {
-  if (targetClass !== undefined && !run.classNames.includes(targetClass)) {
-    throw new Error(`--target "${targetClass}" is not a class of this run; its classes are ${run.classNames.join(', ')}`);
-  }
-  // The call itself comes from the one prediction core, so explain shows what predict would say.
-  const [prediction] = await predictImages(run, [file]);
-  if (!prediction.ok) throw new Error(prediction.message);
-  const image = await loadImageForInference(file, run.inference);
-  const device = run.model.parameters()[0]?.device ?? 'cpu';
-  const size = run.inference.preprocessing.size;
-  const stem = basename(file, extname(file)).replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '') || 'image';
-  mkdirSync(outDir, { recursive: true });
+/** Writes the files of one explained image as <stem>.<what>.png etc. into outDir; returns their paths. */
+export async function writeImageExplanation(image: ExplainedImage, outDir: string, stem: string, { opacity, fractions }: ImageFilesOptions): Promise<string[]> {
   const files: string[] = [];
   const write = (name: string, data: string | Uint8Array) => {
     const path = join(outDir, `${stem}.${name}`);
     writeFileAtomic(path, data);
     files.push(path);
   };
-
-  const x = inferenceImageToTensor(image, device);
-  const maps = new Map<string, Tensor>();
-  try {
-    const target = run.classNames.indexOf(targetClass ?? prediction.predicted);
-    const picture = { data: image.pixels, width: size, height: size };
-    write('input.png', await inputPng(prediction));
-    for (const method of EXPLAIN_METHODS) {
-      const map = explain(run.model, x, { method, target: [target] });
-      maps.set(method, map);
-      const heat = heatMapOf(map, 0);
-      const name = method.replace('++', 'pp');
-      write(`${name}.overlay.png`, await renderOverlay(picture, heat, { opacity }));
-      write(`${name}.heatmap.png`, await renderHeatmap(heat));
+  const { prediction, mask } = image;
+  const side = prediction.side;
+  write('input.png', await inputPng(prediction));
+  for (const [name, values] of Object.entries(image.maps)) {
+    const file = methodFileName(name);
+    if (name !== 'random') {
+      const method = name as ExplainMethod;
+      const drawn = { ...prediction, maps: { [method]: { data: values, width: side, height: side } } };
+      write(`${file}.overlay.png`, await overlayPng(drawn, method, opacity === undefined ? {} : { opacity }));
+      write(`${file}.heatmap.png`, await heatmapPng(drawn, method));
     }
-    maps.set('random', randomMaps(1, size, size, { seed: 0 }));
-
-    // All maps in one batch (the image repeated once per map): one forward per curve point, not one per map.
-    const methods = [...maps.keys()];
-    const curves = tidy(() => {
-      const images = cat(methods.map(() => x), 0);
-      const stacked = cat(methods.map((m) => maps.get(m)!), 0);
-      const targets = methods.map(() => target);
-      return { deletion: deletionCurve(run.model, images, stacked, targets, { steps }), insertion: insertionCurve(run.model, images, stacked, targets, { steps }) };
-    });
-    const faithfulness: ImageExplanationReport['faithfulness'] = {};
-    const series: FaithfulnessSeries[] = [];
-    methods.forEach((method, i) => {
-      const curveOf = (mode: 'deletion' | 'insertion') => ({ fractions: curves[mode].fractions, probabilities: curves[mode].probabilities[i], auc: curves[mode].auc[i] });
-      faithfulness[method] = { deletion: curveOf('deletion'), insertion: curveOf('insertion') };
-      for (const mode of ['deletion', 'insertion'] as const) series.push({ method, mode, ...faithfulness[method][mode] });
-    });
-    const report: ImageExplanationReport = {
-      file,
-      predicted: prediction.predicted,
-      refer: prediction.refer,
-      explainedClass: run.classNames[target],
-      probabilities: prediction.probabilities,
-      faithfulness,
-      files,
-    };
-    write('faithfulness.svg', await faithfulnessChartSvg(series, `${basename(file)}: explained class ${run.classNames[target]}`));
-    write('faithfulness.json', `${JSON.stringify({ ...report, files: undefined }, null, 2)}\n`);
-    return report;
-  } finally {
-    x.dispose();
-    for (const map of maps.values()) map.dispose();
+    write(`${file}.map16.png`, await rawMapPng(values, side, side));
   }
+  write('cell-mask.png', await maskPng(mask.data, side, side));
+
+  const faithfulness = Object.fromEntries(Object.entries(image.curves).map(([name, curve]) => [name, {
+    deletion: { fractions, probabilities: curve.deletion, auc: image.measures[name].deletion_auc },
+    insertion: { fractions, probabilities: curve.insertion, auc: image.measures[name].insertion_auc },
+  }]));
+  const series: FaithfulnessSeries[] = Object.entries(faithfulness).flatMap(([method, f]) => (['deletion', 'insertion'] as const).map((mode) => ({ method, mode, ...f[mode] })));
+  write('faithfulness.svg', await faithfulnessChartSvg(series, `${stem}: explained class ${image.explainedClass}`));
+  const report = {
+    file: prediction.file,
+    predicted: prediction.predicted,
+    refer: prediction.refer,
+    explainedClass: image.explainedClass,
+    probabilities: prediction.probabilities,
+    cellMaskAreaFraction: mask.areaFraction,
+    measures: image.measures,
+    faithfulness,
+  };
+  write('faithfulness.json', `${JSON.stringify(report, null, 2)}\n`);
+  return files;
 }

@@ -2,6 +2,9 @@ export { loadRun, requireCalibration, type LoadedRun, type LoadRunOptions } from
 export { predictImages, type PredictInput, type PredictOptions, type PredictResult, type ImagePrediction, type ImageFailure, type ReferralReason } from './predict-images.js';
 export { inputPng, overlayPng, panelPng, heatmapPng, type DrawOptions } from './prediction-images.js';
 export { evaluateRun, type RunEvaluation, type EvaluateRunOptions, type EvaluatedSet } from './evaluate-run.js';
-export { explainImage, type ExplainImageOptions, type ImageExplanationReport } from './explain-image.js';
+export { explainImages, EXPLAIN_CSV, type ExplainImagesOptions, type ExplainImagesReport } from './explain-images.js';
+export { explainPredictions, RANDOM_BASELINE, type ExplainedImage, type ExplainBatchOptions, type ExplainBatchResult, type MapMeasures } from './explain-batch.js';
+export { writeImageExplanation, rawMapPng, maskPng, methodFileName, RAW_MAP_SCALE } from './explain-image.js';
+export { explainCsv, meanMeasures, MEASURE_NAMES, type ExplainedRow } from './explain-csv.js';
 export { writeMetricsJson, writeRunReport } from './run-report.js';
 export { RUN_FILES, runPath, readRunConfig, DEFAULT_REFERRAL_THRESHOLD, type RunConfig, type Calibration } from '../train/index.js';

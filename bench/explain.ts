@@ -1,0 +1,114 @@
+// `npm run bench -- explain [--run DIR] [--steps N] [--limit N]`: issue 10's measures of every map the
+// model can produce, over the run's test split of pbc-8class: cell energy (share of the map on a
+// nucleated-cell mask made from each image), deletion and insertion AUC, the model-randomisation
+// check (Spearman rho against a re-initialised model) and flatness on constant, blank and noise
+// images, beside a seeded random-map baseline. The run is RUN=path (or --run); without one the
+// default `aplnet train` recipe is trained here first, and the output says which.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadSplitFile, readSource } from '../src/data/index.js';
+import { applicableMethods, mapFlatness, reinitializedModel, type ExplainMethod } from '../src/explain/index.js';
+import { explainPredictions, loadRun, meanMeasures, predictImages, RANDOM_BASELINE, runPath, type ExplainedRow, type ImagePrediction, type MapMeasures } from '../src/run/index.js';
+import { setNumThreads } from '../src/torch/index.js';
+
+/**
+ * The map predict, serve and the report show by default. No constant names it in src/ yet (predict's
+ * DEFAULT_MAPS starts with it, the web page's Attention radio asks for it); change it here with them.
+ */
+const DEFAULT_METHOD: ExplainMethod = 'attention-grad';
+const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const DEFAULT_DATA = '../shared/data/pbc-8class';
+
+export interface ExplainBenchOptions {
+  run?: string;
+  data?: string;
+  steps?: number;
+  threads?: number;
+  /** At most this many test images (a quick look; the figures of record use all). */
+  limit?: number;
+}
+
+const round = (value: number): number => Math.round(value * 10000) / 10000;
+const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
+
+function trainDefaultRecipe(data: string, threads: number): string {
+  const out = join(mkdtempSync(join(tmpdir(), 'aplnet-bench-explain-')), 'run');
+  console.error(`no RUN given: training the default recipe (aplnet train ${data} --out ${out}) first`);
+  const trained = spawnSync(process.execPath, [CLI, 'train', data, '--out', out, '--threads', String(threads)], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (trained.status !== 0) throw new Error(`training the default recipe failed (exit ${trained.status}); see the lines above`);
+  return out;
+}
+
+/** The run's test split: the files split.json assigns to 'test', with their labels. */
+async function testSplit(runDir: string, data: string, classNames: string[]): Promise<{ paths: string[]; labels: string[] }> {
+  const split = await loadSplitFile(runPath(runDir, 'split'));
+  const source = await readSource(data, { classNames });
+  const test = source.samples.filter((sample) => split.assignments[sample.key] === 'test');
+  if (test.length === 0) throw new Error(`no image of ${data} is in the test split of ${runPath(runDir, 'split')}: is this the data the run was trained on?`);
+  return { paths: test.map((s) => s.path), labels: test.map((s) => s.label) };
+}
+
+const roundedMeasures = (m: MapMeasures): MapMeasures => ({ cell_energy: round(m.cell_energy), deletion_auc: round(m.deletion_auc), insertion_auc: round(m.insertion_auc) });
+const rounded = (summary: Record<string, MapMeasures>): Record<string, MapMeasures> => Object.fromEntries(Object.entries(summary).map(([k, v]) => [k, roundedMeasures(v)]));
+
+export async function benchExplain(options: ExplainBenchOptions = {}): Promise<Record<string, unknown>> {
+  const started = Date.now();
+  const threads = options.threads ?? 2;
+  const steps = options.steps ?? 20;
+  setNumThreads(threads);
+  const given = options.run ?? process.env.RUN;
+  const data = resolve(options.data ?? DEFAULT_DATA);
+  if (!existsSync(data)) throw new Error(`the dataset ${data} does not exist; give --data <pbc-8class folder>`);
+  const runDir = given ?? trainDefaultRecipe(data, threads);
+  const run = await loadRun(runDir);
+  const randomized = reinitializedModel(run.model, 1);
+  try {
+    const split = await testSplit(runDir, data, run.classNames);
+    const count = Math.min(split.paths.length, options.limit ?? Infinity);
+    const results = await predictImages(run, split.paths.slice(0, count));
+    const labelOf = new Map(split.paths.map((p, i) => [p, split.labels[i]]));
+    const predictions = results.filter((r): r is ImagePrediction => r.ok);
+    const { methods, notApplicable } = applicableMethods(run.model);
+    console.error(`explaining ${predictions.length} test images with ${methods.join(', ')} and a random baseline (${steps} curve steps, ${threads} threads)`);
+    const { images } = await explainPredictions(run, predictions, { methods, steps, randomized });
+    const names = [...methods, RANDOM_BASELINE];
+    const rows: (ExplainedRow & { label: string })[] = images.map((image) => ({
+      file: image.prediction.file, predicted: image.prediction.predicted, probability: image.prediction.confidence, refer: image.prediction.refer,
+      explainedClass: image.explainedClass, maskAreaFraction: image.mask.areaFraction, measures: image.measures, label: labelOf.get(image.prediction.file)!,
+    }));
+    const all = meanMeasures(rows, names);
+    const maps = Object.fromEntries(methods.map((method) => {
+      const flat = mapFlatness(run.model, method, run.inference.channelStats);
+      const rho = mean(images.map((image) => image.randomizationRho[method]));
+      return [method, { ...roundedMeasures(all[method]), randomization_rho: round(rho), blank_cv: round(flat.blank), constant_cv: round(flat.constant), noise_cv: round(flat.noise) }];
+    }));
+    const platelets = rows.filter((row) => row.label === 'platelet');
+    const perClass = Object.fromEntries(run.classNames.map((name) => {
+      const of = rows.filter((row) => row.label === name);
+      return [name, of.length ? { images: of.length, mask_area: round(mean(of.map((r) => r.maskAreaFraction))), cell_energy: Object.fromEntries(names.map((m) => [m, round(mean(of.map((r) => r.measures[m].cell_energy)))])) } : { images: 0 }];
+    }));
+    return {
+      preset: run.config.model.name,
+      accuracy: round(results.filter((r) => r.ok && r.predicted === labelOf.get(r.file)).length / count),
+      default_method: DEFAULT_METHOD,
+      maps,
+      random: roundedMeasures(all[RANDOM_BASELINE]),
+      images: rows.length,
+      platelet: platelets.length ? { images: platelets.length, ...rounded(meanMeasures(platelets, names)) } : { images: 0 },
+      per_class: perClass,
+      mask_area: round(mean(rows.map((r) => r.maskAreaFraction))),
+      not_applicable: Object.fromEntries(notApplicable.map(({ method, reason }) => [method, reason])),
+      unreadable: count - predictions.length,
+      model: given ? `kept from ${resolve(runDir)}` : `trained inside the benchmark with the default recipe (${runDir})`,
+      steps,
+      threads,
+      runtime_s: Math.round((Date.now() - started) / 1000),
+    };
+  } finally {
+    randomized.dispose();
+    run.model.dispose();
+  }
+}
