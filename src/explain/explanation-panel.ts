@@ -3,7 +3,7 @@
 // once per gallery), and the web page lays out the same three parts in HTML.
 import sharp from 'sharp';
 import { resizeHeatMap, type HeatMap } from './heat-map.js';
-import { LEGEND_FONT, LEGEND_WIDTH, legendSvg } from './legend.js';
+import { LEGEND_FONT, LEGEND_MIN_HEIGHT, LEGEND_WIDTH, legendSvg } from './legend.js';
 import { DEFAULT_OPACITY } from './map-style.js';
 import { paintOverlay, type OverlayOptions, type RgbImage } from './overlay.js';
 
@@ -23,19 +23,21 @@ export interface PanelLayout {
   height: number;
   original: { left: number; top: number };
   overlay: { left: number; top: number };
-  legend: { left: number; top: number } | null;
+  legend: { left: number; top: number; height: number } | null;
 }
 
+/** Where each part goes; the legend box spans the captions and images, and never shrinks below legibility. */
 export function panelLayout(width: number, height: number, withLegend = true): PanelLayout {
   const top = PAD + CAPTION;
   const overlayLeft = PAD + width + GAP;
   const legendLeft = overlayLeft + width + GAP;
+  const legendHeight = withLegend ? Math.max(CAPTION + height, LEGEND_MIN_HEIGHT) : 0;
   return {
     width: withLegend ? legendLeft + LEGEND_WIDTH + PAD : overlayLeft + width + PAD,
-    height: top + height + PAD,
+    height: PAD + Math.max(CAPTION + height, legendHeight) + PAD,
     original: { left: PAD, top },
     overlay: { left: overlayLeft, top },
-    legend: withLegend ? { left: legendLeft, top } : null,
+    legend: withLegend ? { left: legendLeft, top: PAD, height: legendHeight } : null,
   };
 }
 
@@ -51,7 +53,7 @@ export async function renderExplanationPanel(image: RgbImage, map: HeatMap, opti
     `<svg xmlns="http://www.w3.org/2000/svg" width="${layout.width}" height="${layout.height}"><rect width="100%" height="100%" fill="#fff"/>`,
     caption(layout.original.left, 'original'),
     caption(layout.overlay.left, `overlay ${opacity}%`),
-    layout.legend ? legendSvg(options, layout.legend.left, layout.legend.top - CAPTION, height + CAPTION) : '',
+    layout.legend ? legendSvg(options, layout.legend.left, layout.legend.top, layout.legend.height) : '',
     '</svg>',
   ].join('');
   const place = (pixels: Uint8Array, at: { left: number; top: number }) => ({

@@ -10,7 +10,7 @@ export { zeroNonFiniteMaps, type FiniteMaps } from './finite-maps.js';
 export { heatMapOf, resizeHeatMap, type HeatMap } from './heat-map.js';
 export { renderOverlay, renderHeatmap, paintOverlay, type RgbImage, type OverlayOptions, type HeatmapOptions } from './overlay.js';
 export { DEFAULT_COLORMAP, DEFAULT_OPACITY, DEFAULT_FLOOR, valueAlpha } from './map-style.js';
-export { renderLegend, legendSvg, legendGradientCss, LEGEND_WIDTH, type LegendOptions } from './legend.js';
+export { renderLegend, legendSvg, legendGradientCss, LEGEND_WIDTH, LEGEND_MIN_HEIGHT, type LegendOptions } from './legend.js';
 export { renderExplanationPanel, panelLayout, type PanelOptions, type PanelLayout } from './explanation-panel.js';
 export { colormapTable, COLORMAPS, type ColormapName } from './colormaps.js';
 export { contourMask, outerContourMask, quantileLevel } from './contour.js';

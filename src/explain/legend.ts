@@ -16,6 +16,8 @@ export interface LegendOptions {
 }
 
 export const LEGEND_WIDTH = 104;
+/** Below this the title, the bar's labels and the contour's key would overlap. */
+export const LEGEND_MIN_HEIGHT = 140;
 export const LEGEND_FONT = 'DejaVu Sans, Liberation Sans, Helvetica, Arial, sans-serif';
 
 /** Colour stops every 1/16 of the range, plus one at the floor where the fade begins. */
@@ -38,7 +40,8 @@ export function legendGradientCss(colormap: ColormapName = DEFAULT_COLORMAP, flo
 const escapeXml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** The legend as SVG elements in a LEGEND_WIDTH × height box at (x, y). */
-export function legendSvg({ method, colormap = DEFAULT_COLORMAP, floor = DEFAULT_FLOOR, contourQuantile }: LegendOptions, x: number, y: number, height: number): string {
+export function legendSvg({ method, colormap = DEFAULT_COLORMAP, floor = DEFAULT_FLOOR, contourQuantile }: LegendOptions, x: number, y: number, requestedHeight: number): string {
+  const height = Math.max(requestedHeight, LEGEND_MIN_HEIGHT);
   const id = `scale-${colormap}-${Math.round(floor * 1000)}`;
   const stops = legendStops(colormap, floor).map(({ at, rgb, alpha }) => `<stop offset="${1 - at}" stop-color="rgb(${rgb.join(',')})" stop-opacity="${alpha}"/>`).reverse();
   const barTop = y + 34;
@@ -55,7 +58,8 @@ export function legendSvg({ method, colormap = DEFAULT_COLORMAP, floor = DEFAULT
     text(x + 22, barTop + 9, '1 high'),
     text(x + 22, barTop + barHeight, '0 low'),
   ];
-  if (floor > 0 && floor < 0.85) {
+  // The floor's tick is labelled only where the label clears "0 low" and "1 high".
+  if (floor > 0 && barHeight * floor >= 16 && barHeight * (1 - floor) >= 24) {
     parts.push(`<line x1="${x + 17}" x2="${x + 21}" y1="${floorY}" y2="${floorY}" stroke="#5b6470"/>`, text(x + 22, floorY + 4, `${floor} clear`, { fill: '#5b6470', size: 10 }));
   }
   if (contourQuantile !== undefined) {
@@ -67,7 +71,7 @@ export function legendSvg({ method, colormap = DEFAULT_COLORMAP, floor = DEFAULT
 }
 
 /** The legend alone, as a PNG with a white background (the report shows it once per gallery). */
-export function renderLegend(options: LegendOptions, height = 160): Promise<Buffer> {
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${LEGEND_WIDTH + 8}" height="${height}"><rect width="100%" height="100%" fill="#fff"/>${legendSvg(options, 4, 0, height)}</svg>`;
+export function renderLegend(options: LegendOptions, height = LEGEND_MIN_HEIGHT): Promise<Buffer> {
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${LEGEND_WIDTH + 8}" height="${Math.max(height, LEGEND_MIN_HEIGHT)}"><rect width="100%" height="100%" fill="#fff"/>${legendSvg(options, 4, 0, height)}</svg>`;
   return sharp(Buffer.from(svg)).png().toBuffer();
 }

@@ -30,7 +30,10 @@ export function panelPng(prediction: ImagePrediction, method: ExplainMethod, opt
   return renderExplanationPanel(pictureOf(prediction), mapOf(prediction, method), { ...options, method });
 }
 
-/** An RGBA layer for the web page: laid over inputPng at opacity a, it draws what overlayPng draws at a. */
-export function heatmapPng(prediction: ImagePrediction, method: ExplainMethod): Promise<Buffer> {
-  return renderHeatmap(mapOf(prediction, method), { width: prediction.side, height: prediction.side, valueAlpha: true });
+/**
+ * The map alone in colour. With valueAlpha it is the web page's layer: RGBA whose alpha follows the
+ * value, so laid over inputPng at opacity a it draws what overlayPng draws at a.
+ */
+export function heatmapPng(prediction: ImagePrediction, method: ExplainMethod, { valueAlpha = false }: { valueAlpha?: boolean } = {}): Promise<Buffer> {
+  return renderHeatmap(mapOf(prediction, method), { width: prediction.side, height: prediction.side, valueAlpha });
 }

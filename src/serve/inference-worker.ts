@@ -14,7 +14,8 @@ async function served(result: PredictResult, request: PredictRequest): Promise<I
   if (!result.ok) return result;
   const { pixels: _pixels, maps: _maps, side: _side, ...call } = result;
   const heatmaps: Partial<Record<string, Uint8Array>> = {};
-  for (const method of request.overlays) heatmaps[method] = await heatmapPng(result, method);
+  // Clear where the map is low, so the page's opacity slider blends exactly as the CLI's overlay does.
+  for (const method of request.overlays) heatmaps[method] = await heatmapPng(result, method, { valueAlpha: true });
   return { ...call, inputPng: await inputPng(result), heatmaps };
 }
 
