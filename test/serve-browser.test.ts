@@ -5,11 +5,37 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './helpers/chromium.js';
 import { createServer, type Server } from '../src/serve/server.js';
 import { trainTinyRun, type TinyRun } from './serve-fixtures.js';
 
+
+/**
+ * The drawing a person reads: the original beside the overlay (same size, side by side), the colour
+ * scale with the method's name, and a layer that is clear where the map is low (RGBA, alpha
+ * following the value), so the page blends as the CLI's panel does.
+ */
+async function assertReadableOverlay(page: Page): Promise<void> {
+  const card = page.locator('.image-card').first();
+  const original = card.locator('figure.original img');
+  const overlaid = card.locator('figure.overlaid .stack');
+  for (const part of [original, overlaid, page.locator('#legend .legend-bar')]) assert.equal(await part.isVisible(), true);
+  const [a, b] = [await original.boundingBox(), await overlaid.boundingBox()];
+  assert.ok(a && b && Math.abs(a.y - b.y) < 1 && a.x + a.width <= b.x && Math.abs(a.width - b.width) < 1 && a.width >= 140, `original ${JSON.stringify(a)} beside overlay ${JSON.stringify(b)}`);
+  assert.match(await page.locator('#legend').innerText(), /attention-grad[\s\S]*0 low[\s\S]*1 high/);
+  assert.match(await card.locator('figure.overlaid figcaption').innerText(), /overlay \d+%/);
+  const alpha = await card.locator('img.heatmap').evaluate((img: HTMLImageElement) => {
+    const canvas = document.createElement('canvas');
+    [canvas.width, canvas.height] = [img.naturalWidth, img.naturalHeight];
+    const ctx = canvas.getContext('2d')!;
+    ctx.drawImage(img, 0, 0);
+    const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    const alphas = data.filter((_, i) => i % 4 === 3);
+    return { clear: alphas.filter((v) => v === 0).length / alphas.length, max: Math.max(...alphas) };
+  });
+  assert.ok(alpha.clear > 0.05 && alpha.max === 255, `the layer is clear where the map is low (${JSON.stringify(alpha)})`);
+}
 
 let run: TinyRun;
 let server: Server;
@@ -42,6 +68,7 @@ test('a user uploads a real smear image and sees the prediction with its overlay
   const heatmap = page.locator('.image-card img.heatmap').first();
   await heatmap.waitFor();
   assert.ok(await heatmap.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth === 144), 'the attention overlay is drawn');
+  await assertReadableOverlay(page);
   assert.match(await page.locator('#case .call').innerText(), /basophil|eosinophil|lymphocyte/);
   assert.equal(await page.locator('.image-card .bars li').count(), 3, 'a bar per class');
 
@@ -52,11 +79,11 @@ test('a user uploads a real smear image and sees the prediction with its overlay
   await page.keyboard.press('ArrowUp');
   await page.locator('#opacity').focus();
   await page.keyboard.press('ArrowRight');
-  assert.equal(await heatmap.evaluate((img: HTMLImageElement) => img.style.opacity), '0.46');
-  // The overlay is opaque: at full opacity the cell would vanish, so the slider stops where it still shows.
+  assert.equal(await heatmap.evaluate((img: HTMLImageElement) => img.style.opacity), '0.61');
+  // Past 80% the hottest part of the cell is hidden under colour, so the slider stops there.
   await page.keyboard.press('End');
-  assert.equal(await heatmap.evaluate((img: HTMLImageElement) => img.style.opacity), '0.6');
-  assert.equal(await page.locator('#opacity-value').innerText(), '60%');
+  assert.equal(await heatmap.evaluate((img: HTMLImageElement) => img.style.opacity), '0.8');
+  assert.equal(await page.locator('#opacity-value').innerText(), '80%');
   await page.keyboard.press('ArrowLeft');
 
   const screenshot = join(tmpdir(), 'aplnet-serve-e2e.png');
@@ -78,7 +105,7 @@ test('a user uploads a real smear image and sees the prediction with its overlay
   // The opacity chosen is remembered across visits.
   await page.reload();
   await page.getByRole('button', { name: /Model:/ }).waitFor();
-  assert.equal(await page.locator('#opacity').inputValue(), '59');
+  assert.equal(await page.locator('#opacity').inputValue(), '79');
 });
 
 test('a remembered opacity that would hide the cell is brought back into range', async () => {
@@ -89,7 +116,7 @@ test('a remembered opacity that would hide the cell is brought back into range',
     await page.getByRole('button', { name: /Model:/ }).waitFor();
     await page.setInputFiles('#file-input', run.sampleImage);
     const opacity = Number(await page.locator('.image-card img.heatmap').first().evaluate((img: HTMLImageElement) => img.style.opacity));
-    assert.ok(opacity >= 0 && opacity <= 0.6, `stored ${stored} gives opacity ${opacity}`);
+    assert.ok(opacity >= 0 && opacity <= 0.8, `stored ${stored} gives opacity ${opacity}`);
     assert.equal(await page.locator('#opacity-value').innerText(), `${Math.round(opacity * 100)}%`, 'the slider says what is drawn');
     await page.close();
   }
@@ -105,6 +132,7 @@ test('the page fits a desktop and a phone screen, empty and with a case', async 
     await page.setInputFiles('#file-input', run.sampleImage);
     await page.locator('.image-card img.heatmap').first().waitFor({ timeout: 30_000 });
     assert.equal(await page.locator('#controls').isVisible(), true);
+    await assertReadableOverlay(page);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `${width} px: the page is ${overflow} px wider than the screen`);
     const screenshot = join(tmpdir(), `aplnet-serve-case-${width}.png`);

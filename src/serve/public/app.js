@@ -1,36 +1,11 @@
 // The case view: upload images, show each prediction with its overlay, summarise the case, export it.
 // Plain DOM, no dependencies; every user-supplied string goes through textContent or escapeHtml.
 
-const $ = (id) => document.getElementById(id);
-
-// The overlay is drawn opaque over the cell, so past this opacity the cell itself disappears: the
-// slider stops here, and a remembered value (from an older page, or edited) is clamped into range.
-const OPACITY_KEY = 'aplnet.opacity';
-const DEFAULT_OPACITY = 0.45;
-const MAX_OPACITY = 0.6;
-
-function rememberedOpacity() {
-  let stored = null;
-  try { stored = localStorage.getItem(OPACITY_KEY); } catch { /* storage disabled: use the default */ }
-  const value = stored === null ? NaN : Number(stored);
-  return Number.isFinite(value) ? Math.min(MAX_OPACITY, Math.max(0, value)) : DEFAULT_OPACITY;
-}
+import { $, el, pct } from './dom.js';
+import { exportCase } from './export-case.js';
+import { MAP_FLOOR, MAX_OPACITY, rememberedOpacity, rememberOpacity } from './overlay-settings.js';
 
 const state = { model: null, result: null, overlay: 'attention-grad', opacity: rememberedOpacity() };
-
-const pct = (p) => `${(p * 100).toFixed(1)}%`;
-const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === 'class') node.className = value;
-    else if (key === 'text') node.textContent = value;
-    else node.setAttribute(key, value);
-  }
-  for (const child of children) if (child) node.append(child);
-  return node;
-}
 
 function setStatus(message, isError = false) {
   $('status').textContent = message;
@@ -55,18 +30,27 @@ function flag(refer) {
     : el('span', { class: 'flag ok', text: 'Above referral threshold' });
 }
 
+/** The original beside the same image with the map laid over it, as the CLI's panel draws them. */
 function overlayImages(image) {
   const heatmap = el('img', { class: 'heatmap', alt: '' });
-  const stack = el('div', { class: 'stack' }, el('img', { src: image.input, alt: `${image.file} as the model saw it` }), heatmap);
-  updateOverlay(heatmap, image);
-  return stack;
+  const original = el('figure', { class: 'view original' }, el('div', { class: 'stack' }, el('img', { src: image.input, alt: `${image.file} as the model saw it` })), el('figcaption', { text: 'original' }));
+  const overlaid = el('figure', { class: 'view overlaid' }, el('div', { class: 'stack' }, el('img', { src: image.input, alt: '' }), heatmap), el('figcaption', { class: 'overlay-caption' }));
+  updateOverlay(overlaid, image);
+  return el('div', { class: 'pair' }, original, overlaid);
 }
 
-function updateOverlay(heatmap, image) {
+function updateOverlay(figure, image) {
+  const heatmap = figure.querySelector('img.heatmap');
   const src = state.overlay === 'none' ? null : image.heatmaps[state.overlay];
   heatmap.hidden = !src;
   if (src) heatmap.src = src;
   heatmap.style.opacity = String(state.opacity);
+  figure.querySelector('figcaption').textContent = src ? `overlay ${Math.round(state.opacity * 100)}%` : 'no overlay';
+}
+
+function updateLegend() {
+  $('legend').hidden = state.overlay === 'none';
+  $('legend-method').textContent = state.overlay;
 }
 
 function renderCase(result) {
@@ -125,65 +109,8 @@ async function predict(files) {
 function applyOverlaySettings() {
   if (!state.result) return;
   for (const card of document.querySelectorAll('.image-card')) {
-    updateOverlay(card.querySelector('img.heatmap'), state.result.images[Number(card.dataset.index)]);
+    updateOverlay(card.querySelector('figure.overlaid'), state.result.images[Number(card.dataset.index)]);
   }
-}
-
-function loadImage(src) {
-  return new Promise((resolve, reject) => {
-    const img = new Image();
-    img.onload = () => resolve(img);
-    img.onerror = reject;
-    img.src = src;
-  });
-}
-
-/** The image with the current overlay burnt in, as a PNG data URL (for the export). */
-async function blended(image) {
-  const base = await loadImage(image.input);
-  const canvas = document.createElement('canvas');
-  canvas.width = base.naturalWidth;
-  canvas.height = base.naturalHeight;
-  const ctx = canvas.getContext('2d');
-  ctx.drawImage(base, 0, 0);
-  const src = state.overlay === 'none' ? null : image.heatmaps[state.overlay];
-  if (src) {
-    ctx.globalAlpha = state.opacity;
-    ctx.drawImage(await loadImage(src), 0, 0);
-  }
-  return canvas.toDataURL('image/png');
-}
-
-function barsHtml(probabilities) {
-  const top = Math.max(...Object.values(probabilities));
-  return `<table>${Object.entries(probabilities).map(([name, p]) => `<tr${p === top ? ' class="top"' : ''}><th>${escapeHtml(name)}</th><td><div class="bar" style="width:${(p * 100).toFixed(1)}%"></div></td><td>${pct(p)}</td></tr>`).join('')}</table>`;
-}
-
-async function exportCase() {
-  const result = state.result;
-  if (!result) return;
-  const c = result.case;
-  const overlayName = { 'attention-grad': 'attention', gradcam: 'Grad-CAM', none: 'no' }[state.overlay];
-  const cards = [];
-  for (const [rank, index] of c.ranking.entries()) {
-    const image = result.images[index];
-    cards.push(`<section><h3>#${rank + 1} ${escapeHtml(image.file)}</h3><img src="${await blended(image)}" alt="${escapeHtml(image.file)}">
-<p><b>${escapeHtml(image.predicted)}</b> ${pct(image.confidence)}${image.refer ? ' <span class="refer">Refer to a specialist</span>' : ''}</p>${barsHtml(image.probabilities)}</section>`);
-  }
-  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>aplnet case — ${escapeHtml(c.predicted)}</title>
-<style>body{font:15px/1.4 system-ui,sans-serif;max-width:1000px;margin:1rem auto;padding:0 1rem;color:#1b1f24}
-section{display:inline-block;vertical-align:top;width:300px;margin:0 1rem 1rem 0}img{width:288px;height:288px}
-table{border-collapse:collapse;width:100%}th{text-align:left;font-weight:normal;width:40%}td:last-child{text-align:right;width:4rem}
-.bar{background:#8aa4c8;height:.8rem}tr.top .bar{background:#1f5fbf}tr.top th{font-weight:700}.refer{color:#a33b00;font-weight:700}.muted{color:#5b6470}</style></head>
-<body><h1>aplnet case report</h1><p class="muted">Model ${escapeHtml(result.model)} · exported ${new Date().toLocaleString()} · ${overlayName} overlay at ${Math.round(state.opacity * 100)}% · research and decision support, not a diagnosis</p>
-<h2>Case: ${escapeHtml(c.predicted)} ${pct(c.probability)} (mean of ${c.images} image${c.images === 1 ? '' : 's'})${c.refer ? ' <span class="refer">Refer to a specialist</span>' : ''}</h2>
-${barsHtml(c.probabilities)}<p class="muted">Referral threshold ${pct(result.referralThreshold)}. Images ranked by their probability of ${escapeHtml(c.predicted)}.</p>
-${cards.join('\n')}</body></html>`;
-  const link = el('a', { href: URL.createObjectURL(new Blob([html], { type: 'text/html' })), download: `aplnet-case-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.html` });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
 }
 
 function renderModelCard(model) {
@@ -219,7 +146,7 @@ async function init() {
   $('file-input').addEventListener('change', (e) => { predict([...e.target.files]); e.target.value = ''; });
 
   for (const radio of document.querySelectorAll('input[name="overlay"]')) {
-    radio.addEventListener('change', () => { state.overlay = radio.value; applyOverlaySettings(); });
+    radio.addEventListener('change', () => { state.overlay = radio.value; updateLegend(); applyOverlaySettings(); });
   }
   const showOpacity = () => {
     const percent = String(Math.round(state.opacity * 100));
@@ -229,13 +156,14 @@ async function init() {
     $('opacity').setAttribute('aria-valuetext', `${percent}%`);
   };
   showOpacity();
+  updateLegend();
+  $('legend-floor').textContent = `clear below ${MAP_FLOOR}`;
   $('opacity').addEventListener('input', (e) => {
-    state.opacity = Math.min(MAX_OPACITY, Number(e.target.value) / 100);
+    state.opacity = rememberOpacity(Number(e.target.value) / 100);
     showOpacity();
-    try { localStorage.setItem(OPACITY_KEY, String(state.opacity)); } catch { /* not remembered; still applied */ }
     applyOverlaySettings();
   });
-  $('export').addEventListener('click', () => exportCase().catch((error) => setStatus(`Export failed: ${error.message}`, true)));
+  $('export').addEventListener('click', () => state.result && exportCase(state.result, state).catch((error) => setStatus(`Export failed: ${error.message}`, true)));
   $('clear').addEventListener('click', () => {
     state.result = null;
     $('case').hidden = true;
