@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { panelLayout } from '../src/explain/index.js';
 
 const PBC_DIR = fileURLToPath(new URL('../../../shared/data/pbc-8class/', import.meta.url));
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -94,7 +95,7 @@ test('predict reports a corrupt and a missing file by name, exits 1, and still p
   const missing = join(root, 'no-such-image.png');
   const good = firstImage('lymphocyte');
   const overlays = join(root, 'overlays');
-  const result = aplnet('predict', run, good, corrupt, missing, '--format', 'csv', '--overlays', overlays, '--threads', '2');
+  const result = aplnet('predict', run, good, corrupt, missing, '--format', 'csv', '--overlays', overlays, '--contour', '0.9', '--threads', '2');
   assert.equal(result.status, 1);
   assert.match(result.stderr, /corrupt\.jpg/);
   assert.match(result.stderr, /no-such-image\.png/);
@@ -104,8 +105,14 @@ test('predict reports a corrupt and a missing file by name, exits 1, and still p
   const stem = readdirSync(join(data, 'lymphocyte')).sort()[0].replace(/\.jpg$/, '');
   // Named as explain names its methods: attention-grad is the gradient-weighted attention.
   assert.deepEqual(readdirSync(overlays).sort(), [`${stem}.attention-grad.png`, `${stem}.gradcam.png`]);
+  // Each is the panel a person reads: original | overlay | colour scale.
   const meta = await sharp(join(overlays, `${stem}.attention-grad.png`)).metadata();
-  assert.deepEqual([meta.format, meta.width, meta.height], ['png', INPUT_SIZE, INPUT_SIZE]);
+  const layout = panelLayout(INPUT_SIZE, INPUT_SIZE);
+  assert.deepEqual([meta.format, meta.width, meta.height], ['png', layout.width, layout.height]);
+  const badContour = aplnet('predict', run, good, '--overlays', overlays, '--contour', '1.5');
+  assert.equal(badContour.status, 1);
+  assert.match(badContour.stderr, /--contour must be in \[0, 1\], got 1\.5/);
+  assert.match(aplnet('predict', run, good, '--contour', '0.9').stderr, /give --overlays <dir> too/);
 });
 
 test('explain writes overlay and heatmap PNGs for every method and deletion/insertion curves with AUC', async () => {

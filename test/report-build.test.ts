@@ -27,6 +27,7 @@ test('the report is one offline HTML page with inline SVG charts and PNG images'
     assert.ok(page.includes(text), `missing "${text}"`);
   }
   for (const name of CLASSES) assert.ok(page.includes(`<h3>${name}</h3>`), `gallery misses ${name}`);
+  assert.match(page, /the image as the model saw it beside the same image with the map overlaid, and the colour scale/, 'the gallery says how to read its panels');
 });
 
 test('class names and captions from the data are escaped, never injected', async () => {

@@ -1,6 +1,7 @@
 // "Export case (HTML)": one self-contained file with each image, its overlay as shown on the page
 // (same layer, same opacity), the colour scale, and the calls.
 import { el, escapeHtml, OVERLAY_NAMES, pct } from './dom.js';
+import { MAP_FLOOR } from './overlay-settings.js';
 
 function loadImage(src) {
   return new Promise((resolve, reject) => {
@@ -36,7 +37,7 @@ function barsHtml(probabilities) {
 function legendHtml(overlay) {
   if (overlay === 'none') return '';
   const gradient = getComputedStyle(document.documentElement).getPropertyValue('--legend-gradient').trim();
-  return `<p class="legend"><b>${escapeHtml(overlay)}</b> map value: 0 low <span class="scale" style="background:${gradient}"></span> 1 high (clear below 0.2)</p>`;
+  return `<p class="legend"><b>${escapeHtml(overlay)}</b> map value: 0 low <span class="scale" style="background:${gradient}"></span> 1 high (clear below ${MAP_FLOOR})</p>`;
 }
 
 export async function exportCase(result, { overlay, opacity }) {
