@@ -89,7 +89,7 @@ export function openApiDocument(info: ModelInfo, limits: UploadLimits): Record<s
                   referReason: { type: ['string', 'null'], description: "why it is referred ('low-confidence'), or null" },
                   notes: { type: 'array', items: { type: 'string' }, description: 'conversions applied: grayscale, alpha-flattened, 16-bit, cmyk, …' },
                   input: { type: 'string', description: 'PNG data URL of the image as the model saw it' },
-                  heatmaps: { type: 'object', additionalProperties: { type: 'string' }, description: 'PNG data URL of each explanation map (colour only, same size as input), keyed by method; blend over input' },
+                  heatmaps: { type: 'object', additionalProperties: { type: 'string' }, description: 'PNG data URL of each explanation map, keyed by method: RGBA at the input size, colour by value, alpha clear below the floor and rising with the value; draw it over input at the chosen opacity' },
                 },
               },
             },
