@@ -5,6 +5,7 @@
 import type { AplNet } from '../model/index.js';
 import { tidy, type Tensor } from '../torch/index.js';
 import { combineAttentionMaps } from './attention-maps.js';
+import { attentionPoolMaps } from './attention-pool-map.js';
 import { weightedAttention } from './attention-gradient.js';
 import { captureActivationsAndGradients, type CaptureRequest, type CapturedPass } from './capture.js';
 import { camFromGradients, chooseGradCamLayer } from './grad-cam.js';
@@ -13,10 +14,11 @@ import type { ExplainTarget } from './targets.js';
 /**
  * The one vocabulary of maps, used by explain, predict, serve and the report:
  * 'attention' the model's raw spatial-attention (CBAM) map, 'attention-grad' that map weighted by
- * the target score's gradient, 'gradcam' and 'gradcam++' on one layer's activations.
+ * the target score's gradient, 'gradcam' and 'gradcam++' on one layer's activations, 'attention-pool'
+ * the map an attention-pooling head sums its class evidence with (attention-pool-map.ts).
  */
-export type ExplainMethod = 'attention' | 'attention-grad' | 'gradcam' | 'gradcam++';
-export const EXPLAIN_METHODS: readonly ExplainMethod[] = ['attention', 'attention-grad', 'gradcam', 'gradcam++'];
+export type ExplainMethod = 'attention' | 'attention-grad' | 'gradcam' | 'gradcam++' | 'attention-pool';
+export const EXPLAIN_METHODS: readonly ExplainMethod[] = ['attention', 'attention-grad', 'gradcam', 'gradcam++', 'attention-pool'];
 
 /** Where a method looks; shared by explain() and predictAndExplain(). */
 export interface MapOptions {
@@ -56,6 +58,8 @@ export function mapFromPass(model: AplNet, pass: CapturedPass, method: ExplainMe
       const { value, grad } = pass.activations[chooseGradCamLayer(model, options.layer)];
       return camFromGradients(value, grad, method, size);
     }
+    case 'attention-pool':
+      throw new Error("explain: 'attention-pool' is read from the model's own forward (attentionPoolMaps), not from a captured pass");
   }
 }
 
@@ -64,6 +68,7 @@ export function explain(model: AplNet, images: Tensor, options: ExplainOptions):
   const { method, target = 'predicted' } = options;
   checkExplainMethods([method]);
   const [, , height, width] = images.shape;
+  if (method === 'attention-pool') return attentionPoolMaps(model, images, [height, width]);
   const request = captureRequestFor(model, [method], target, options);
   return tidy(() => mapFromPass(model, captureActivationsAndGradients(model, images, request), method, [height, width], options));
 }

@@ -4,6 +4,7 @@
 // predict and serve show a user for every image, under explain's method names.
 import type { AplNet } from '../model/index.js';
 import { tidy, type Tensor } from '../torch/index.js';
+import { attentionPoolMaps } from './attention-pool-map.js';
 import { captureActivationsAndGradients } from './capture.js';
 import { captureRequestFor, checkExplainMethods, mapFromPass, type ExplainMethod, type MapOptions } from './explain.js';
 import { zeroNonFiniteMaps } from './finite-maps.js';
@@ -34,7 +35,10 @@ export function predictAndExplain(model: AplNet, images: Tensor, methods: readon
     const maps: PredictionWithMaps['maps'] = {};
     const blanked: PredictionWithMaps['blanked'] = {};
     for (const method of wanted) {
-      const checked = zeroNonFiniteMaps(mapFromPass(model, pass, method, [height, width], options));
+      // 'attention-pool' comes from a forward of its own (the captured pass does not carry the pooling);
+      // in eval mode it gives the same logits bit for bit.
+      const map = method === 'attention-pool' ? attentionPoolMaps(model, images, [height, width]) : mapFromPass(model, pass, method, [height, width], options);
+      const checked = zeroNonFiniteMaps(map);
       maps[method] = checked.maps;
       blanked[method] = checked.blanked;
     }

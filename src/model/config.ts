@@ -60,9 +60,9 @@ export interface ModelConfig {
    */
   paddingMode: PaddingMode;
   /**
-   * Stride of the last feature map relative to the input. Stages that would go below it keep the
-   * resolution and dilate their convolutions instead (DeepLab's output stride). Absent: no dilation,
-   * naturalOutputStride(stages) (32 with four stages).
+   * The largest stride the features may reach (DeepLab's output stride): a stage that would go
+   * beyond it keeps the resolution and dilates its convolutions instead. A power of two ≥ 4; at or
+   * above naturalOutputStride(stages) (32 with four stages) nothing dilates. Absent: 32.
    */
   outputStride: number;
   /** Absent in config.json written before it existed: 'average-pool'. */
@@ -102,10 +102,11 @@ export function parseModelConfig(value: unknown, source = 'model config'): Model
   if (!(Number.isInteger(a.channelReduction) && a.channelReduction >= 0)) fail(source, 'attention.channelReduction', a.channelReduction, 'a non-negative integer (0 = no channel attention)');
   const paddingMode = c.paddingMode ?? 'zeros';
   if (!PADDING_MODES.includes(paddingMode)) fail(source, 'paddingMode', c.paddingMode, `one of ${PADDING_MODES.map((m) => `"${m}"`).join(', ')}`);
-  const natural = naturalOutputStride(stageCount);
-  const strides = Array.from({ length: stageCount }, (_, s) => STEM_STRIDE * 2 ** s);
-  const outputStride = c.outputStride ?? natural;
-  if (!strides.includes(outputStride)) fail(source, 'outputStride', c.outputStride, `one of ${strides.join(', ')} (the stride after some stage; ${natural} means no dilation)`);
+  const outputStride = c.outputStride ?? 32;
+  const isPowerOfTwo = Number.isInteger(Math.log2(outputStride));
+  if (!(isPositiveInt(outputStride) && outputStride >= STEM_STRIDE && isPowerOfTwo)) {
+    fail(source, 'outputStride', c.outputStride, `a power of two ≥ ${STEM_STRIDE} (${naturalOutputStride(stageCount)} or more: no dilation)`);
+  }
   const head = c.head ?? 'average-pool';
   if (!HEAD_KINDS.includes(head)) fail(source, 'head', c.head, `one of ${HEAD_KINDS.map((k) => `"${k}"`).join(', ')}`);
   return {

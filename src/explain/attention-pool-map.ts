@@ -1,0 +1,28 @@
+// 'attention-pool': the map an attention-pooling head weighs its per-position class evidence with
+// (model/attention-pool.ts). It is read from a plain forward — no gradient, no approximation — and
+// it is the same for every class, because the logits of every class are summed with it.
+//
+// Scale: upsampled (bilinear) to the input size, then divided by its maximum per image. 1 is the
+// position the head weighs most; 0 stays 0 (no min-max stretch, so rounding noise on a blank image
+// is not blown up into a pattern); the ratio of two values is the ratio of their weights in every
+// logit, and any share of the map's mass is the share of the pooling weight. A uniform map is all 1.
+//
+// A model with the 'average-pool' head pools with the uniform weights 1/(h·w): its map is all 1, which
+// is exactly what that head does. Where an image's logits are not finite its map is NaN, so
+// predictAndExplain blanks and flags it like every other method's.
+import type { AplNet } from '../model/index.js';
+import { F, noGrad, tidy, type Tensor } from '../torch/index.js';
+import { inEvalMode } from './model-modes.js';
+
+/** images: the model's input [N, C, H, W]. Returns [N, 1, height, width] in [0, 1]; the caller disposes it. */
+export function attentionPoolMaps(model: AplNet, images: Tensor, size: [number, number]): Tensor {
+  return tidy(() => {
+    const out = inEvalMode(model, () => noGrad(() => model.forward(images)));
+    const n = out.logits.shape[0];
+    // logits·0 + 1 is 1 where the row is finite and NaN where it is not: no map for a non-finite call.
+    const finite = out.logits.sum(1).mul(0).add(1).reshape([n, 1, 1, 1]);
+    if (!out.pooling) return finite.expand([n, 1, ...size]).contiguous();
+    const upsampled = F.interpolateBilinear(out.pooling.attention.mul(finite), size);
+    return upsampled.div(upsampled.amax([1, 2, 3], true));
+  });
+}
