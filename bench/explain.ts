@@ -73,7 +73,11 @@ export async function benchExplain(options: ExplainBenchOptions = {}): Promise<R
     const predictions = results.filter((r): r is ImagePrediction => r.ok);
     const { methods, notApplicable } = applicableMethods(run.model);
     console.error(`explaining ${predictions.length} test images with ${methods.join(', ')} and a random baseline (${steps} curve steps, ${threads} threads)`);
-    const { images } = await explainPredictions(run, predictions, { methods, steps, randomized });
+    let done = 0;
+    const { images } = await explainPredictions(run, predictions, { methods, steps, randomized }, ({ images: chunk }) => {
+      done += chunk.length;
+      if (done % 80 < chunk.length || done === predictions.length) console.error(`  ${done}/${predictions.length} images, ${Math.round((Date.now() - started) / 1000)} s`);
+    });
     const names = [...methods, RANDOM_BASELINE];
     const rows: (ExplainedRow & { label: string })[] = images.map((image) => ({
       file: image.prediction.file, predicted: image.prediction.predicted, probability: image.prediction.confidence, refer: image.prediction.refer,
