@@ -10,19 +10,17 @@
 // A model with the 'average-pool' head pools with the uniform weights 1/(h·w): its map is all 1, which
 // is exactly what that head does. Where an image's logits are not finite its map is NaN, so
 // predictAndExplain blanks and flags it like every other method's.
-import type { AplNet } from '../model/index.js';
-import { F, noGrad, tidy, type Tensor } from '../torch/index.js';
-import { inEvalMode } from './model-modes.js';
+import { F, tidy, type Tensor } from '../torch/index.js';
+import type { CapturedPass } from './capture.js';
 
-/** images: the model's input [N, C, H, W]. Returns [N, 1, height, width] in [0, 1]; the caller disposes it. */
-export function attentionPoolMaps(model: AplNet, images: Tensor, size: [number, number]): Tensor {
+/** The map of a captured pass, [N, 1, height, width] in [0, 1]; the caller disposes it. */
+export function attentionPoolMaps(pass: Pick<CapturedPass, 'logits' | 'pooling'>, size: [number, number]): Tensor {
   return tidy(() => {
-    const out = inEvalMode(model, () => noGrad(() => model.forward(images)));
-    const n = out.logits.shape[0];
+    const n = pass.logits.shape[0];
     // logits·0 + 1 is 1 where the row is finite and NaN where it is not: no map for a non-finite call.
-    const finite = out.logits.sum(1).mul(0).add(1).reshape([n, 1, 1, 1]);
-    if (!out.pooling) return finite.expand([n, 1, ...size]).contiguous();
-    const upsampled = F.interpolateBilinear(out.pooling.attention.mul(finite), size);
+    const finite = pass.logits.sum(1).mul(0).add(1).reshape([n, 1, 1, 1]);
+    if (!pass.pooling) return finite.expand([n, 1, ...size]).contiguous();
+    const upsampled = F.interpolateBilinear(pass.pooling.mul(finite), size);
     return upsampled.div(upsampled.amax([1, 2, 3], true));
   });
 }

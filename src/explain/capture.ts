@@ -33,6 +33,8 @@ export interface CapturedPass {
   attention: Tensor[];
   /** ∂score/∂map for each of `attention`, when attentionGradients was asked for; else empty. */
   attentionGradients: Tensor[];
+  /** An attention-pooling head's map [N, 1, h, w], detached; null for an average-pool head. */
+  pooling: Tensor | null;
 }
 
 /**
@@ -44,7 +46,7 @@ export function captureActivationsAndGradients(model: AplNet, images: Tensor, { 
   return inEvalMode(model, () => {
     if (layers.length === 0 && !attentionGradients) {
       const out = noGrad(() => model.forward(images));
-      return { logits: out.logits, targets: null, activations: {}, attention: out.attention, attentionGradients: [] };
+      return { logits: out.logits, targets: null, activations: {}, attention: out.attention, attentionGradients: [], pooling: out.pooling?.attention ?? null };
     }
     return withFrozenParameters(model, () => enableGrad(() => {
       // With the parameters frozen, the input carries requiresGrad so the graph reaches every kept tensor.
@@ -63,6 +65,7 @@ export function captureActivationsAndGradients(model: AplNet, images: Tensor, { 
         activations,
         attention: out.attention.map((map) => map.detach()),
         attentionGradients: attentionGradients ? out.attention.map((map) => map.grad!) : [],
+        pooling: out.pooling ? out.pooling.attention.detach() : null,
       };
     }));
   });

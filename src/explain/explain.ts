@@ -59,7 +59,7 @@ export function mapFromPass(model: AplNet, pass: CapturedPass, method: ExplainMe
       return camFromGradients(value, grad, method, size);
     }
     case 'attention-pool':
-      throw new Error("explain: 'attention-pool' is read from the model's own forward (attentionPoolMaps), not from a captured pass");
+      return attentionPoolMaps(pass, size);
   }
 }
 
@@ -68,7 +68,6 @@ export function explain(model: AplNet, images: Tensor, options: ExplainOptions):
   const { method, target = 'predicted' } = options;
   checkExplainMethods([method]);
   const [, , height, width] = images.shape;
-  if (method === 'attention-pool') return attentionPoolMaps(model, images, [height, width]);
   const request = captureRequestFor(model, [method], target, options);
   return tidy(() => mapFromPass(model, captureActivationsAndGradients(model, images, request), method, [height, width], options));
 }

@@ -1,12 +1,17 @@
 // Per-image min-max scaling to [0, 1]: explanation maps are compared and drawn by their shape, not
-// their raw scale (which differs between methods, layers and images). A constant map becomes all 0.
+// their raw scale (which differs between methods, layers and images). A flat map stays flat: a range
+// below 1e-4 of the map's magnitude is float rounding, not structure, and is not stretched into a
+// full-contrast pattern (which is how a blank image used to show a lattice).
 import { tidy, type Tensor } from '../torch/index.js';
 
-/** maps: [N, 1, H, W] → the same shape, each image scaled to span [0, 1]. */
+const FLAT_RELATIVE_RANGE = 1e-4;
+
+/** maps: [N, 1, H, W] → the same shape, each image scaled to span [0, 1] (a flat image → all 0). */
 export function normalizePerImage(maps: Tensor): Tensor {
   return tidy(() => {
     const low = maps.amin([1, 2, 3], true);
     const range = maps.amax([1, 2, 3], true).sub(low);
-    return maps.sub(low).div(range.clamp(1e-12));
+    const roundingScale = maps.abs().amax([1, 2, 3], true).mul(FLAT_RELATIVE_RANGE);
+    return maps.sub(low).div(range.maximum(roundingScale).clamp(1e-12));
   });
 }

@@ -4,7 +4,6 @@
 // predict and serve show a user for every image, under explain's method names.
 import type { AplNet } from '../model/index.js';
 import { tidy, type Tensor } from '../torch/index.js';
-import { attentionPoolMaps } from './attention-pool-map.js';
 import { captureActivationsAndGradients } from './capture.js';
 import { captureRequestFor, checkExplainMethods, mapFromPass, type ExplainMethod, type MapOptions } from './explain.js';
 import { zeroNonFiniteMaps } from './finite-maps.js';
@@ -35,9 +34,7 @@ export function predictAndExplain(model: AplNet, images: Tensor, methods: readon
     const maps: PredictionWithMaps['maps'] = {};
     const blanked: PredictionWithMaps['blanked'] = {};
     for (const method of wanted) {
-      // 'attention-pool' comes from a forward of its own (the captured pass does not carry the pooling);
-      // in eval mode it gives the same logits bit for bit.
-      const map = method === 'attention-pool' ? attentionPoolMaps(model, images, [height, width]) : mapFromPass(model, pass, method, [height, width], options);
+      const map = mapFromPass(model, pass, method, [height, width], options);
       const checked = zeroNonFiniteMaps(map);
       maps[method] = checked.maps;
       blanked[method] = checked.blanked;

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { presetNames } from '../../model/index.js';
 import { TRAINING_DEFAULTS as D, trainFolds, trainRun } from '../../train/index.js';
 import { int, num, threadCount } from '../parse-options.js';
 
@@ -17,7 +18,7 @@ export function registerTrain(program: Command): void {
     .description('train a classifier on a folder of class folders or a CSV manifest (path,label[,patient_id][,split]); a split column is honoured as written')
     .argument('<data>', 'dataset folder (root/<class>/*.jpg|png|tif|bmp) or CSV manifest')
     .requiredOption('--out <run>', 'run folder to create (or to continue with --resume)')
-    .option('--model <preset>', withDefault('model preset: aplnet-s, aplnet-m, aplnet-l', D.model))
+    .option('--model <preset>', withDefault(`model preset: ${presetNames().join(', ')}`, D.model))
     .option('--size <px>', "input side in pixels (default: the preset's)", int('--size'))
     .option('--epochs <n>', withDefault('epochs', D.epochs), int('--epochs'))
     .option('--batch <n>', withDefault('batch size', D.batch), int('--batch'))
