@@ -10,15 +10,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSplitFile, readSource } from '../src/data/index.js';
-import { applicableMethods, mapFlatness, reinitializedModel, type ExplainMethod } from '../src/explain/index.js';
+import { applicableMethods, defaultExplainMethod, mapFlatness, reinitializedModel } from '../src/explain/index.js';
 import { explainPredictions, loadRun, meanMeasures, predictImages, RANDOM_BASELINE, runPath, type ExplainedRow, type ImagePrediction, type MapMeasures } from '../src/run/index.js';
 import { setNumThreads } from '../src/torch/index.js';
 
-/**
- * The map predict, serve and the report show by default. No constant names it in src/ yet (predict's
- * DEFAULT_MAPS starts with it, the web page's Attention radio asks for it); change it here with them.
- */
-const DEFAULT_METHOD: ExplainMethod = 'attention-grad';
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const DEFAULT_DATA = '../shared/data/pbc-8class';
 
@@ -97,7 +92,7 @@ export async function benchExplain(options: ExplainBenchOptions = {}): Promise<R
     return {
       preset: run.config.model.name,
       accuracy: round(results.filter((r) => r.ok && r.predicted === labelOf.get(r.file)).length / count),
-      default_method: DEFAULT_METHOD,
+      default_method: defaultExplainMethod(run.model),
       maps,
       random: roundedMeasures(all[RANDOM_BASELINE]),
       images: rows.length,

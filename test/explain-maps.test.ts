@@ -9,7 +9,8 @@ setNumThreads(2);
 for (const method of EXPLAIN_METHODS) {
   test(`${method}: maps [N, 1, H, W] at the input size, each spanning [0, 1]`, () => {
     manualSeed(3);
-    const model = createModel('aplnet-s', 4);
+    // Only the attention-pool presets have the pooling map; they keep the CBAM gates for the rest.
+    const model = createModel(method === 'attention-pool' ? 'aplnet-s-ap' : 'aplnet-s', 4);
     try {
       tidy(() => {
         const maps = explain(model, randn([3, 3, 144, 144]), { method, target: method === 'attention' ? 'predicted' : 2 });

@@ -18,6 +18,9 @@ test('applicableMethods keeps what the model can produce and names the reason fo
     assert.deepEqual(notApplicable.map((n) => n.method).includes('attention'), true);
     assert.match(notApplicable.find((n) => n.method === 'attention')!.reason, /has none/);
     assert.equal(methods.length + notApplicable.length, EXPLAIN_METHODS.length);
+    // A model without the attention-pooling head has no pooling map (not a uniform one that would pass for it).
+    assert.ok(!applicableMethods(model).methods.includes('attention-pool'));
+    assert.match(applicableMethods(model).notApplicable.find((n) => n.method === 'attention-pool')!.reason, /no attention-pooling head/);
   } finally {
     model.dispose();
     plain.dispose();

@@ -8,7 +8,7 @@ setNumThreads(2);
 
 test('predictAndExplain gives every method, from one pass, exactly the map explain gives for the predicted class', () => {
   manualSeed(11);
-  const model = createModel('aplnet-s', 4);
+  const model = createModel('aplnet-s-ap', 4); // every method: CBAM gates and the pooling head
   try {
     tidy(() => {
       const images = randn([3, 3, 96, 96]);
@@ -46,7 +46,7 @@ test('predictAndExplain leaves only its maps alive and the model as it was', () 
 
 test('a non-finite image keeps its NaN logits and gets all-zero, flagged maps; the others are untouched', () => {
   manualSeed(5);
-  const model = createModel('aplnet-s', 3);
+  const model = createModel('aplnet-s-ap', 3);
   try {
     tidy(() => {
       const good = randn([2, 3, 64, 64]);

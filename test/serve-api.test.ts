@@ -8,7 +8,6 @@ import sharp from 'sharp';
 import { createServer, type Server } from '../src/serve/server.js';
 import { realImages } from './data-fixtures.js';
 import { multipart, type Part } from './serve-multipart.js';
-import { DEFAULT_OVERLAYS } from '../src/serve/protocol.js';
 import { cliPath, serveClasses, trainTinyRun, type TinyRun } from './serve-fixtures.js';
 
 const limits = { maxFiles: 4, maxFileBytes: 2_000_000, maxInputPixels: 1_000_000, maxQueue: 1, workers: 1, threads: 2 };
@@ -45,7 +44,7 @@ describe('aplnet serve API', () => {
 
   test('GET /api/model is the model card: what a user of the page needs, and no path of this machine', async () => {
     const model = (await server.app.inject('/api/model')).json();
-    assert.deepEqual(Object.keys(model).sort(), ['aplnetVersion', 'calibration', 'classes', 'createdAt', 'hasReport', 'inputSize', 'intendedUse', 'metrics', 'name']);
+    assert.deepEqual(Object.keys(model).sort(), ['aplnetVersion', 'calibration', 'classes', 'createdAt', 'defaultMaps', 'hasReport', 'inputSize', 'intendedUse', 'metrics', 'name']);
     assert.equal(model.name, 'aplnet-s');
     assert.deepEqual(model.classes, serveClasses);
     assert.equal(model.inputSize, 144);
@@ -96,7 +95,7 @@ describe('aplnet serve API', () => {
     assert.ok(Math.abs(values.reduce((a, b) => a + b, 0) - 1) < 1e-6);
     assert.equal(result.confidence, Math.max(...values));
     assert.equal(result.refer, result.confidence < body.referralThreshold);
-    assert.deepEqual(Object.keys(result.heatmaps), [...DEFAULT_OVERLAYS]);
+    assert.deepEqual(Object.keys(result.heatmaps), ['attention-grad', 'gradcam']); // the defaults of a CBAM model
     for (const url of [result.input, ...Object.values(result.heatmaps) as string[]]) {
       assert.match(url, /^data:image\/png;base64,/);
       const meta = await sharp(Buffer.from(url.split(',')[1], 'base64')).metadata();

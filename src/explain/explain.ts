@@ -71,3 +71,17 @@ export function explain(model: AplNet, images: Tensor, options: ExplainOptions):
   const request = captureRequestFor(model, [method], target, options);
   return tidy(() => mapFromPass(model, captureActivationsAndGradients(model, images, request), method, [height, width], options));
 }
+
+/**
+ * The map aplnet shows unless asked otherwise: a model's own pooling map when it has an
+ * attention-pooling head (the weighting its logits are computed with, so faithful by construction),
+ * else gradient-weighted attention (the CBAM gate oriented by the predicted class's gradient).
+ */
+export function defaultExplainMethod(model: Pick<AplNet, 'config'>): ExplainMethod {
+  return model.config.head === 'attention-pool' ? 'attention-pool' : 'attention-grad';
+}
+
+/** What predict, serve and the report draw by default: the default map, and Grad-CAM beside it. */
+export function defaultExplainMethods(model: Pick<AplNet, 'config'>): ExplainMethod[] {
+  return [defaultExplainMethod(model), 'gradcam'];
+}

@@ -1,7 +1,7 @@
 // What `aplnet evaluate` leaves in the run folder: metrics.json (every number) and report.html
 // (the same numbers for people, with training curves and a gallery of attention overlays).
 import { basename, resolve } from 'node:path';
-import type { ExplainMethod } from '../explain/index.js';
+import { defaultExplainMethod, type ExplainMethod } from '../explain/index.js';
 import { writeFileAtomic } from '../io/index.js';
 import { buildReportHtml, metricsSummary, selectGalleryCases, type DataCredit, type GalleryImage, type TrainingCurveRow } from '../report/index.js';
 import { readMetricsLog } from '../train/index.js';
@@ -9,8 +9,7 @@ import type { RunEvaluation } from './evaluate-run.js';
 import { predictImages } from './predict-images.js';
 import { panelPng } from './prediction-images.js';
 
-/** The map the report's gallery draws: the one predict and serve show by default. */
-const GALLERY_MAP: ExplainMethod = 'attention-grad';
+
 import { writeJsonAtomic } from '../io/index.js';
 import { runPath } from '../train/index.js';
 import type { LoadedRun } from './load-run.js';
@@ -36,17 +35,28 @@ export function writeMetricsJson(path: string, run: LoadedRun, evaluation: RunEv
   });
 }
 
+/** How the report names each map in words. */
+const MAP_TITLES: Record<ExplainMethod, string> = {
+  'attention-pool': "the model's attention-pooling map (attention-pool), the weights its class scores are summed with",
+  'attention-grad': 'gradient-weighted attention (attention-grad)',
+  attention: 'raw spatial attention (attention)',
+  gradcam: 'Grad-CAM (gradcam)',
+  'gradcam++': 'Grad-CAM++ (gradcam++)',
+};
+
 /** The most confident right and wrong images of each class, each drawn as the explanation panel predict writes. */
 async function attentionGallery(run: LoadedRun, evaluation: RunEvaluation, perClass: number): Promise<GalleryImage[]> {
   const { paths, labels, calibratedProbs } = evaluation.images;
   const cases = selectGalleryCases(calibratedProbs, labels, run.classNames.length, perClass);
-  const predictions = await predictImages(run, cases.map((c) => paths[c.index]), { maps: [GALLERY_MAP] });
+  // The gallery draws the map predict and serve show by default for this model.
+  const map = defaultExplainMethod(run.model);
+  const predictions = await predictImages(run, cases.map((c) => paths[c.index]), { maps: [map] });
   const gallery: GalleryImage[] = [];
   for (const [i, c] of cases.entries()) {
     const prediction = predictions[i];
     if (!prediction.ok) continue;
     gallery.push({
-      png: await panelPng(prediction, GALLERY_MAP),
+      png: await panelPng(prediction, map),
       kind: c.kind,
       trueClass: run.classNames[c.trueClass],
       predictedClass: run.classNames[c.predictedClass],
@@ -88,7 +98,7 @@ export async function writeRunReport(path: string, run: LoadedRun, evaluation: R
       temperatureFit: evaluation.temperatureFit,
     },
     gallery: await attentionGallery(run, evaluation, galleryPerClass),
-    galleryMap: `gradient-weighted attention (${GALLERY_MAP})`,
+    galleryMap: MAP_TITLES[defaultExplainMethod(run.model)],
     config: run.config,
     modelCard: { modelName: run.config.model.name },
   });

@@ -1,4 +1,4 @@
 // The local web app: what the CLI starts, and what scripts may embed.
 export { createServer, serveDefaults, serveTimeouts, type ServeOptions, type Server } from './server.js';
 export { isLoopback } from './host-guard.js';
-export { DEFAULT_OVERLAYS, OVERLAY_METHODS, type ServedPrediction } from './protocol.js';
+export { OVERLAY_METHODS, type ServedPrediction } from './protocol.js';

@@ -3,7 +3,9 @@
 // run files through: config.json and metrics.json hold absolute paths (the run folder, the
 // training data) that must not leave the machine through the API.
 import { existsSync, readFileSync } from 'node:fs';
+import { defaultExplainMethods, type ExplainMethod } from '../explain/index.js';
 import { readJson } from '../io/index.js';
+import { parseModelConfig } from '../model/index.js';
 import { readRunConfig, runPath, type Calibration } from '../run/index.js';
 
 export interface ModelInfo {
@@ -19,6 +21,8 @@ export interface ModelInfo {
    */
   metrics: Record<string, string> | null;
   hasReport: boolean;
+  /** The maps the page asks for unless told otherwise: the model's own map first (see defaultExplainMethods). */
+  defaultMaps: ExplainMethod[];
   intendedUse: string;
 }
 
@@ -66,6 +70,7 @@ export function readModelInfo(runDir: string): ModelInfo {
     calibration: { temperature: calibration.temperature, referralThreshold: calibration.referralThreshold, fittedOn: splitName(calibration.fittedOn) },
     metrics: runMetrics(runDir),
     hasReport: existsSync(runPath(runDir, 'report')),
+    defaultMaps: defaultExplainMethods({ config: parseModelConfig(config.model, runPath(runDir, 'config')) }),
     intendedUse: INTENDED_USE,
   };
 }

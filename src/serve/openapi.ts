@@ -1,6 +1,6 @@
 // The API's contract, written by hand (OpenAPI 3.1) so that it reads as documentation.
 import type { ModelInfo } from './model-info.js';
-import { DEFAULT_OVERLAYS, OVERLAY_METHODS } from './protocol.js';
+import { OVERLAY_METHODS } from './protocol.js';
 import type { UploadLimits } from './upload.js';
 
 const probabilities = { type: 'object', additionalProperties: { type: 'number', minimum: 0, maximum: 1 }, description: 'calibrated probability of each class, keyed by class name' };
@@ -38,7 +38,7 @@ export function openApiDocument(info: ModelInfo, limits: UploadLimits): Record<s
           description: `All images of one request form one case (one patient). At most ${limits.maxFiles} files of ${Math.round(limits.maxFileBytes / 1e6)} MB each, ${Math.round(limits.maxRequestBytes / 1e6)} MB in all. Whether a part is an image is decided by its bytes (PNG, JPEG, TIFF, BMP, WebP), whatever Content-Type it is sent with. If any file cannot be used the whole request is refused, naming each bad file. Requests from a browser must come from this server's own page (Origin), and every request must name this server in its Host header.`,
           parameters: [{
             name: 'overlays', in: 'query', required: false,
-            schema: { type: 'string', default: DEFAULT_OVERLAYS.join(','), examples: [DEFAULT_OVERLAYS[0], DEFAULT_OVERLAYS.join(','), 'none'] },
+            schema: { type: 'string', default: info.defaultMaps.join(','), examples: [info.defaultMaps[0], info.defaultMaps.join(','), 'none'] },
             description: `explanation maps to return as PNG data URLs, comma-separated: ${OVERLAY_METHODS.join(', ')}; or none`,
           }],
           requestBody: {

@@ -6,7 +6,7 @@ import { summarizeCase } from './case-summary.js';
 import { ServeError, statusOfImageReason, type FileProblem } from './errors.js';
 import { QueueFullError, type InferencePool } from './inference-pool.js';
 import type { ModelInfo } from './model-info.js';
-import { DEFAULT_OVERLAYS, OVERLAY_METHODS, type OverlayMethod, type ServedPrediction } from './protocol.js';
+import { OVERLAY_METHODS, type OverlayMethod, type ServedPrediction } from './protocol.js';
 import { readUploads, type Upload, type UploadLimits } from './upload.js';
 
 export interface PredictRouteContext {
@@ -19,9 +19,9 @@ export interface PredictRouteContext {
 
 const dataUrl = (png: Uint8Array): string => `data:image/png;base64,${Buffer.from(png.buffer, png.byteOffset, png.byteLength).toString('base64')}`;
 
-function parseOverlays(query: unknown): OverlayMethod[] {
+function parseOverlays(query: unknown, info: ModelInfo): OverlayMethod[] {
   const raw = (query as { overlays?: string }).overlays;
-  if (raw === undefined) return [...DEFAULT_OVERLAYS];
+  if (raw === undefined) return [...info.defaultMaps];
   const asked = raw.split(',').map((s) => s.trim()).filter(Boolean);
   if (asked.length === 1 && asked[0] === 'none') return [];
   const unknown = asked.filter((m) => !OVERLAY_METHODS.includes(m as OverlayMethod));
@@ -80,7 +80,7 @@ async function analyse(ctx: PredictRouteContext, uploads: Upload[], overlays: Ov
 export function registerPredictRoute(app: FastifyInstance, ctx: PredictRouteContext): void {
   app.post('/api/predict', async (request: FastifyRequest) => {
     const started = performance.now();
-    const overlays = parseOverlays(request.query);
+    const overlays = parseOverlays(request.query, ctx.info);
     let ticket;
     try {
       ticket = ctx.admission.admit(request.headers['content-length']);

@@ -4,9 +4,8 @@
 import { EXPLAIN_METHODS, type ExplainMethod } from '../explain/index.js';
 import type { ImageFailure, ImagePrediction } from '../run/index.js';
 
-/** Maps the page may ask for, by explain's names; what it shows unless told otherwise. */
+/** Maps the page may ask for, by explain's names (the default ones depend on the model: ModelInfo.defaultMaps). */
 export const OVERLAY_METHODS: readonly ExplainMethod[] = EXPLAIN_METHODS;
-export const DEFAULT_OVERLAYS: readonly ExplainMethod[] = ['attention-grad', 'gradcam'];
 export type OverlayMethod = ExplainMethod;
 
 export interface WorkerInit {

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { imageExtensions, listImageFiles } from '../../data/index.js';
-import { DEFAULT_OPACITY, EXPLAIN_METHODS, type ExplainMethod } from '../../explain/index.js';
+import { DEFAULT_OPACITY, EXPLAIN_METHODS, defaultExplainMethods, type ExplainMethod } from '../../explain/index.js';
 import { writeFileAtomic } from '../../io/index.js';
 import { loadRun, panelPng, predictImages, type DrawOptions, type ImageFailure, type ImagePrediction, type PredictResult } from '../../run/index.js';
 import { int, num, threadCount } from '../parse-options.js';
@@ -56,7 +56,6 @@ function parseMethods(value: string): ExplainMethod[] {
   return methods as ExplainMethod[];
 }
 
-const DEFAULT_MAPS: ExplainMethod[] = ['attention-grad', 'gradcam'];
 
 /** A number in [0, 1], refused at parse time with the option's name. */
 const unit = (name: string) => (value: string): number => {
@@ -73,7 +72,7 @@ export function registerPredict(program: Command): void {
     .argument('<images...>', 'image files and/or folders of images')
     .option('--format <format>', 'table, json or csv', 'table')
     .option('--overlays <dir>', 'write <name>.<method>.png into this folder: the image, its map overlaid, and the colour scale')
-    .option('--maps <methods>', `explanation maps to draw with --overlays: ${EXPLAIN_METHODS.join(', ')} (default: ${DEFAULT_MAPS.join(',')})`, parseMethods)
+    .option('--maps <methods>', `explanation maps to draw with --overlays: ${EXPLAIN_METHODS.join(', ')} (default: the model's own map — attention-pool on attention-pool presets, else attention-grad — and gradcam)`, parseMethods)
     .option('--opacity <a>', 'weight in [0, 1] of the overlay colour where the map is highest; low values stay clear', unit('--opacity'), DEFAULT_OPACITY)
     .option('--contour <q>', 'outline the map at its quantile q in [0, 1] (0.9 encloses the top 10%)', unit('--contour'))
     .option('--threshold <p>', "refer to a specialist below this calibrated top probability (default: the run's)", num('--threshold'))
@@ -87,7 +86,6 @@ export function registerPredict(program: Command): void {
       const overlayDir = o.overlays as string | undefined;
       if (o.maps && !overlayDir) throw new Error('--maps chooses the overlays to draw; give --overlays <dir> too');
       if (o.contour !== undefined && !overlayDir) throw new Error('--contour outlines the overlays; give --overlays <dir> too');
-      const methods = overlayDir ? ((o.maps as ExplainMethod[] | undefined) ?? DEFAULT_MAPS) : [];
       // One listing rule for train and predict: links followed, FIFOs and the like named and skipped.
       const listed = await listImageFiles(inputs, { exclude: overlayDir });
       const files = listed.files;
@@ -95,6 +93,7 @@ export function registerPredict(program: Command): void {
       const device = selectDevice(o.device as string, o.threads as number | undefined);
       const run = await loadRun(runDir, { device });
       try {
+        const methods = overlayDir ? ((o.maps as ExplainMethod[] | undefined) ?? defaultExplainMethods(run.model)) : [];
         const unreadable: PredictResult[] = listed.skipped.map((skipped) => ({ file: skipped.file, ok: false, reason: skipped.reason, message: skipped.message }));
         const results = [...(await predictImages(run, files, { maps: methods, threshold: o.threshold as number | undefined, batchSize: o.batch as number })), ...unreadable];
         if (overlayDir) await writeOverlays(overlayDir, results, methods, drawing, new Set(files.map((f) => resolve(f))));

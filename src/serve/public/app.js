@@ -129,11 +129,20 @@ function renderModelCard(model) {
   $('model-card').replaceChildren(list, ...extras);
 }
 
+/** The Attention choice shows the model's own map: its attention-pooling weights when it has them. */
+function showModelsOwnMap(method) {
+  const choice = $('attention-choice');
+  choice.querySelector('input').value = method;
+  if (method === 'attention-pool') choice.title = 'The weights the model sums its per-position class evidence with: each class score is computed from exactly this map';
+  state.overlay = method;
+}
+
 async function init() {
   const response = await fetch('/api/model');
   state.model = await response.json();
   $('model-name').textContent = `${state.model.name} · ${state.model.classes.length} classes`;
   renderModelCard(state.model);
+  showModelsOwnMap(state.model.defaultMaps[0]);
   $('model-button').addEventListener('click', () => $('model-dialog').showModal());
 
   const drop = $('drop');

@@ -16,4 +16,4 @@ export function el(tag, attrs = {}, ...children) {
 }
 
 /** What each overlay choice is called, for people. */
-export const OVERLAY_NAMES = { 'attention-grad': 'attention', gradcam: 'Grad-CAM', none: 'no' };
+export const OVERLAY_NAMES = { 'attention-pool': 'attention', 'attention-grad': 'attention', gradcam: 'Grad-CAM', none: 'no' };
