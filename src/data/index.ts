@@ -49,3 +49,4 @@ export {
   type InferenceImage,
 } from './inference.js';
 export { randomFor, mixSeed, mulberry32, shuffleInPlace, type Random } from './prng.js';
+export { hedFromRgb, opticalDensity } from './optical-density.js';

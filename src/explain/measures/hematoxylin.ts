@@ -2,26 +2,13 @@
 // Cytol. Histol. 2001): optical density is linear in stain amounts, so one 3×3 matrix unmixes it.
 // Haematoxylin stains nuclei (and platelets' granules) purple; eosin stains red cells pink, so the
 // H channel alone finds the nucleated cell where a grey-level threshold would also take red cells.
-// The stain vectors and the OD convention (I0 = 256, I + 1) are those of src/data/optical-density.ts,
-// which src/data keeps off its public surface; were it exported, this file would import it instead.
-import type { RgbImage } from '../../data/index.js';
+// The stain vectors and the OD convention are the data layer's (src/data/optical-density.ts), so the
+// mask and stain normalisation agree on what haematoxylin is.
+import { hedFromRgb, opticalDensity, type RgbImage } from '../../data/index.js';
 
-/** Ruifrok & Johnston's stain vectors in OD-RGB, rows haematoxylin, eosin, DAB (as in scikit-image). */
-const RGB_FROM_HED = [
-  [0.65, 0.7, 0.29],
-  [0.07, 0.99, 0.11],
-  [0.27, 0.57, 0.78],
-];
-
-/** Column 0 of the inverse of the row-normalised stain matrix: OD-RGB · it = haematoxylin amount. */
-function haematoxylinColumn(): [number, number, number] {
-  const [[a, b, c], [d, e, f], [g, h, i]] = RGB_FROM_HED.map((row) => row.map((v) => v / Math.hypot(...row)));
-  const det = a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g);
-  return [(e * i - f * h) / det, (f * g - d * i) / det, (d * h - e * g) / det];
-}
-
-const H_COLUMN = haematoxylinColumn();
-const OD = Float64Array.from({ length: 256 }, (_, value) => -Math.log((value + 1) / 256));
+/** Column 0 of hedFromRgb: OD-RGB · it = haematoxylin amount. */
+const H_COLUMN = [hedFromRgb[0][0], hedFromRgb[1][0], hedFromRgb[2][0]];
+const OD = Float64Array.from({ length: 256 }, (_, value) => opticalDensity(value));
 
 /** Per pixel (row-major), the optical density summed over R, G and B: how much of any stain is there (0 on white). */
 export function totalOpticalDensity({ pixels, width, height }: RgbImage): Float32Array {
