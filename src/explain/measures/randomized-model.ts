@@ -3,7 +3,8 @@
 // architecture or the image, not what the model learned. The figure is Spearman's rank correlation
 // between the two models' maps of each image: near 0 passes, near 1 fails.
 import { createModel, type AplNet } from '../../model/index.js';
-import { getCpuRngState, manualSeed, setCpuRngState } from '../../torch/index.js';
+import { init } from '../../nn/index.js';
+import { getCpuRngState, manualSeed, noGrad, setCpuRngState } from '../../torch/index.js';
 import { spearmanCorrelation } from './map-measures.js';
 
 /**
@@ -15,7 +16,14 @@ export function reinitializedModel(model: AplNet, seed = 1): AplNet {
   try {
     manualSeed(seed);
     const device = model.parameters()[0]?.device ?? 'cpu';
-    return createModel(model.config).to(device).eval();
+    const twin = createModel(model.config);
+    // An attention-pooling head starts at zero (plain average pooling), so its fresh map would be
+    // uniform and correlate 0 with anything: the check would pass without testing anything. Random
+    // weights there too, as for every other convolution, make the twin's map depend on the image.
+    noGrad(() => {
+      for (const [name, weight] of twin.namedParameters()) if (name === 'pool.score.weight') init.kaimingNormal_(weight);
+    });
+    return twin.to(device).eval();
   } finally {
     setCpuRngState(state);
     state.dispose();
