@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's main command: trains aplnet-s on the embedded sample of real blood-cell images,
+# The README's main command: trains the default preset (aplnet-s-ap) on the embedded sample of real blood-cell images,
 # evaluates it (report.html), and predicts a few images with attention overlays.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +13,7 @@ if [ -e "$RUN" ]; then
 fi
 aplnet() { node dist/src/cli/main.js "$@"; }
 
-aplnet train "$DATA" --out "$RUN" --model aplnet-s --epochs "${APLNET_DEMO_EPOCHS:-30}" --batch 16 --seed 0 --patience 0
+aplnet train "$DATA" --out "$RUN" --epochs "${APLNET_DEMO_EPOCHS:-30}" --batch 16 --seed 0 --patience 0
 aplnet evaluate "$RUN"
 aplnet predict "$RUN" "$DATA/eosinophil" "$DATA/lymphocyte" --overlays "$RUN/predictions" --format table
 echo

@@ -45,7 +45,7 @@ describe('aplnet serve API', () => {
   test('GET /api/model is the model card: what a user of the page needs, and no path of this machine', async () => {
     const model = (await server.app.inject('/api/model')).json();
     assert.deepEqual(Object.keys(model).sort(), ['aplnetVersion', 'calibration', 'classes', 'createdAt', 'defaultMaps', 'hasReport', 'inputSize', 'intendedUse', 'metrics', 'name']);
-    assert.equal(model.name, 'aplnet-s');
+    assert.equal(model.name, 'aplnet-s-ap');
     assert.deepEqual(model.classes, serveClasses);
     assert.equal(model.inputSize, 144);
     assert.ok(model.calibration.referralThreshold > 0);
@@ -95,7 +95,7 @@ describe('aplnet serve API', () => {
     assert.ok(Math.abs(values.reduce((a, b) => a + b, 0) - 1) < 1e-6);
     assert.equal(result.confidence, Math.max(...values));
     assert.equal(result.refer, result.confidence < body.referralThreshold);
-    assert.deepEqual(Object.keys(result.heatmaps), ['attention-grad', 'gradcam']); // the defaults of a CBAM model
+    assert.deepEqual(Object.keys(result.heatmaps), ['attention-pool', 'gradcam']); // the default preset's own map, and Grad-CAM
     for (const url of [result.input, ...Object.values(result.heatmaps) as string[]]) {
       assert.match(url, /^data:image\/png;base64,/);
       const meta = await sharp(Buffer.from(url.split(',')[1], 'base64')).metadata();

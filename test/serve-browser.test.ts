@@ -23,7 +23,7 @@ async function assertReadableOverlay(page: Page): Promise<void> {
   for (const part of [original, overlaid, page.locator('#legend .legend-bar')]) assert.equal(await part.isVisible(), true);
   const [a, b] = [await original.boundingBox(), await overlaid.boundingBox()];
   assert.ok(a && b && Math.abs(a.y - b.y) < 1 && a.x + a.width <= b.x && Math.abs(a.width - b.width) < 1 && a.width >= 140, `original ${JSON.stringify(a)} beside overlay ${JSON.stringify(b)}`);
-  assert.match(await page.locator('#legend').innerText(), /attention-grad[\s\S]*0 low[\s\S]*1 high/);
+  assert.match(await page.locator('#legend').innerText(), /attention-pool[\s\S]*0 low[\s\S]*1 high/);
   assert.match(await card.locator('figure.overlaid figcaption').innerText(), /overlay \d+%/);
   const alpha = await card.locator('img.heatmap').evaluate((img: HTMLImageElement) => {
     const canvas = document.createElement('canvas');

@@ -4,7 +4,11 @@ import { z } from 'zod';
 
 export const TrainingConfigSchema = z.object({
   data: z.string().min(1),
-  model: z.string().default('aplnet-s'),
+  /**
+   * aplnet-s-ap: its map is the weighting its class scores are computed with, flat on blank images;
+   * chosen over aplnet-s on validation macro-F1 (0.9692 vs 0.9691 seed 0, 0.9806 vs 0.9779 seed 1).
+   */
+  model: z.string().default('aplnet-s-ap'),
   /** Input side in pixels; default the preset's. */
   size: z.number().int().min(32).max(1024).optional(),
   epochs: z.number().int().min(1).max(10_000).default(30),
