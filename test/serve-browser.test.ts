@@ -25,6 +25,9 @@ async function assertReadableOverlay(page: Page): Promise<void> {
   assert.ok(a && b && Math.abs(a.y - b.y) < 1 && a.x + a.width <= b.x && Math.abs(a.width - b.width) < 1 && a.width >= 140, `original ${JSON.stringify(a)} beside overlay ${JSON.stringify(b)}`);
   assert.match(await page.locator('#legend').innerText(), /attention-pool[\s\S]*0 low[\s\S]*1 high/);
   assert.match(await card.locator('figure.overlaid figcaption').innerText(), /overlay \d+%/);
+  // A one-epoch attention-pool head still weighs every position about alike (its map is near 1
+  // everywhere, truthfully); Grad-CAM's min-max scaled map has low regions to leave clear.
+  await page.locator('input[name="overlay"][value="gradcam"]').check();
   const alpha = await card.locator('img.heatmap').evaluate((img: HTMLImageElement) => {
     const canvas = document.createElement('canvas');
     [canvas.width, canvas.height] = [img.naturalWidth, img.naturalHeight];
@@ -35,6 +38,7 @@ async function assertReadableOverlay(page: Page): Promise<void> {
     return { clear: alphas.filter((v) => v === 0).length / alphas.length, max: Math.max(...alphas) };
   });
   assert.ok(alpha.clear > 0.05 && alpha.max === 255, `the layer is clear where the map is low (${JSON.stringify(alpha)})`);
+  await page.locator('#attention-choice input').check();
 }
 
 let run: TinyRun;
