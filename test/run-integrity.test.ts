@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { evaluateRun, loadRun, predictImages, runPath } from '../src/run/index.js';
+import { evaluateRun, loadRun, predictImages, runPath, type LoadedRun } from '../src/run/index.js';
 import { noGrad } from '../src/torch/index.js';
 import { aplnet, copyRun, trainTinyRunSync, TINY_CLASSES } from './helpers/tiny-run.js';
 
@@ -13,6 +13,16 @@ let root: string;
 let run: string;
 let data: string;
 let image: string;
+
+/** Damages the model in memory, after loadRun's checks: its last parameter becomes NaN. */
+function poisonLastParameter(model: LoadedRun['model']): void {
+  const [, last] = model.namedParameters().at(-1)!;
+  noGrad(() => {
+    const poisoned = last.mul(Number.NaN);
+    last.copy_(poisoned);
+    poisoned.dispose();
+  });
+}
 
 before(() => {
   ({ root, run, data } = trainTinyRunSync());
@@ -62,12 +72,7 @@ test('NaN weights with a valid checksum are refused (the safety net does not fai
 test('a model whose output is NaN (weights damaged in memory, after the load checks) gives a failure, never a call', async () => {
   const loaded = await loadRun(run);
   try {
-    const [, head] = loaded.model.namedParameters().at(-1)!;
-    noGrad(() => {
-      const poisoned = head.mul(Number.NaN);
-      head.copy_(poisoned);
-      poisoned.dispose();
-    });
+    poisonLastParameter(loaded.model);
     const [result] = await predictImages(loaded, [image]);
     assert.equal(result.ok, false);
     if (!result.ok) {
@@ -151,12 +156,7 @@ test('evaluate and predict give the same calibrated probabilities for the same i
 test('evaluate refuses to compute metrics over a NaN output', async () => {
   const loaded = await loadRun(copyRun(run, root, 'nan-evaluate'), { calibration: 'optional' });
   try {
-    const [, head] = loaded.model.namedParameters().at(-1)!;
-    noGrad(() => {
-      const poisoned = head.mul(Number.NaN);
-      head.copy_(poisoned);
-      poisoned.dispose();
-    });
+    poisonLastParameter(loaded.model);
     await assert.rejects(evaluateRun(loaded, 'cpu', { workers: 0, cacheDir: join(root, 'cache'), log: () => {} }), /not a number \(NaN or Inf\).*no metrics/);
   } finally {
     loaded.model.dispose();
