@@ -14,6 +14,13 @@ export const num = (name: string) => (value: string): number => {
   return n;
 };
 
+/** A number in [0, 1] (an opacity, a quantile, a probability), refused at parse time with the option's name. */
+export const unitInterval = (name: string) => (value: string): number => {
+  const n = num(name)(value);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError(`${name} must be in [0, 1], got ${n}`);
+  return n;
+};
+
 /** An integer option within [min, max]; the message says the range and why it is what it is. */
 export const intIn = (name: string, min: number, max: number, why = '') => (value: string): number => {
   const n = int(name)(value);

@@ -73,14 +73,19 @@ async function prepareAllAsTest(data: string, common: Omit<Parameters<typeof pre
 }
 
 /** Patient id of every path, or undefined when the source has none. */
-async function patientIdsOf(data: string, classNames: string[], paths: string[]): Promise<string[] | undefined> {
+type PatientIdsOf = (paths: string[]) => string[] | undefined;
+
+/** Reads the source's patient ids once, for every split and set of logits of one evaluation. */
+async function patientIdLookup(data: string, classNames: string[]): Promise<PatientIdsOf> {
   const source = await readSource(data, { classNames });
   const byPath = new Map(source.samples.map((sample) => [sample.path, sample.patientId]));
-  const ids = paths.map((path) => byPath.get(path));
-  return ids.every((id): id is string => id !== undefined) ? ids : undefined;
+  return (paths) => {
+    const ids = paths.map((path) => byPath.get(path));
+    return ids.every((id): id is string => id !== undefined) ? ids : undefined;
+  };
 }
 
-async function datasetCounts(dataset: PreparedDataset, data: string, splits: SplitName[]): Promise<Pick<EvaluatedSet, 'countsBySplit' | 'patientsBySplit'>> {
+function datasetCounts(dataset: PreparedDataset, patientIdsOf: PatientIdsOf, splits: SplitName[]): Pick<EvaluatedSet, 'countsBySplit' | 'patientsBySplit'> {
   const countsBySplit: Record<string, number[]> = {};
   const patientsBySplit: Record<string, number> = {};
   let withPatients = true;
@@ -89,7 +94,7 @@ async function datasetCounts(dataset: PreparedDataset, data: string, splits: Spl
     const counts = new Array<number>(dataset.classNames.length).fill(0);
     for (const label of subset.labels) counts[label]++;
     countsBySplit[splitTitles[name]] = counts;
-    const ids = await patientIdsOf(data, dataset.classNames, subset.images.map((image) => image.path));
+    const ids = patientIdsOf(subset.images.map((image) => image.path));
     if (ids) patientsBySplit[splitTitles[name]] = new Set(ids).size;
     else withPatients = false;
   }
@@ -104,9 +109,9 @@ function assertFinite(logits: CollectedLogits, split: string): void {
   }
 }
 
-async function labelledLogits(logits: CollectedLogits, data: string, classNames: string[], split: string): Promise<LabelledLogits> {
+function labelledLogits(logits: CollectedLogits, patientIdsOf: PatientIdsOf, split: string): LabelledLogits {
   assertFinite(logits, split);
-  return { logits: rowsFromFlat(logits.logits, logits.numClasses), labels: logits.labels, patientIds: await patientIdsOf(data, classNames, logits.paths) };
+  return { logits: rowsFromFlat(logits.logits, logits.numClasses), labels: logits.labels, patientIds: patientIdsOf(logits.paths) };
 }
 
 /**
@@ -136,12 +141,13 @@ export async function evaluateRun(run: LoadedRun, device: string, options: Evalu
   const datasets: PreparedDataset[] = [];
   try {
     let validation: LabelledLogits | null = null;
-    if (trainingDataThere) {
+    const ownPatientIds = trainingDataThere ? await patientIdLookup(training.data, run.classNames) : null;
+    if (ownPatientIds) {
       log(`reading ${training.data} with the run's split …`);
       const own = await prepareDataset({ ...common, source: training.data, split: { kind: 'file', path: runPath(run.dir, 'split') } });
       datasets.push(own);
       if (own.subset('val').images.length > 0) {
-        validation = await labelledLogits(await collectLogits(run.model, own.loader('val', loaderOptions), device), training.data, run.classNames, 'validation');
+        validation = labelledLogits(await collectLogits(run.model, own.loader('val', loaderOptions), device), ownPatientIds, 'validation');
       }
     }
     const data = options.data ?? training.data;
@@ -152,7 +158,8 @@ export async function evaluateRun(run: LoadedRun, device: string, options: Evalu
     const evaluated = datasets[datasets.length - 1];
     if (evaluated.subset('test').images.length === 0) throw new Error(`${data} has no test images to evaluate (split: ${evaluated.summary.perSplit.test} test images)`);
     const testLogits = await collectLogits(run.model, evaluated.loader('test', loaderOptions), device);
-    const test = await labelledLogits(testLogits, data, run.classNames, 'test');
+    const patientIdsOf = options.data ? await patientIdLookup(options.data, run.classNames) : ownPatientIds!;
+    const test = labelledLogits(testLogits, patientIdsOf, 'test');
     const threshold = run.calibration?.referralThreshold ?? DEFAULT_REFERRAL_THRESHOLD;
     const skipped = evaluated.summary.skippedImages.filter((image) => options.data || image.split === 'test');
     if (skipped.length > 0) log(`${skipped.length} image(s) of the evaluated split could not be read and are not in the metrics`);
@@ -160,7 +167,7 @@ export async function evaluateRun(run: LoadedRun, device: string, options: Evalu
       data,
       splitName: options.data ? 'all' : 'test',
       skipped,
-      ...(await datasetCounts(evaluated, data, options.data ? ['test'] : ['train', 'val', 'test'])),
+      ...datasetCounts(evaluated, patientIdsOf, options.data ? ['test'] : ['train', 'val', 'test']),
     };
     if (options.data) set.countsBySplit = { all: set.countsBySplit.test };
     if (options.data && set.patientsBySplit) set.patientsBySplit = { all: set.patientsBySplit.test };

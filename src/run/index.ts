@@ -1,5 +1,5 @@
 export { loadRun, requireCalibration, type LoadedRun, type LoadRunOptions } from './load-run.js';
-export { predictImages, type PredictInput, type PredictOptions, type PredictResult, type ImagePrediction, type ImageFailure, type ReferralReason } from './predict-images.js';
+export { predictImages, unreadableInput, type PredictInput, type PredictOptions, type PredictResult, type ImagePrediction, type ImageFailure, type ReferralReason } from './predict-images.js';
 export { inputPng, overlayPng, panelPng, heatmapPng, type DrawOptions } from './prediction-images.js';
 export { evaluateRun, type RunEvaluation, type EvaluateRunOptions, type EvaluatedSet } from './evaluate-run.js';
 export { explainImages, EXPLAIN_CSV, type ExplainImagesOptions, type ExplainImagesReport } from './explain-images.js';

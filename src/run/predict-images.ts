@@ -2,7 +2,7 @@
 // on request, explanation maps. predict, serve, explain and the report all call this, so a user sees
 // the same answer, under the same names, wherever they look. It fails closed: a non-finite output
 // is never a call, and one bad image becomes a failure naming it without stopping the rest.
-import { isDataError, loadImageForInference, type InferenceImage } from '../data/index.js';
+import { isDataError, loadImageForInference, type InferenceImage, type SkippedImage } from '../data/index.js';
 import { inferenceImageToTensor } from '../data/to-tensor.js';
 import { argmax, shouldReferToSpecialist, softmaxRow } from '../eval/index.js';
 import { heatMapOf, predictAndExplain, type ExplainMethod, type HeatMap } from '../explain/index.js';
@@ -56,6 +56,11 @@ export type PredictResult = ImagePrediction | ImageFailure;
 
 function inputName(input: PredictInput): string {
   return typeof input === 'string' ? input : input.name;
+}
+
+/** An input the listing already found unreadable (a FIFO, a dangling link), as the failure it is. */
+export function unreadableInput(skipped: SkippedImage): ImageFailure {
+  return { file: skipped.file, ok: false, reason: skipped.reason, message: skipped.message };
 }
 
 function failureOf(file: string, error: unknown): ImageFailure {

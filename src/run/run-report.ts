@@ -1,17 +1,13 @@
 // What `aplnet evaluate` leaves in the run folder: metrics.json (every number) and report.html
-// (the same numbers for people, with training curves and a gallery of attention overlays).
+// (the same numbers for people, with training curves and a gallery of explanation panels).
 import { basename, resolve } from 'node:path';
 import { defaultExplainMethod, type ExplainMethod } from '../explain/index.js';
-import { writeFileAtomic } from '../io/index.js';
+import { writeFileAtomic, writeJsonAtomic } from '../io/index.js';
 import { buildReportHtml, metricsSummary, selectGalleryCases, type DataCredit, type GalleryImage, type TrainingCurveRow } from '../report/index.js';
-import { readMetricsLog } from '../train/index.js';
+import { readMetricsLog, runPath } from '../train/index.js';
 import type { RunEvaluation } from './evaluate-run.js';
 import { predictImages } from './predict-images.js';
 import { panelPng } from './prediction-images.js';
-
-
-import { writeJsonAtomic } from '../io/index.js';
-import { runPath } from '../train/index.js';
 import type { LoadedRun } from './load-run.js';
 
 export function writeMetricsJson(path: string, run: LoadedRun, evaluation: RunEvaluation): void {

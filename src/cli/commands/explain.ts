@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { imageExtensions, listImageFiles } from '../../data/index.js';
-import { explainImages, loadRun, RAW_MAP_SCALE, type ImageFailure } from '../../run/index.js';
-import { int, num, threadCount } from '../parse-options.js';
+import { explainImages, loadRun, RAW_MAP_SCALE, unreadableInput } from '../../run/index.js';
+import { int, num, threadCount, unitInterval } from '../parse-options.js';
 import { selectDevice } from '../device.js';
 import { formatTable } from '../format-table.js';
 import { overlayStems } from './predict.js';
@@ -16,7 +16,7 @@ export function registerExplain(program: Command): void {
     .argument('<images...>', 'image files and/or folders of images (searched recursively)')
     .requiredOption('--out <dir>', 'folder for the PNGs, <name>.faithfulness.json/.svg and explain.csv')
     .option('--target <class>', 'class to explain (default: the predicted one)')
-    .option('--opacity <a>', 'overlay colour weight in [0, 1] (default: the drawing\'s)', num('--opacity'))
+    .option('--opacity <a>', 'overlay colour weight in [0, 1] (default: the drawing\'s)', unitInterval('--opacity'))
     .option('--steps <n>', 'steps of the deletion and insertion curves', int('--steps'), 20)
     .option('--threshold <p>', "refer to a specialist below this calibrated top probability (default: the run's)", num('--threshold'))
     .option('--device <device>', 'cpu, cuda, cuda:N or auto', 'cpu')
@@ -24,7 +24,6 @@ export function registerExplain(program: Command): void {
     .addHelpText('after', `\nRaw maps: ${RAW_MAP_SCALE}.\nexplain.csv: per image, for each method and the random baseline, cell_energy (share of the map on the cell mask), deletion_auc and insertion_auc; a final "mean" row.`)
     .action(async (runDir: string, inputs: string[], o: Record<string, unknown>) => {
       const opacity = o.opacity as number | undefined;
-      if (opacity !== undefined && !(opacity >= 0 && opacity <= 1)) throw new Error(`--opacity must be in [0, 1], got ${opacity}`);
       const out = o.out as string;
       // One listing rule for train, predict and explain: links followed, FIFOs and the like named and skipped.
       const listed = await listImageFiles(inputs, { exclude: out });
@@ -32,9 +31,8 @@ export function registerExplain(program: Command): void {
       const device = selectDevice(o.device as string, o.threads as number | undefined);
       const run = await loadRun(runDir, { device });
       try {
-        const skipped: ImageFailure[] = listed.skipped.map((s) => ({ file: s.file, ok: false, reason: s.reason, message: s.message }));
         const report = await explainImages(run, listed.files, out, {
-          targetClass: o.target as string | undefined, opacity, steps: o.steps as number, threshold: o.threshold as number | undefined, stems: overlayStems(listed.files), skipped,
+          targetClass: o.target as string | undefined, opacity, steps: o.steps as number, threshold: o.threshold as number | undefined, stems: overlayStems(listed.files), skipped: listed.skipped.map(unreadableInput),
         });
         for (const { method, reason } of report.notApplicable) console.error(`${method}: not applicable to this model (${reason})`);
         for (const image of report.images) {

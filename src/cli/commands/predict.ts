@@ -4,8 +4,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { imageExtensions, listImageFiles } from '../../data/index.js';
 import { DEFAULT_OPACITY, EXPLAIN_METHODS, defaultExplainMethods, type ExplainMethod } from '../../explain/index.js';
 import { writeFileAtomic } from '../../io/index.js';
-import { loadRun, panelPng, predictImages, type DrawOptions, type ImageFailure, type ImagePrediction, type PredictResult } from '../../run/index.js';
-import { int, num, threadCount } from '../parse-options.js';
+import { loadRun, methodFileName, panelPng, predictImages, unreadableInput, type DrawOptions, type ImageFailure, type ImagePrediction, type PredictResult } from '../../run/index.js';
+import { int, num, threadCount, unitInterval } from '../parse-options.js';
 import { selectDevice } from '../device.js';
 import { formatTable } from '../format-table.js';
 
@@ -56,14 +56,6 @@ function parseMethods(value: string): ExplainMethod[] {
   return methods as ExplainMethod[];
 }
 
-
-/** A number in [0, 1], refused at parse time with the option's name. */
-const unit = (name: string) => (value: string): number => {
-  const n = num(name)(value);
-  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError(`${name} must be in [0, 1], got ${n}`);
-  return n;
-};
-
 export function registerPredict(program: Command): void {
   program
     .command('predict')
@@ -73,8 +65,8 @@ export function registerPredict(program: Command): void {
     .option('--format <format>', 'table, json or csv', 'table')
     .option('--overlays <dir>', 'write <name>.<method>.png into this folder: the image, its map overlaid, and the colour scale')
     .option('--maps <methods>', `explanation maps to draw with --overlays: ${EXPLAIN_METHODS.join(', ')} (default: the model's own map — attention-pool on attention-pool presets, else attention-grad — and gradcam)`, parseMethods)
-    .option('--opacity <a>', 'weight in [0, 1] of the overlay colour where the map is highest; low values stay clear', unit('--opacity'), DEFAULT_OPACITY)
-    .option('--contour <q>', 'outline the map at its quantile q in [0, 1] (0.9 encloses the top 10%)', unit('--contour'))
+    .option('--opacity <a>', 'weight in [0, 1] of the overlay colour where the map is highest; low values stay clear', unitInterval('--opacity'), DEFAULT_OPACITY)
+    .option('--contour <q>', 'outline the map at its quantile q in [0, 1] (0.9 encloses the top 10%)', unitInterval('--contour'))
     .option('--threshold <p>', "refer to a specialist below this calibrated top probability (default: the run's)", num('--threshold'))
     .option('--batch <n>', 'images per forward pass', int('--batch'), 32)
     .option('--device <device>', 'cpu, cuda, cuda:N or auto', 'cpu')
@@ -94,8 +86,7 @@ export function registerPredict(program: Command): void {
       const run = await loadRun(runDir, { device });
       try {
         const methods = overlayDir ? ((o.maps as ExplainMethod[] | undefined) ?? defaultExplainMethods(run.model)) : [];
-        const unreadable: PredictResult[] = listed.skipped.map((skipped) => ({ file: skipped.file, ok: false, reason: skipped.reason, message: skipped.message }));
-        const results = [...(await predictImages(run, files, { maps: methods, threshold: o.threshold as number | undefined, batchSize: o.batch as number })), ...unreadable];
+        const results = [...(await predictImages(run, files, { maps: methods, threshold: o.threshold as number | undefined, batchSize: o.batch as number })), ...listed.skipped.map(unreadableInput)];
         if (overlayDir) await writeOverlays(overlayDir, results, methods, drawing, new Set(files.map((f) => resolve(f))));
         console.log(formatPredictions(results, run.classNames, format));
         const failed = results.filter((r): r is ImageFailure => !r.ok);
@@ -117,7 +108,7 @@ async function writeOverlays(dir: string, results: PredictResult[], methods: Exp
   for (const [i, result] of results.entries()) {
     if (!result.ok) continue;
     for (const method of methods) {
-      const name = method.replace('++', 'pp');
+      const name = methodFileName(method);
       let path = join(dir, `${stems[i]}.${name}.png`);
       // Never write over an image being predicted (e.g. overlays of overlays, predicted in place).
       for (let n = 2; inputs.has(resolve(path)); n++) path = join(dir, `${stems[i]}-${n}.${name}.png`);
