@@ -24,44 +24,38 @@ const CBAM_BODY = { paddingMode: 'zeros', outputStride: 32, head: 'average-pool'
  */
 const ATTENTION_POOL_BODY = { paddingMode: 'replicate', outputStride: 8, head: 'attention-pool' } as const;
 
+/** The CBAM spatial gates after stages 1 and 2, as the paper places them (fresh arrays per preset). */
+const cbamGates = (channelReduction = 0) => ({ ...ATTENTION_DEFAULT, stages: [...ATTENTION_DEFAULT.stages], channelReduction });
+
+/** Small and fast on two CPU cores: 144 px, stages 24/48/96/192 with one basic block each. */
+type Network = Omit<PresetConfig, 'name' | keyof typeof CBAM_BODY>;
+
+const SMALL: Network = {
+  inputSize: 144, inChannels: 3, stemWidth: 24, stemKernel: 7,
+  widths: [24, 48, 96, 192], depths: [1, 1, 1, 1], block: 'basic', attention: cbamGates(), dropout: 0.2,
+};
+
+/** ResNet-18 scale at 224 px: stages 64/128/256/512 with two basic blocks each. */
+const MEDIUM: Network = {
+  inputSize: 224, inChannels: 3, stemWidth: 64, stemKernel: 7,
+  widths: [64, 128, 256, 512], depths: [2, 2, 2, 2], block: 'basic', attention: cbamGates(), dropout: 0.3,
+};
+
 export const PRESETS: Readonly<Record<string, PresetConfig>> = {
-  /**
-   * Small and fast on two CPU cores: 144 px, stages 24/48/96/192 with one basic block each.
-   * ≈ 0.70 M parameters, ≈ 66 M multiply-adds per image.
-   */
-  'aplnet-s': {
-    name: 'aplnet-s', inputSize: 144, inChannels: 3, stemWidth: 24, stemKernel: 7,
-    widths: [24, 48, 96, 192], depths: [1, 1, 1, 1], block: 'basic',
-    attention: { ...ATTENTION_DEFAULT, stages: [...ATTENTION_DEFAULT.stages] }, dropout: 0.2, ...CBAM_BODY,
-  },
-  /** ResNet-18 scale at 224 px: stages 64/128/256/512 with two basic blocks each. ≈ 11.2 M parameters, ≈ 1.82 G multiply-adds. */
-  'aplnet-m': {
-    name: 'aplnet-m', inputSize: 224, inChannels: 3, stemWidth: 64, stemKernel: 7,
-    widths: [64, 128, 256, 512], depths: [2, 2, 2, 2], block: 'basic',
-    attention: { ...ATTENTION_DEFAULT, stages: [...ATTENTION_DEFAULT.stages] }, dropout: 0.3, ...CBAM_BODY,
-  },
+  /** SMALL with the paper's body. ≈ 0.70 M parameters, ≈ 66 M multiply-adds per image. */
+  'aplnet-s': { name: 'aplnet-s', ...SMALL, ...CBAM_BODY },
+  /** MEDIUM with the paper's body. ≈ 11.2 M parameters, ≈ 1.82 G multiply-adds. */
+  'aplnet-m': { name: 'aplnet-m', ...MEDIUM, ...CBAM_BODY },
   /** ResNet-50 scale at 224 px: bottleneck blocks 3/4/6/3, CBAM channel + spatial attention. ≈ 23.6 M parameters, ≈ 4.1 G multiply-adds. */
-  'aplnet-l': {
-    name: 'aplnet-l', inputSize: 224, inChannels: 3, stemWidth: 64, stemKernel: 7,
-    widths: [64, 128, 256, 512], depths: [3, 4, 6, 3], block: 'bottleneck',
-    attention: { ...ATTENTION_DEFAULT, stages: [...ATTENTION_DEFAULT.stages], channelReduction: 16 }, dropout: 0.3, ...CBAM_BODY,
-  },
+  'aplnet-l': { name: 'aplnet-l', ...MEDIUM, depths: [3, 4, 6, 3], block: 'bottleneck', attention: cbamGates(16), ...CBAM_BODY },
   /**
-   * aplnet-s with the attention-pooling head: stages 2 and 3 dilated (output stride 8), so the map
+   * SMALL with the attention-pooling head: stages 2 and 3 dilated (output stride 8), so the map
    * the head pools with is 18×18 at 144 px, and replicate padding, so a blank image gives a flat map.
    * The CBAM gates stay, so every explanation method applies. ≈ 0.70 M parameters, ≈ 252 M multiply-adds (3.8× aplnet-s: stages 2 and 3 run at 18×18).
    */
-  'aplnet-s-ap': {
-    name: 'aplnet-s-ap', inputSize: 144, inChannels: 3, stemWidth: 24, stemKernel: 7,
-    widths: [24, 48, 96, 192], depths: [1, 1, 1, 1], block: 'basic',
-    attention: { ...ATTENTION_DEFAULT, stages: [...ATTENTION_DEFAULT.stages] }, dropout: 0.2, ...ATTENTION_POOL_BODY,
-  },
-  /** aplnet-m with the attention-pooling head (28×28 map at 224 px). ≈ 11.2 M parameters, ≈ 9.2 G multiply-adds (5× aplnet-m: for a GPU). */
-  'aplnet-m-ap': {
-    name: 'aplnet-m-ap', inputSize: 224, inChannels: 3, stemWidth: 64, stemKernel: 7,
-    widths: [64, 128, 256, 512], depths: [2, 2, 2, 2], block: 'basic',
-    attention: { ...ATTENTION_DEFAULT, stages: [...ATTENTION_DEFAULT.stages] }, dropout: 0.3, ...ATTENTION_POOL_BODY,
-  },
+  'aplnet-s-ap': { name: 'aplnet-s-ap', ...SMALL, ...ATTENTION_POOL_BODY },
+  /** MEDIUM with the attention-pooling head (28×28 map at 224 px). ≈ 11.2 M parameters, ≈ 9.2 G multiply-adds (5× aplnet-m: for a GPU). */
+  'aplnet-m-ap': { name: 'aplnet-m-ap', ...MEDIUM, ...ATTENTION_POOL_BODY },
 };
 
 export function presetNames(): string[] {
