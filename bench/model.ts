@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { combineAttentionMaps, deletionCurve, explain, randomMaps } from '../src/explain/index.js';
+import { defaultExplainMethod, deletionCurve, explain, predictAndExplain, randomMaps } from '../src/explain/index.js';
 import { mulberry32 } from '../src/data/index.js';
 import { createModel, describeModel, parseModelConfig, type AplNet } from '../src/model/index.js';
 import { AdamW, F, fromTypedArray, manualSeed, noGrad, randn, setNumThreads, tensor, tidy, type Tensor } from '../src/torch/index.js';
@@ -60,17 +60,19 @@ function inferenceRate(model: AplNet, batch: number, repeats: number): number {
   return (batch * repeats) / seconds;
 }
 
-/** Median wall time of what a user waits for per image: class probabilities plus the attention map at input size. */
+/**
+ * Median wall time of what a user waits for per image: the prediction core's pass with the model's
+ * default map (attention-pool or attention-grad) at input size.
+ */
 function predictLatencyMs(model: AplNet, runs: number): number {
   const size = model.config.inputSize;
   const input = randn([1, 3, size, size]);
+  const method = defaultExplainMethod(model);
   const once = (): number => {
     const start = performance.now();
-    noGrad(() => tidy(() => {
-      const { logits, attention } = model.forward(input);
-      logits.softmax(1).data();
-      combineAttentionMaps(attention, size, size).data();
-    }));
+    const { maps } = predictAndExplain(model, input, [method]);
+    maps[method]!.data();
+    maps[method]!.dispose();
     return performance.now() - start;
   };
   for (let w = 0; w < 3; w++) once();
@@ -230,7 +232,7 @@ function heldOutAccuracy(model: AplNet, images: Tensor, labels: number[]): numbe
 
 export async function benchModel(options: BenchModelOptions = {}): Promise<ModelBenchResult> {
   const o = {
-    presets: options.presets ?? ['aplnet-s', 'aplnet-m'],
+    presets: options.presets ?? ['aplnet-s-ap', 'aplnet-s', 'aplnet-m'],
     threads: options.threads ?? 2,
     trainThreads: options.trainThreads ?? options.threads ?? 2,
     dataDir: resolve(options.dataDir ?? '../shared/data/pbc-8class'),
