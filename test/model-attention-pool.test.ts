@@ -64,6 +64,29 @@ test('logits are exactly Σ attention · evidence, in train mode (dropout on) an
   }
 });
 
+test('the embedding is what the head reads: in eval mode the logits are the linear head applied to it', () => {
+  manualSeed(4);
+  const ap = withTrainedLookingWeights(createModel('aplnet-s-ap', 5)).eval();
+  const avg = withTrainedLookingWeights(createModel('aplnet-s', 5)).eval();
+  try {
+    noGrad(() => tidy(() => {
+      const x = randn([2, 3, 96, 96]);
+      for (const model of [ap, avg]) {
+        const { logits, embedding } = model.forward(x);
+        assert.equal(embedding.shape[0], 2);
+        // Σ a·(W·F + b) = W·(Σ a·F) + b because the map sums to 1: the pooled features are the embedding.
+        const head = Object.fromEntries(model.head.namedParameters());
+        const weight = head.weight.reshape([5, embedding.shape[1]]);
+        const fromEmbedding = embedding.matmul(weight.permute([1, 0])).add(head.bias);
+        assert.ok(maxAbs(logits.sub(fromEmbedding)) < 1e-4, `${model.config.head}: logits differ from head(embedding)`);
+      }
+    }));
+  } finally {
+    ap.dispose();
+    avg.dispose();
+  }
+});
+
 test('the map is not uniform on a real-looking input once the scorer has weights', () => {
   manualSeed(4);
   const model = withTrainedLookingWeights(createModel('aplnet-s-ap', 3)).eval();

@@ -35,6 +35,8 @@ export interface CapturedPass {
   attentionGradients: Tensor[];
   /** An attention-pooling head's map [N, 1, h, w], detached; null for an average-pool head. */
   pooling: Tensor | null;
+  /** [N, D] the model's embedding of each image (ForwardResult.embedding), detached. */
+  embedding: Tensor;
 }
 
 /**
@@ -46,7 +48,7 @@ export function captureActivationsAndGradients(model: AplNet, images: Tensor, { 
   return inEvalMode(model, () => {
     if (layers.length === 0 && !attentionGradients) {
       const out = noGrad(() => model.forward(images));
-      return { logits: out.logits, targets: null, activations: {}, attention: out.attention, attentionGradients: [], pooling: out.pooling?.attention ?? null };
+      return { logits: out.logits, targets: null, activations: {}, attention: out.attention, attentionGradients: [], pooling: out.pooling?.attention ?? null, embedding: out.embedding };
     }
     return withFrozenParameters(model, () => enableGrad(() => {
       // With the parameters frozen, the input carries requiresGrad so the graph reaches every kept tensor.
@@ -66,6 +68,7 @@ export function captureActivationsAndGradients(model: AplNet, images: Tensor, { 
         attention: out.attention.map((map) => map.detach()),
         attentionGradients: attentionGradients ? out.attention.map((map) => map.grad!) : [],
         pooling: out.pooling ? out.pooling.attention.detach() : null,
+        embedding: out.embedding.detach(),
       };
     }));
   });

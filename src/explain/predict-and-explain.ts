@@ -21,6 +21,10 @@ export interface PredictionWithMaps {
    * zeros (never a map with NaN). A row of non-finite logits always blanks its gradient maps.
    */
   blanked: Partial<Record<ExplainMethod, boolean[]>>;
+  /** [N, D] float32 row-major: each image's embedding (what the head reads), from the same pass. */
+  embeddings: Float32Array;
+  /** D, the embedding's length. */
+  embeddingSize: number;
 }
 
 /** images [N, C, H, W]; methods: any subset of EXPLAIN_METHODS (none: logits only, one no-grad forward). */
@@ -39,6 +43,6 @@ export function predictAndExplain(model: AplNet, images: Tensor, methods: readon
       maps[method] = checked.maps;
       blanked[method] = checked.blanked;
     }
-    return { logits: pass.logits.to('float32').data<'float32'>(), maps, blanked };
+    return { logits: pass.logits.to('float32').data<'float32'>(), maps, blanked, embeddings: pass.embedding.to('float32').data<'float32'>(), embeddingSize: pass.embedding.shape[1] };
   });
 }

@@ -33,6 +33,12 @@ export interface ForwardResult {
   activations: Record<string, Tensor>;
   /** The attention-pooling head's map and per-position evidence; null for an 'average-pool' head. */
   pooling: AttentionPooling | null;
+  /**
+   * [N, D] the image's embedding, what the head reads: the last feature map pooled with the head's
+   * own weights (the attention map, or a uniform mean), before dropout. Case models and the
+   * out-of-distribution score work on it.
+   */
+  embedding: Tensor;
 }
 
 export class AplNet extends Module {
@@ -117,11 +123,12 @@ export class AplNet extends Module {
       if (this.pool) {
         // Dropout reaches the evidence only, so logits = Σ attention · evidence holds in both modes.
         const pooling = { attention: this.pool.forward(features), evidence: this.head.forward(this.dropout.forward(features)) };
-        return { logits: attentionPooledLogits(pooling), attention, activations, pooling };
+        const embedding = features.mul(pooling.attention).sum([2, 3]);
+        return { logits: attentionPooledLogits(pooling), attention, activations, pooling, embedding };
       }
       const pooled = F.adaptiveAvgPool2d(features, 1).flatten(1);
       const logits = this.head.forward(this.dropout.forward(pooled));
-      return { logits, attention, activations, pooling: null };
+      return { logits, attention, activations, pooling: null, embedding: pooled };
     });
   }
 

@@ -19,6 +19,8 @@ export interface PredictOptions {
   threshold?: number;
   /** Images per forward pass. */
   batchSize?: number;
+  /** Also return each image's embedding (what the head reads), for case models and OOD scores. */
+  embeddings?: boolean;
 }
 
 /** Why an image is referred rather than labelled. */
@@ -41,6 +43,8 @@ export interface ImagePrediction {
   side: number;
   /** The maps asked for, values in [0, 1] at the input's size. */
   maps: Partial<Record<ExplainMethod, HeatMap>>;
+  /** The model's embedding of the image (length D), when asked for with `embeddings: true`. */
+  embedding?: Float32Array;
 }
 
 export interface ImageFailure {
@@ -140,10 +144,14 @@ export async function predictImages(run: LoadedRun, inputs: readonly PredictInpu
     let logits: Float32Array;
     const maps: Partial<Record<ExplainMethod, HeatMap[]>> = {};
     let blanked: Partial<Record<ExplainMethod, boolean[]>> = {};
+    let embeddings: Float32Array = new Float32Array(0);
+    let embeddingSize = 0;
     try {
       const result = predictAndExplain(run.model, x, methods);
       logits = result.logits;
       blanked = result.blanked;
+      embeddings = result.embeddings;
+      embeddingSize = result.embeddingSize;
       for (const method of methods) maps[method] = heatMapsOf(result.maps[method]!, batch.length);
     } finally {
       x.dispose();
@@ -151,6 +159,7 @@ export async function predictImages(run: LoadedRun, inputs: readonly PredictInpu
     batch.forEach((item, j) => {
       const outcome = predictionOf(run, item, logits.subarray(j * numClasses, (j + 1) * numClasses), calibration.temperature, threshold);
       if (outcome.ok) {
+        if (options.embeddings) outcome.embedding = embeddings.slice(j * embeddingSize, (j + 1) * embeddingSize);
         for (const method of methods) {
           outcome.maps[method] = maps[method]![j];
           if (blanked[method]?.[j]) outcome.notes.push(`the ${method} map was not finite (NaN or Inf) and is shown blank`);
