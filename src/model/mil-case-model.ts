@@ -1,0 +1,111 @@
+// A trained case model as predict, evaluate and the case summary use it: the gated attention MIL
+// pooling with its class names and fitted temperature, turning a case's cell embeddings into case
+// probabilities and one weight per cell. It fails closed: a non-finite embedding or output is an
+// error naming what was wrong, never a call.
+import { fromTypedArray, noGrad, tidy } from '../torch/index.js';
+import type { AplNet } from './aplnet.js';
+import type { GatedAttentionMil } from './mil-gated-attention.js';
+
+export interface CasePrediction {
+  /** Calibrated probability of every case class, in the case model's class order. */
+  probabilities: Record<string, number>;
+  predicted: string;
+  confidence: number;
+  /** One weight per cell, in the order the embeddings were given: ≥ 0, summing to 1. */
+  weights: number[];
+}
+
+export type CaseEncoder = 'frozen' | 'fine-tune';
+
+export interface CaseModelParts {
+  mil: GatedAttentionMil;
+  classNames: string[];
+  /** Softmax temperature fitted on the validation cases (1 = none). */
+  temperature: number;
+  /** 'frozen': reads the cell model's own embeddings; 'fine-tune': reads `encoder`'s. */
+  encoderKind: CaseEncoder;
+  /** The fine-tuned cell encoder, for 'fine-tune' only (its embeddings, not the cell model's, feed the pooling). */
+  encoder: AplNet | null;
+  /** The file it was loaded from and that file's SHA-256. */
+  file: string;
+  sha256: string;
+}
+
+/** Softmax of logits / T in float64, the case model's probabilities. */
+export function caseSoftmax(logits: ArrayLike<number>, temperature: number): number[] {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i] / temperature);
+  const exps = Array.from(logits, (v) => Math.exp(v / temperature - max));
+  const sum = exps.reduce((a, b) => a + b, 0);
+  return exps.map((e) => e / sum);
+}
+
+export class CaseModel {
+  readonly mil: GatedAttentionMil;
+  readonly classNames: string[];
+  readonly temperature: number;
+  readonly encoderKind: CaseEncoder;
+  readonly encoder: AplNet | null;
+  readonly file: string;
+  readonly sha256: string;
+
+  constructor(parts: CaseModelParts) {
+    if (parts.mil.config.numClasses !== parts.classNames.length) {
+      throw new Error(`${parts.file}: the case model has ${parts.mil.config.numClasses} outputs but ${parts.classNames.length} case classes`);
+    }
+    if ((parts.encoderKind === 'fine-tune') !== (parts.encoder !== null)) {
+      throw new Error(`${parts.file}: a ${parts.encoderKind} case model ${parts.encoder ? 'cannot carry' : 'needs'} its own encoder`);
+    }
+    this.mil = parts.mil.eval();
+    this.classNames = parts.classNames;
+    this.temperature = parts.temperature;
+    this.encoderKind = parts.encoderKind;
+    this.encoder = parts.encoder ? parts.encoder.eval() : null;
+    this.file = parts.file;
+    this.sha256 = parts.sha256;
+  }
+
+  get embeddingDim(): number {
+    return this.mil.config.embeddingDim;
+  }
+
+  /** Uncalibrated case logits and cell weights for one case's cell embeddings (the cells in any order). */
+  scores(embeddings: readonly Float32Array[]): { logits: number[]; weights: number[] } {
+    const d = this.embeddingDim;
+    if (embeddings.length === 0) throw new Error('a case needs at least one cell to be called; every image of it was left out');
+    const flat = new Float32Array(embeddings.length * d);
+    embeddings.forEach((e, k) => {
+      if (e.length !== d) throw new Error(`cell ${k} has an embedding of length ${e.length}, but ${this.file} reads embeddings of length ${d}: it belongs to another cell model`);
+      if (!e.every(Number.isFinite)) throw new Error(`cell ${k}'s embedding holds NaN or Inf, so no case call is made; leave that image out or refer the case`);
+      flat.set(e, k * d);
+    });
+    const device = this.mil.parameters()[0]?.device ?? 'cpu';
+    const { logits, weights } = tidy(() => noGrad(() => {
+      const out = this.mil.forward(fromTypedArray(flat, [embeddings.length, d]).to({ device }));
+      return { logits: out.logits.to('float32').data<'float32'>(), weights: out.weights.to('float32').data<'float32'>() };
+    }));
+    if (!logits.every(Number.isFinite) || !weights.every(Number.isFinite)) {
+      throw new Error(`${this.file} gave a non-finite output (NaN or Inf) for this case, so no case call is made; refer the case and report the run folder`);
+    }
+    return { logits: Array.from(logits), weights: Array.from(weights) };
+  }
+
+  /** The case call: calibrated probabilities, the predicted class and the weight of every cell. */
+  predict(embeddings: readonly Float32Array[]): CasePrediction {
+    const { logits, weights } = this.scores(embeddings);
+    const probs = caseSoftmax(logits, this.temperature);
+    let best = 0;
+    for (let k = 1; k < probs.length; k++) if (probs[k] > probs[best]) best = k;
+    return {
+      probabilities: Object.fromEntries(this.classNames.map((name, k) => [name, probs[k]])),
+      predicted: this.classNames[best],
+      confidence: probs[best],
+      weights,
+    };
+  }
+
+  dispose(): void {
+    this.mil.dispose();
+    this.encoder?.dispose();
+  }
+}
