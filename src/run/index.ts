@@ -8,3 +8,4 @@ export { writeImageExplanation, rawMapPng, maskPng, methodFileName, RAW_MAP_SCAL
 export { explainCsv, meanMeasures, MEASURE_NAMES, type ExplainedRow } from './explain-csv.js';
 export { writeMetricsJson, writeRunReport } from './run-report.js';
 export { RUN_FILES, runPath, readRunConfig, DEFAULT_REFERRAL_THRESHOLD, type RunConfig, type Calibration } from '../train/index.js';
+export { summarizeCase, DEFAULT_MAX_FLAGGED_SHARE, DEFAULT_MIN_USABLE_CELLS, type CaseSummary, type CaseCallSource, type CaseSummaryRun, type SummarizeCaseOptions } from './case-summary.js';

@@ -45,6 +45,8 @@ export interface ImagePrediction {
   maps: Partial<Record<ExplainMethod, HeatMap>>;
   /** The model's embedding of the image (length D), when asked for with `embeddings: true`. */
   embedding?: Float32Array;
+  /** How unlike the training cells the image is; `flagged` images are set aside from a case's call and differential. */
+  ood?: { score: number; threshold: number; flagged: boolean };
 }
 
 export interface ImageFailure {
