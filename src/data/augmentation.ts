@@ -1,5 +1,5 @@
 import { adjustBrightnessContrast, adjustHsv, jitterHed } from './color-transforms.js';
-import { affineTransform, flipHorizontal, flipVertical, rotateQuarterTurns } from './geometric-transforms.js';
+import { affineTransform, borderMedianColor, flipHorizontal, flipVertical, rotateQuarterTurns, type BorderFill } from './geometric-transforms.js';
 import { gaussianBlur } from './gaussian-blur.js';
 import type { RgbImage } from './decode/image-decode.js';
 import { randomInt, uniform, type Random } from './prng.js';
@@ -15,6 +15,14 @@ export interface Augmentation {
   /** Stain jitter in HED space: each stain's amount scaled by 1±scale and shifted by ±shift. */
   hed: { scale: number; shift: number };
   blur: { probability: number; maxSigma: number };
+  /**
+   * 'quarter': 90° turns (lossless) plus the affine jitter's small angles; 'any': a uniform angle in
+   * [0°, 360°) (with the flips, the whole symmetry group of a cell that has no up or down), resampled
+   * once together with the affine jitter.
+   */
+  rotation: 'quarter' | 'any';
+  /** What fills the corners a rotation uncovers: 'reflect' the image, or 'background' (the median colour of its border). */
+  fill: 'reflect' | 'background';
 }
 
 /** Defaults suited to smears: strong geometric invariance, mild colour and stain changes, rare light blur. */
@@ -27,7 +35,22 @@ export const smearAugmentation: Augmentation = {
   hsv: { hue: 0.02, saturation: 0.1, value: 0.05 },
   hed: { scale: 0.05, shift: 0.02 },
   blur: { probability: 0.1, maxSigma: 1.0 },
+  rotation: 'quarter',
+  fill: 'reflect',
 };
+
+/** The training recipe's knobs on top of smearAugmentation. */
+export interface AugmentationChoice {
+  /** Multiplies the stain (HED) jitter's scale and shift: 0 off, 1 smearAugmentation's. */
+  stainJitter: number;
+  rotation: Augmentation['rotation'];
+  fill: Augmentation['fill'];
+}
+
+export function smearAugmentationWith({ stainJitter, rotation, fill }: AugmentationChoice): Augmentation {
+  const { hed } = smearAugmentation;
+  return { ...structuredClone(smearAugmentation), hed: { scale: hed.scale * stainJitter, shift: hed.shift * stainJitter }, rotation, fill };
+}
 
 /**
  * Applies the augmentation with draws from `random`. Every parameter is drawn whether or not its
@@ -54,12 +77,23 @@ export function augmentImage(image: RgbImage, augmentation: Augmentation, random
   const hedShifts = [0, 1, 2].map(() => uniform(random, -augmentation.hed.shift, augmentation.hed.shift));
   const blurOn = random() < augmentation.blur.probability;
   const blurSigma = uniform(random, 0.1, Math.max(0.1, augmentation.blur.maxSigma));
+  // Drawn last, so the draws above are the same whichever rotation is chosen.
+  const anyAngleDeg = uniform(random, 0, 360);
 
   let out = image;
   if (augmentation.flips && flipH) out = flipHorizontal(out);
   if (augmentation.flips && flipV) out = flipVertical(out);
-  if (augmentation.rotate90) out = rotateQuarterTurns(out, quarterTurns);
-  if (affineOn && (maxRotationDeg > 0 || maxScaleChange > 0 || maxShift > 0)) out = affineTransform(out, jitter);
+  if (augmentation.rotation === 'any') {
+    // One resampling for the free angle and the jitter's scale and shift (its own angle is subsumed).
+    const fill: BorderFill = augmentation.fill === 'background' ? borderMedianColor(out) : 'reflect';
+    const scaleAndShift = affineOn ? { scale: jitter.scale, shiftX: jitter.shiftX, shiftY: jitter.shiftY } : { scale: 1, shiftX: 0, shiftY: 0 };
+    out = affineTransform(out, { rotationDeg: anyAngleDeg, ...scaleAndShift }, fill);
+  } else {
+    if (augmentation.rotate90) out = rotateQuarterTurns(out, quarterTurns);
+    if (affineOn && (maxRotationDeg > 0 || maxScaleChange > 0 || maxShift > 0)) {
+      out = affineTransform(out, jitter, augmentation.fill === 'background' ? borderMedianColor(out) : 'reflect');
+    }
+  }
   if (augmentation.hed.scale > 0 || augmentation.hed.shift > 0) out = { ...out, pixels: jitterHed(out.pixels, hedScales, hedShifts) };
   if (augmentation.hsv.hue > 0 || augmentation.hsv.saturation > 0 || augmentation.hsv.value > 0) {
     out = { ...out, pixels: adjustHsv(out.pixels, hueShift, saturation, value) };

@@ -11,7 +11,7 @@ export { saveClassNames, loadClassNames, classIndexMap } from './class-names.js'
 export { decodeAndPreprocess, type ConversionNote, type RgbImage, type DecodedImage } from './decode/image-decode.js';
 export { defaultDecodeLimits, validatePreprocessing, preprocessingId, type Preprocessing, type DecodeLimits } from './preprocessing.js';
 export { ChannelStatsAccumulator, writeNormalizedChw, loadChannelStats, parseChannelStats, type ChannelStats } from './channel-stats.js';
-export { augmentImage, smearAugmentation, type Augmentation } from './augmentation.js';
+export { augmentImage, smearAugmentation, smearAugmentationWith, type Augmentation, type AugmentationChoice } from './augmentation.js';
 export { flipHorizontal, flipVertical, rotateQuarterTurns, affineTransform, type AffineJitter } from './geometric-transforms.js';
 export { adjustBrightnessContrast, adjustHsv, jitterHed } from './color-transforms.js';
 export { gaussianBlur } from './gaussian-blur.js';

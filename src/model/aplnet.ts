@@ -15,6 +15,7 @@ import { ModuleList } from './module-list.js';
 import { convNoBias, type ResidualBlock } from './residual-block.js';
 import { SpatialAttention, type SpatialAttentionOptions } from './spatial-attention.js';
 import { blockLayouts } from './stage-plan.js';
+import { dropPathRates } from './drop-path.js';
 
 export interface ForwardOptions {
   /**
@@ -62,7 +63,10 @@ export class AplNet extends Module {
     const inBlocks = attention.placement === 'every-block' ? attentionOptions : null;
     let channels = stemWidth;
     const layouts = blockLayouts(depths, config.outputStride, paddingMode);
-    const stages = widths.map((width, s) => new ModuleList(layouts[s].map((layout) => {
+    const dropRates = dropPathRates(layouts.flat().length, config.dropPath ?? 0);
+    let blockIndex = 0;
+    const stages = widths.map((width, s) => new ModuleList(layouts[s].map((plain) => {
+      const layout = { ...plain, dropPath: dropRates[blockIndex++] };
       const block = config.block === 'basic' ? new BasicBlock(channels, width, layout, inBlocks) : new BottleneckBlock(channels, width, layout, inBlocks);
       channels = block.outChannels;
       return block as ResidualBlock;

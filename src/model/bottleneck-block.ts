@@ -4,6 +4,7 @@
 import { BatchNorm2d, Module, type Conv2d, type Sequential } from '../nn/index.js';
 import { tidy, type Tensor } from '../torch/index.js';
 import { chainCosts, conv2dCost, type Cost, type FeatureShape } from './complexity.js';
+import { dropPath as dropBranch } from './drop-path.js';
 import { convNoBias, projectionShortcut, shortcutCost, type BlockOutput, type ResidualBlock } from './residual-block.js';
 import { SpatialAttention, type SpatialAttentionOptions } from './spatial-attention.js';
 import type { BlockLayout } from './stage-plan.js';
@@ -20,8 +21,11 @@ export class BottleneckBlock extends Module implements ResidualBlock {
   readonly bn3: BatchNorm2d;
   readonly attention: SpatialAttention | null;
   readonly downsample: Sequential | null;
-  constructor(inChannels: number, width: number, { stride, entryDilation, paddingMode }: BlockLayout, attention: SpatialAttentionOptions | null) {
+  /** Stochastic depth rate of the residual branch (0: never dropped). */
+  readonly dropPathRate: number;
+  constructor(inChannels: number, width: number, { stride, entryDilation, paddingMode, dropPath = 0 }: BlockLayout, attention: SpatialAttentionOptions | null) {
     super();
+    this.dropPathRate = dropPath;
     this.outChannels = width * BOTTLENECK_EXPANSION;
     this.conv1 = this.registerModule('conv1', convNoBias(inChannels, width, 1));
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(width));
@@ -40,6 +44,7 @@ export class BottleneckBlock extends Module implements ResidualBlock {
       let branch = this.bn3.forward(this.conv3.forward(spatial));
       let map: Tensor | null = null;
       if (this.attention) ({ out: branch, map } = this.attention.forward(branch));
+      branch = dropBranch(branch, this.dropPathRate, this.training);
       const identity = this.downsample ? this.downsample.forward(x) : x;
       return { out: branch.add(identity).relu(), map };
     });

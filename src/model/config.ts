@@ -67,6 +67,12 @@ export interface ModelConfig {
   outputStride: number;
   /** Absent in config.json written before it existed: 'average-pool'. */
   head: HeadKind;
+  /**
+   * Stochastic depth in training: the last residual block's branch is dropped with this probability,
+   * earlier blocks' linearly less, the first never (drop-path.ts); no effect in evaluation. Absent
+   * (config.json written before it existed, or never set): 0.
+   */
+  dropPath?: number;
 }
 
 function fail(source: string, field: string, value: unknown, expected: string): never {
@@ -109,10 +115,12 @@ export function parseModelConfig(value: unknown, source = 'model config'): Model
   }
   const head = c.head ?? 'average-pool';
   if (!HEAD_KINDS.includes(head)) fail(source, 'head', c.head, `one of ${HEAD_KINDS.map((k) => `"${k}"`).join(', ')}`);
+  if (c.dropPath !== undefined && !(typeof c.dropPath === 'number' && c.dropPath >= 0 && c.dropPath < 1)) fail(source, 'dropPath', c.dropPath, 'a number in [0, 1)');
   return {
     name: c.name, inputSize: c.inputSize, inChannels: c.inChannels, stemWidth: c.stemWidth, stemKernel: c.stemKernel,
     widths: [...c.widths], depths: [...c.depths], block: c.block, dropout: c.dropout, numClasses: c.numClasses,
     attention: { placement: a.placement, stages: [...a.stages].sort((x: number, y: number) => x - y), kernelSize: a.kernelSize, channelReduction: a.channelReduction },
     paddingMode, outputStride, head,
+    ...(c.dropPath ? { dropPath: c.dropPath } : {}),
   };
 }

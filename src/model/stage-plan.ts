@@ -14,6 +14,8 @@ export interface BlockLayout {
   /** Dilation of the block's other 3×3 convolutions. */
   dilation: number;
   paddingMode: PaddingMode;
+  /** Stochastic depth: probability of dropping the block's residual branch in training (absent: 0). */
+  dropPath?: number;
 }
 
 /** The blocks of every stage, first block first: only a stage's first block may stride or enter a new dilation. */

@@ -19,6 +19,7 @@ export interface LoopPosition {
 }
 
 const POSITION = 'position.json';
+const EMA_WEIGHTS = 'ema.safetensors';
 const WRITING = '.writing-';
 const OLD = '.old-';
 
@@ -37,11 +38,13 @@ function fsyncDirectory(dir: string): void {
  * then swaps it in by two renames. A kill between them leaves both folders beside `dir`, and
  * recoverCheckpoint() picks the newest whole one.
  */
-export function saveCheckpoint(dir: string, model: Module, optimizer: Optimizer, position: LoopPosition): void {
+export function saveCheckpoint(dir: string, model: Module, optimizer: Optimizer, position: LoopPosition, average: Module | null = null): void {
   const fresh = `${dir}${WRITING}${process.pid}`;
   rmSync(fresh, { recursive: true, force: true });
   mkdirSync(fresh, { recursive: true });
   model.save(join(fresh, 'weights.safetensors'));
+  // The weight average (--ema) is training state too: without it a resumed run would restart the average.
+  if (average) average.save(join(fresh, EMA_WEIGHTS));
   const { buffers, step, lr } = optimizer.stateDict();
   saveSafetensors(join(fresh, 'optimizer.safetensors'), buffers, { step: String(step), lr: String(lr) });
   const rng = getCpuRngState();
@@ -96,10 +99,14 @@ export function hasCheckpoint(dir: string): boolean {
   return existsSync(join(dir, POSITION));
 }
 
-/** Restores model, optimizer and RNG in place; returns where the loop stopped. */
-export function loadCheckpoint(dir: string, model: Module, optimizer: Optimizer): LoopPosition {
+/** Restores model, optimizer, RNG and the weight average (when the run keeps one) in place; returns where the loop stopped. */
+export function loadCheckpoint(dir: string, model: Module, optimizer: Optimizer, average: Module | null = null): LoopPosition {
   const position = readJson<LoopPosition>(join(dir, POSITION), 'the checkpoint is incomplete; start a new run instead of --resume');
   model.load(join(dir, 'weights.safetensors'), { requireChecksum: true });
+  if (average) {
+    if (!existsSync(join(dir, EMA_WEIGHTS))) throw new Error(`${join(dir, EMA_WEIGHTS)} is missing: the run averages its weights (--ema) but the checkpoint holds no average; start a new run instead of --resume`);
+    average.load(join(dir, EMA_WEIGHTS), { requireChecksum: true });
+  }
   const saved = loadSafetensors(join(dir, 'optimizer.safetensors'), 'cpu', { requireChecksum: true });
   try {
     optimizer.loadStateDict({ buffers: saved.tensors, step: Number(saved.metadata.step), lr: Number(saved.metadata.lr) });

@@ -2,11 +2,12 @@
 // the temperature on the validation split so predictions are calibrated from the first use.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { formatDataSummary, inverseFrequencyClassWeights, loadClassNames, prepareDataset, smearAugmentation, writeSkippedList, type PreparedDataset } from '../data/index.js';
+import { formatDataSummary, inverseFrequencyClassWeights, loadClassNames, prepareDataset, smearAugmentationWith, writeSkippedList, type PreparedDataset } from '../data/index.js';
 import { createModel, presetConfig, type AplNet } from '../model/index.js';
 import { AdamW, fromTypedArray, manualSeed, resolveDevice, setNumThreads, type ParamGroup, type Tensor } from '../torch/index.js';
 import { hasCheckpoint, loadCheckpoint, recoverCheckpoint, type LoopPosition } from './checkpoint.js';
 import { Learner, type StopReason } from './learner.js';
+import { WeightEma } from './ema.js';
 import { DEFAULT_CACHE_DIR, readRunConfig, runPath, weightsMetadata, type RunConfig } from './run-files.js';
 import { calibrateOnValidation, calibrationIsCurrent } from './calibrate.js';
 import { splitSpec } from './split-choice.js';
@@ -76,6 +77,7 @@ async function trainLocked(options: Partial<TrainingConfig>, runDir: string, res
   const modelConfig = savedRun?.model ?? (() => {
     const c = presetConfig(config.model, 1);
     if (config.size) c.inputSize = config.size;
+    if (config.dropPath > 0) c.dropPath = config.dropPath;
     return c;
   })();
 
@@ -93,6 +95,7 @@ async function trainLocked(options: Partial<TrainingConfig>, runDir: string, res
     workers: config.workers,
   });
   let model: AplNet | null = null;
+  let averageModel: AplNet | null = null;
   try {
     const skippedList = runPath(runDir, 'skipped');
     await writeSkippedList(skippedList, dataset.summary.skippedImages);
@@ -112,17 +115,20 @@ async function trainLocked(options: Partial<TrainingConfig>, runDir: string, res
 
     model = createModel(runConfig.model).to(device);
     const optimizer = new AdamW(parameterGroups(model, config.weightDecay), { lr: config.lr });
-    const train = dataset.loader('train', { batchSize: config.batch, order: config.balance === 'sampler' ? 'balanced' : 'shuffle', seed: config.seed, augmentation: config.augment ? smearAugmentation : null, dropLast: trainSubset.images.length > config.batch });
+    const train = dataset.loader('train', { batchSize: config.batch, order: config.balance === 'sampler' ? 'balanced' : 'shuffle', seed: config.seed, augmentation: config.augment ? smearAugmentationWith({ stainJitter: config.stainJitter, rotation: config.rotation, fill: config.rotationFill }) : null, dropLast: trainSubset.images.length > config.batch });
     const val = dataset.loader('val', { batchSize: Math.max(config.batch, 64), order: 'sequential', seed: config.seed, augmentation: null });
     const stepsPerEpoch = train.batchesPerEpoch;
     const classWeights = config.balance === 'weights'
       ? fromTypedArray(Float32Array.from(inverseFrequencyClassWeights(trainSubset.labels, dataset.classNames.length)), [dataset.classNames.length], { device })
       : null;
 
+    // The weight average is a second copy of the network (0.7 M parameters for aplnet-s: cheap).
+    const average = averageModel = config.ema > 0 ? createModel(runConfig.model).to(device) : null;
+    const ema = average ? new WeightEma(model, average, config.ema) : null;
     let position = freshPosition();
     const checkpointDir = runPath(runDir, 'checkpointDir');
     if (resume && hasCheckpoint(checkpointDir)) {
-      position = loadCheckpoint(checkpointDir, model, optimizer);
+      position = loadCheckpoint(checkpointDir, model, optimizer, average);
       if (position.finished && position.epoch >= config.epochs) {
         optimizer.dispose();
         classWeights?.dispose();
@@ -142,7 +148,8 @@ async function trainLocked(options: Partial<TrainingConfig>, runDir: string, res
     }
     const interrupts = interruptHandler(log);
     const learner = new Learner({
-      model, optimizer, train, val, device, epochs: config.epochs, classWeights, labelSmoothing: config.labelSmoothing, position,
+      model, optimizer, train, val, device, epochs: config.epochs, classWeights, labelSmoothing: config.labelSmoothing, position, ema,
+      mix: { mixup: config.mixup, cutmix: config.cutmix, probability: config.mixProbability, seed: config.seed },
       schedule: { kind: config.schedule, peakLr: config.lr, totalSteps: stepsPerEpoch * config.epochs, warmupSteps: Math.round(config.warmupEpochs * stepsPerEpoch) },
       callbacks: [
         progressBar(config.epochs),
@@ -171,6 +178,7 @@ async function trainLocked(options: Partial<TrainingConfig>, runDir: string, res
     return { runDir, reason, bestEpoch: learner.position.bestEpoch, bestValMacroF1: learner.position.bestScore, seconds: (performance.now() - started) / 1000 };
   } finally {
     model?.dispose();
+    averageModel?.dispose();
     await dataset.close();
   }
 }

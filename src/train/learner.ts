@@ -2,11 +2,13 @@
 // with progress, logging, checkpoints, early stopping and interrupts as small callbacks.
 import type { DataLoader } from '../data/index.js';
 import { batchToTensors } from '../data/to-tensor.js';
-import { F, tidy, type Optimizer, type Tensor } from '../torch/index.js';
+import { F, fromTypedArray, tidy, type Optimizer, type Tensor } from '../torch/index.js';
 import type { AplNet } from '../model/index.js';
 import { perClassMetrics, confusionMatrix, macroF1, accuracy, rowsFromFlat, predictedClasses, negativeLogLikelihood, softmaxRows, collectLogits, type CollectedLogits } from '../eval/index.js';
 import { learningRateAt, type ScheduleSpec } from './lr-schedule.js';
 import type { LoopPosition } from './checkpoint.js';
+import type { WeightEma } from './ema.js';
+import { mixBatch, mixingEnabled, mixRandom, type MixSpec } from './mix-batch.js';
 
 export interface EpochSummary {
   epoch: number;
@@ -18,6 +20,9 @@ export interface EpochSummary {
   lr: number;
   img_s: number;
   seconds: number;
+  /** With --ema, val_acc and val_macro_f1 are the average's; these are the trained weights' own, for comparison. */
+  val_acc_live?: number;
+  val_macro_f1_live?: number;
 }
 
 export interface BatchProgress {
@@ -55,6 +60,16 @@ export interface LearnerOptions {
   labelSmoothing: number;
   callbacks: Callback[];
   position: LoopPosition;
+  /** Weight averaging: updated after every step; its network is the one validated (and so saved as best). */
+  ema?: WeightEma | null;
+  /** Mixup/CutMix of training batches, drawn from (seed, epoch, batch). */
+  mix?: (MixSpec & { seed: number }) | null;
+}
+
+/** A mixed batch's second targets and weight: loss = λ·CE(y) + (1 − λ)·CE(yB), label smoothing in both. */
+interface MixedTargets {
+  yB: Tensor;
+  lambda: number;
 }
 
 export class Learner {
@@ -72,19 +87,31 @@ export class Learner {
     this.position = options.position;
   }
 
-  private trainStep(x: Tensor, y: Tensor): { loss: number; correct: number } {
+  /** The network that is validated and saved: the weight average when on, else the trained one. */
+  get validatedModel(): AplNet {
+    return (this.options.ema?.average as AplNet | undefined) ?? this.model;
+  }
+
+  private trainStep(x: Tensor, y: Tensor, mixed: MixedTargets | null = null): { loss: number; correct: number } {
     return tidy(() => {
       this.optimizer.lr = learningRateAt(this.position.globalStep, this.options.schedule);
       this.optimizer.zeroGrad();
       const { logits } = this.model.forward(x);
-      const loss = F.crossEntropy(logits, y, { weight: this.options.classWeights ?? null, labelSmoothing: this.options.labelSmoothing });
+      const lossOptions = { weight: this.options.classWeights ?? null, labelSmoothing: this.options.labelSmoothing };
+      const loss = mixed
+        ? F.crossEntropy(logits, y, lossOptions).mul(mixed.lambda).add(F.crossEntropy(logits, mixed.yB, lossOptions).mul(1 - mixed.lambda))
+        : F.crossEntropy(logits, y, lossOptions);
       const value = loss.item();
       if (!Number.isFinite(value)) {
         throw new NonFiniteLossError(`the training loss became ${value} at epoch ${this.position.epoch + 1}, step ${this.position.globalStep + 1}. Lower --lr (now ${this.options.schedule.peakLr}), check the images for corrupt values, or resume from the last checkpoint with --resume after lowering it.`);
       }
       loss.backward();
       this.optimizer.stepOnce();
-      return { loss: value, correct: logits.argmax(1).eq(y).sum().item() };
+      this.options.ema?.update(this.position.globalStep);
+      const predicted = logits.argmax(1);
+      const correct = predicted.eq(y).sum().item();
+      // A mixed image counts as λ right when it names its first class, 1 − λ when it names its second.
+      return { loss: value, correct: mixed ? mixed.lambda * correct + (1 - mixed.lambda) * predicted.eq(mixed.yB).sum().item() : correct };
     });
   }
 
@@ -101,13 +128,17 @@ export class Learner {
       for await (const batch of train.epoch(epoch)) {
         batchIndex += 1;
         if (batchIndex <= skip) continue; // resumed mid-epoch: these batches were already trained
-        const { x, y } = batchToTensors(batch, this.options.device);
+        const mix = this.options.mix;
+        const mixed = mix && mixingEnabled(mix) ? mixBatch(batch.x, batch.shape, batch.y, mix, mixRandom(mix.seed, epoch, batchIndex)) : null;
+        const { x, y } = batchToTensors(mixed ? { ...batch, x: mixed.x, y: mixed.yA } : batch, this.options.device);
+        const yB = mixed ? fromTypedArray(BigInt64Array.from(mixed.yB, (label) => BigInt(label)), [mixed.yB.length], { device: this.options.device }) : null;
         let step: { loss: number; correct: number };
         try {
-          step = this.trainStep(x, y);
+          step = this.trainStep(x, y, mixed && yB ? { yB, lambda: mixed.lambda } : null);
         } finally {
           x.dispose();
           y.dispose();
+          yB?.dispose();
         }
         this.position.globalStep += 1;
         this.position.batchInEpoch = batchIndex;
@@ -124,8 +155,15 @@ export class Learner {
         break;
       }
       const trainSeconds = (performance.now() - started) / 1000;
-      const validation = await collectLogits(this.model, this.options.val, this.options.device);
+      const validation = await collectLogits(this.validatedModel, this.options.val, this.options.device);
       const summary = this.summarize(epoch, seen, lossSum, correct, trainSeconds, validation, (performance.now() - started) / 1000);
+      if (this.options.ema) {
+        // The trained weights' own figures beside the average's: the EMA's effect, read off the same run.
+        const live = this.summarize(epoch, seen, lossSum, correct, trainSeconds, await collectLogits(this.model, this.options.val, this.options.device), 0);
+        summary.val_acc_live = live.val_acc;
+        summary.val_macro_f1_live = live.val_macro_f1;
+        summary.seconds = (performance.now() - started) / 1000;
+      }
       this.position.epoch += 1;
       this.position.batchInEpoch = 0;
       for (const cb of this.options.callbacks) await cb.afterEpoch?.(this, summary, validation);

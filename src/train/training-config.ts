@@ -34,6 +34,23 @@ export const TrainingConfigSchema = z.object({
   split: z.object({ train: z.number().gt(0).lt(1), val: z.number().gt(0).lt(1), test: z.number().min(0).lt(1) }).default({ train: 0.7, val: 0.15, test: 0.15 }),
   workers: z.number().int().min(0).max(64).optional(),
   cacheDir: z.string().optional(),
+  // Recipe levers (docs/accuracy-results.md): each default is today's behaviour until validation shows a gain.
+  /** Mixup (Zhang et al. 2018): Beta(α, α) blend of image pairs and their targets; 0 = off. */
+  mixup: z.number().min(0).max(10).default(0),
+  /** CutMix (Yun et al. 2019): a box pasted from the paired image, targets by area; Beta(α, α); 0 = off. */
+  cutmix: z.number().min(0).max(10).default(0),
+  /** Share of training batches mixed when mixup or cutmix is on (with both, each mixed batch picks one at even odds). */
+  mixProbability: z.number().min(0).max(1).default(1),
+  /** Exponential moving average of the weights with this decay (e.g. 0.99); 0 = off. When on, the average is what is validated, calibrated and saved. */
+  ema: z.number().min(0).lt(1).default(0),
+  /** Stochastic depth: the deepest residual branch is dropped with this probability, earlier ones linearly less; 0 = off. */
+  dropPath: z.number().min(0).max(0.5).default(0),
+  /** 'quarter': 90° turns + ±15° jitter; 'any': a uniform angle in [0°, 360°). Flips are on either way. */
+  rotation: z.enum(['quarter', 'any']).default('quarter'),
+  /** Corners a rotation uncovers: reflect the image, or fill with its background (border median) colour. */
+  rotationFill: z.enum(['reflect', 'background']).default('reflect'),
+  /** Multiplies the stain (HED) jitter: 0 off, 1 = ±5% per stain amount, ±0.02 shift. */
+  stainJitter: z.number().min(0).max(10).default(1),
 });
 
 export type TrainingConfig = z.infer<typeof TrainingConfigSchema>;

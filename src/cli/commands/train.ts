@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { presetNames } from '../../model/index.js';
 import { TRAINING_DEFAULTS as D, trainFolds, trainRun } from '../../train/index.js';
-import { int, num, threadCount } from '../parse-options.js';
+import { int, num, threadCount, unitInterval } from '../parse-options.js';
 
 /** Help text with the schema's default; the option itself has none, so only typed values are passed on. */
 const withDefault = (text: string, value: unknown): string => `${text} (default: ${typeof value === 'object' ? JSON.stringify(value) : String(value)})`;
@@ -40,11 +40,19 @@ export function registerTrain(program: Command): void {
     .option('--on-bad-image <policy>', withDefault('skip (report and continue) or fail', D.onBadImage))
     .option('--workers <n>', 'worker threads for augmentation (default: min(2, cores))', int('--workers'))
     .option('--cache-dir <dir>', 'decoded-pixel cache (default: ~/.cache/aplnet)')
+    .option('--mixup <alpha>', withDefault('mixup: Beta(alpha, alpha) blend of image pairs and their targets (0 = off)', D.mixup), num('--mixup'))
+    .option('--cutmix <alpha>', withDefault('CutMix: a box from the paired image, targets by area, Beta(alpha, alpha) (0 = off)', D.cutmix), num('--cutmix'))
+    .option('--mix-probability <p>', withDefault('share of batches mixed when --mixup or --cutmix is on', D.mixProbability), unitInterval('--mix-probability'))
+    .option('--ema <decay>', withDefault('exponential moving average of the weights, e.g. 0.99; the average is validated and saved (0 = off)', D.ema), num('--ema'))
+    .option('--drop-path <rate>', withDefault('stochastic depth: drop rate of the last residual branch, earlier ones linearly less (0 = off)', D.dropPath), num('--drop-path'))
+    .option('--rotation <kind>', withDefault('quarter (90° turns + ±15° jitter) or any (uniform angle in [0°, 360°))', D.rotation))
+    .option('--rotation-fill <how>', withDefault('corners a rotation uncovers: reflect or background (border median colour)', D.rotationFill))
+    .option('--stain-jitter <factor>', withDefault('multiplies the stain (HED) jitter; 0 = off', D.stainJitter), num('--stain-jitter'))
     .option('--resume', 'continue the run in --out exactly where it stopped (only --epochs, --device, --threads, --workers, --cache-dir may be given again)')
     .action(async (data: string, o: Record<string, unknown>, command: Command) => {
       // Only what the user typed: commander reports 'default' for options left out (--no-augment's implicit true).
       const typed: Record<string, unknown> = { data };
-      for (const key of ['model', 'size', 'epochs', 'batch', 'lr', 'weightDecay', 'warmupEpochs', 'schedule', 'labelSmoothing', 'patience', 'split', 'device', 'threads', 'seed', 'folds', 'balance', 'augment', 'stainNorm', 'resize', 'onBadImage', 'workers', 'cacheDir']) {
+      for (const key of ['model', 'size', 'epochs', 'batch', 'lr', 'weightDecay', 'warmupEpochs', 'schedule', 'labelSmoothing', 'patience', 'split', 'device', 'threads', 'seed', 'folds', 'balance', 'augment', 'stainNorm', 'resize', 'onBadImage', 'workers', 'cacheDir', 'mixup', 'cutmix', 'mixProbability', 'ema', 'dropPath', 'rotation', 'rotationFill', 'stainJitter']) {
         if (o[key] !== undefined && command.getOptionValueSource(key) !== 'default') typed[key] = o[key];
       }
       if (typed.folds !== undefined && !o.resume) {

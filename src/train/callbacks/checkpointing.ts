@@ -13,17 +13,18 @@ export function checkpointing(paths: { best: string; last: string; checkpointDir
         position.bestScore = score;
         position.bestEpoch = summary.epoch;
         position.epochsWithoutImprovement = 0;
-        learner.model.save(paths.best, { ...weightsMetadata, epoch: String(summary.epoch), val_macro_f1: String(summary.val_macro_f1) });
+        learner.validatedModel.save(paths.best, { ...weightsMetadata, epoch: String(summary.epoch), val_macro_f1: String(summary.val_macro_f1) });
       } else {
         position.epochsWithoutImprovement += 1;
       }
-      learner.model.save(paths.last, { ...weightsMetadata, epoch: String(summary.epoch) });
-      saveCheckpoint(paths.checkpointDir, learner.model, learner.optimizer, position);
+      learner.validatedModel.save(paths.last, { ...weightsMetadata, epoch: String(summary.epoch) });
+      saveCheckpoint(paths.checkpointDir, learner.model, learner.optimizer, position, learner.options.ema?.average ?? null);
     },
     afterFit(learner, reason) {
       // An interrupt lands mid-epoch: save that exact position so --resume continues from it.
-      if (reason === 'interrupted') saveCheckpoint(paths.checkpointDir, learner.model, learner.optimizer, learner.position);
-      else saveCheckpoint(paths.checkpointDir, learner.model, learner.optimizer, { ...learner.position, finished: true });
+      const average = learner.options.ema?.average ?? null;
+      if (reason === 'interrupted') saveCheckpoint(paths.checkpointDir, learner.model, learner.optimizer, learner.position, average);
+      else saveCheckpoint(paths.checkpointDir, learner.model, learner.optimizer, { ...learner.position, finished: true }, average);
     },
   };
 }
