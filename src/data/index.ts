@@ -3,6 +3,8 @@ export { DataError, isDataError, skippableReasons, type DataErrorReason } from '
 export { readSource } from './sources/read-source.js';
 export { readClassFolders } from './sources/class-folders.js';
 export { readCsvManifest } from './sources/csv-manifest.js';
+export { readCaseManifest, type CaseManifestRow } from './sources/case-manifest.js';
+export { formatCsvRow } from './csv.js';
 export type { SampleRecord, DatasetSource, SourceOptions } from './sources/source-types.js';
 export { imageExtensions, listImageFiles, type ListedImages } from './files/list-image-files.js';
 export { readRegularFile } from './files/regular-file.js';

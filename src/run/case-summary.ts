@@ -10,6 +10,14 @@ import type { ImagePrediction, PredictResult } from './predict-images.js';
 
 export type CaseCallSource = 'case-model' | CaseBaseline;
 
+/** How each source of a case call is named to people, wherever the call is shown. */
+export const CASE_CALL_SOURCE_TITLES: Record<CaseCallSource, string> = {
+  'case-model': 'case model: attention over the cells',
+  'mean-probability': "baseline: mean of the cells' probabilities",
+  'mean-log-probability': "baseline: mean of the cells' log-probabilities",
+  'majority-vote': 'baseline: majority vote of the cells',
+};
+
 /**
  * One cell in five. Above it the cells the model is sure of are too small a majority to carry a
  * case unreviewed; a lab with its own rule states it with `maxFlaggedShare`.

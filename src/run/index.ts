@@ -8,4 +8,5 @@ export { writeImageExplanation, rawMapPng, maskPng, methodFileName, RAW_MAP_SCAL
 export { explainCsv, meanMeasures, MEASURE_NAMES, type ExplainedRow } from './explain-csv.js';
 export { writeMetricsJson, writeRunReport } from './run-report.js';
 export { RUN_FILES, runPath, readRunConfig, DEFAULT_REFERRAL_THRESHOLD, type RunConfig, type Calibration } from '../train/index.js';
-export { summarizeCase, DEFAULT_MAX_FLAGGED_SHARE, DEFAULT_MIN_USABLE_CELLS, type CaseSummary, type CaseCallSource, type CaseSummaryRun, type SummarizeCaseOptions } from './case-summary.js';
+export { summarizeCase, CASE_CALL_SOURCE_TITLES, DEFAULT_MAX_FLAGGED_SHARE, DEFAULT_MIN_USABLE_CELLS, type CaseSummary, type CaseCallSource, type CaseSummaryRun, type SummarizeCaseOptions } from './case-summary.js';
+export { writeCaseSummaries, caseSummariesCsv, caseSummariesJson, caseSummaryFormatOf, CASE_SUMMARY_FORMATS, type CaseSummaryFormat } from './case-summary-files.js';

@@ -1,13 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { imageExtensions, listImageFiles } from '../../data/index.js';
+import { imageExtensions } from '../../data/index.js';
 import { DEFAULT_OPACITY, EXPLAIN_METHODS, defaultExplainMethods, type ExplainMethod } from '../../explain/index.js';
 import { writeFileAtomic } from '../../io/index.js';
-import { loadRun, methodFileName, panelPng, predictImages, unreadableInput, type DrawOptions, type ImageFailure, type ImagePrediction, type PredictResult } from '../../run/index.js';
-import { int, num, threadCount, unitInterval } from '../parse-options.js';
+import { caseSummaryFormatOf, DEFAULT_MAX_FLAGGED_SHARE, DEFAULT_MIN_USABLE_CELLS, loadRun, methodFileName, panelPng, predictImages, unreadableInput, type DrawOptions, type ImageFailure, type ImagePrediction, type PredictResult } from '../../run/index.js';
+import { int, intIn, num, threadCount, unitInterval } from '../parse-options.js';
 import { selectDevice } from '../device.js';
 import { formatTable } from '../format-table.js';
+import { listPredictInputs, reportCases, summarizeCases } from '../predict-cases.js';
 
 const FORMATS = ['table', 'json', 'csv'] as const;
 type Format = (typeof FORMATS)[number];
@@ -61,7 +62,7 @@ export function registerPredict(program: Command): void {
     .command('predict')
     .description('classify images with a trained run: calibrated probabilities, "refer to a specialist" below a threshold, optional explanation overlays')
     .argument('<run>', 'run folder made by "aplnet train"')
-    .argument('<images...>', 'image files and/or folders of images')
+    .argument('<images...>', 'image files and/or folders of images, or one CSV manifest (path,patient_id[,label][,split]) whose patient ids make the cases')
     .option('--format <format>', 'table, json or csv', 'table')
     .option('--overlays <dir>', 'write <name>.<method>.png into this folder: the image, its map overlaid, and the colour scale')
     .option('--maps <methods>', `explanation maps to draw with --overlays: ${EXPLAIN_METHODS.join(', ')} (default: the model's own map — attention-pool on attention-pool presets, else attention-grad — and gradcam)`, parseMethods)
@@ -71,6 +72,11 @@ export function registerPredict(program: Command): void {
     .option('--batch <n>', 'images per forward pass', int('--batch'), 32)
     .option('--device <device>', 'cpu, cuda, cuda:N or auto', 'cpu')
     .option('--threads <n>', 'CPU threads (default: all cores)', threadCount('--threads'))
+    .option('--case <id>', 'the images given are one case (one patient): print its case summary after the images')
+    .option('--split <name>', "with a manifest: only its rows of this split (train, val or test)")
+    .option('--case-out <file>', 'write the case summaries to this .json (everything, cells ranked) or .csv (one row per case) file')
+    .option('--max-flagged-share <share>', `refer a case when more than this share of its usable cells is flagged for review (default ${DEFAULT_MAX_FLAGGED_SHARE})`, unitInterval('--max-flagged-share'))
+    .option('--min-cells <n>', `a case call needs at least this many usable cells (default ${DEFAULT_MIN_USABLE_CELLS})`, intIn('--min-cells', 1, 1_000_000))
     .action(async (runDir: string, inputs: string[], o: Record<string, unknown>) => {
       const format = o.format as Format;
       if (!FORMATS.includes(format)) throw new Error(`--format must be one of ${FORMATS.join(', ')}, got "${format}"`);
@@ -79,7 +85,9 @@ export function registerPredict(program: Command): void {
       if (o.maps && !overlayDir) throw new Error('--maps chooses the overlays to draw; give --overlays <dir> too');
       if (o.contour !== undefined && !overlayDir) throw new Error('--contour outlines the overlays; give --overlays <dir> too');
       // One listing rule for train and predict: links followed, FIFOs and the like named and skipped.
-      const listed = await listImageFiles(inputs, { exclude: overlayDir });
+      const listed = await listPredictInputs(inputs, { caseId: o.case as string | undefined, split: o.split as string | undefined, exclude: overlayDir });
+      if (o.caseOut && !listed.caseIds) throw new Error('--case-out writes case summaries; give --case <id> or a manifest with patient_id');
+      if (o.caseOut) caseSummaryFormatOf(o.caseOut as string);
       const files = listed.files;
       if (files.length === 0 && listed.skipped.length === 0) throw new Error(`no images found in ${inputs.join(', ')} (looked for ${[...imageExtensions].join(' ')})`);
       const device = selectDevice(o.device as string, o.threads as number | undefined);
@@ -89,6 +97,10 @@ export function registerPredict(program: Command): void {
         const results = [...(await predictImages(run, files, { maps: methods, threshold: o.threshold as number | undefined, batchSize: o.batch as number })), ...listed.skipped.map(unreadableInput)];
         if (overlayDir) await writeOverlays(overlayDir, results, methods, drawing, new Set(files.map((f) => resolve(f))));
         console.log(formatPredictions(results, run.classNames, format));
+        if (listed.caseIds) {
+          const summaries = summarizeCases(run, results, listed.caseIds, { threshold: o.threshold as number | undefined, maxFlaggedShare: o.maxFlaggedShare as number | undefined, minUsableCells: o.minCells as number | undefined });
+          reportCases(run, summaries, { tableOnStdout: format === 'table', caseOut: o.caseOut as string | undefined });
+        }
         const failed = results.filter((r): r is ImageFailure => !r.ok);
         for (const failure of failed) console.error(`aplnet: ${failure.message}`);
         if (overlayDir) console.error(`overlays written to ${resolve(overlayDir)}`);
