@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareDataset, readSource, saveSplitFile, type PreparedDataset, type SkippedImage, type SplitFile, type SplitName } from '../data/index.js';
 import {
-  collectLogits,
   type CollectedLogits,
   applyTemperature,
   evaluateClassifier,
@@ -15,8 +14,10 @@ import {
   type LabelledLogits,
   type TemperatureFit,
 } from '../eval/index.js';
-import { DEFAULT_CACHE_DIR, DEFAULT_REFERRAL_THRESHOLD, runPath, saveCalibration } from '../train/index.js';
+import { collectLogitsInMode, DEFAULT_CACHE_DIR, DEFAULT_REFERRAL_THRESHOLD, DEFAULT_TTA, runPath, saveCalibration, type TtaMode } from '../train/index.js';
+import { evaluateEnsemble } from './ensemble-evaluate.js';
 import { requireCalibration, type LoadedRun } from './load-run.js';
+import { calibratedTtaMode } from './tta-mode.js';
 
 export interface EvaluateRunOptions {
   /** A labelled dataset to evaluate instead of the run's test split; every image of it is evaluated. */
@@ -25,6 +26,11 @@ export interface EvaluateRunOptions {
   workers?: number;
   batchSize?: number;
   log?: (line: string) => void;
+  /**
+   * Test-time augmentation over the dihedral group; the temperature is refitted for it (and it becomes
+   * the run's default). Default: the mode the run is calibrated for, else DEFAULT_TTA.
+   */
+  tta?: TtaMode;
 }
 
 /** What was evaluated, and how: the part of metrics.json that is not metrics. */
@@ -53,7 +59,7 @@ export interface RunEvaluation {
 const splitTitles: Record<SplitName, string> = { train: 'train', val: 'validation', test: 'test' };
 
 /** Every image of `data` as one 'test' split, through a throw-away split file. */
-async function prepareAllAsTest(data: string, common: Omit<Parameters<typeof prepareDataset>[0], 'source' | 'split'>): Promise<PreparedDataset> {
+export async function prepareAllAsTest(data: string, common: Omit<Parameters<typeof prepareDataset>[0], 'source' | 'split'>): Promise<PreparedDataset> {
   const source = await readSource(data, { classNames: common.classNames });
   const hasPatients = source.samples.some((sample) => sample.patientId !== undefined);
   const split: SplitFile = {
@@ -73,10 +79,10 @@ async function prepareAllAsTest(data: string, common: Omit<Parameters<typeof pre
 }
 
 /** Patient id of every path, or undefined when the source has none. */
-type PatientIdsOf = (paths: string[]) => string[] | undefined;
+export type PatientIdsOf = (paths: string[]) => string[] | undefined;
 
 /** Reads the source's patient ids once, for every split and set of logits of one evaluation. */
-async function patientIdLookup(data: string, classNames: string[]): Promise<PatientIdsOf> {
+export async function patientIdLookup(data: string, classNames: string[]): Promise<PatientIdsOf> {
   const source = await readSource(data, { classNames });
   const byPath = new Map(source.samples.map((sample) => [sample.path, sample.patientId]));
   return (paths) => {
@@ -85,7 +91,7 @@ async function patientIdLookup(data: string, classNames: string[]): Promise<Pati
   };
 }
 
-function datasetCounts(dataset: PreparedDataset, patientIdsOf: PatientIdsOf, splits: SplitName[]): Pick<EvaluatedSet, 'countsBySplit' | 'patientsBySplit'> {
+export function datasetCounts(dataset: PreparedDataset, patientIdsOf: PatientIdsOf, splits: SplitName[]): Pick<EvaluatedSet, 'countsBySplit' | 'patientsBySplit'> {
   const countsBySplit: Record<string, number[]> = {};
   const patientsBySplit: Record<string, number> = {};
   let withPatients = true;
@@ -109,7 +115,7 @@ function assertFinite(logits: CollectedLogits, split: string): void {
   }
 }
 
-function labelledLogits(logits: CollectedLogits, patientIdsOf: PatientIdsOf, split: string): LabelledLogits {
+export function labelledLogits(logits: CollectedLogits, patientIdsOf: PatientIdsOf, split: string): LabelledLogits {
   assertFinite(logits, split);
   return { logits: rowsFromFlat(logits.logits, logits.numClasses), labels: logits.labels, patientIds: patientIdsOf(logits.paths) };
 }
@@ -119,7 +125,9 @@ function labelledLogits(logits: CollectedLogits, patientIdsOf: PatientIdsOf, spl
  * training data is still there, and saved to calibration.json (atomically) so predict uses it.
  */
 export async function evaluateRun(run: LoadedRun, device: string, options: EvaluateRunOptions = {}): Promise<RunEvaluation> {
+  if (run.members) return evaluateEnsemble(run, device, options);
   const log = options.log ?? ((line: string) => console.error(line));
+  const tta = options.tta ?? run.calibration?.tta ?? DEFAULT_TTA;
   const training = run.config.training;
   const batchSize = options.batchSize ?? Math.max(training.batch, 64);
   const common = {
@@ -147,7 +155,7 @@ export async function evaluateRun(run: LoadedRun, device: string, options: Evalu
       const own = await prepareDataset({ ...common, source: training.data, split: { kind: 'file', path: runPath(run.dir, 'split') } });
       datasets.push(own);
       if (own.subset('val').images.length > 0) {
-        validation = labelledLogits(await collectLogits(run.model, own.loader('val', loaderOptions), device), ownPatientIds, 'validation');
+        validation = labelledLogits(await collectLogitsInMode(run.model, own.loader('val', loaderOptions), device, tta), ownPatientIds, 'validation');
       }
     }
     const data = options.data ?? training.data;
@@ -157,7 +165,8 @@ export async function evaluateRun(run: LoadedRun, device: string, options: Evalu
     }
     const evaluated = datasets[datasets.length - 1];
     if (evaluated.subset('test').images.length === 0) throw new Error(`${data} has no test images to evaluate (split: ${evaluated.summary.perSplit.test} test images)`);
-    const testLogits = await collectLogits(run.model, evaluated.loader('test', loaderOptions), device);
+    if (!validation) calibratedTtaMode(run, tta);
+    const testLogits = await collectLogitsInMode(run.model, evaluated.loader('test', loaderOptions), device, tta);
     const patientIdsOf = options.data ? await patientIdLookup(options.data, run.classNames) : ownPatientIds!;
     const test = labelledLogits(testLogits, patientIdsOf, 'test');
     const threshold = run.calibration?.referralThreshold ?? DEFAULT_REFERRAL_THRESHOLD;
@@ -175,7 +184,7 @@ export async function evaluateRun(run: LoadedRun, device: string, options: Evalu
     let result: Omit<RunEvaluation, 'images'>;
     if (validation) {
       const fitted = evaluateWithTemperatureScaling({ validation, test, classNames: run.classNames, referralThreshold: threshold });
-      run.calibration = saveCalibration(run.dir, fitted.temperatureFit, threshold, run.weightsSha256);
+      run.calibration = saveCalibration(run.dir, fitted.temperatureFit, threshold, run.weightsSha256, tta);
       result = { set, temperatureSource: 'val', ...fitted };
     } else {
       const saved = requireCalibration(run);

@@ -3,8 +3,11 @@
 // calibration fitted for exactly those weights. Anything wrong is an error naming the file.
 import { existsSync, statSync } from 'node:fs';
 import { loadClassNames, loadInferencePreprocessing, type InferencePreprocessing } from '../data/index.js';
-import { createModel, parseModelConfig, type AplNet } from '../model/index.js';
+import { createModel, parseModelConfig, type AplNet, type CaseModel } from '../model/index.js';
+import type { CaseBaseline } from '../eval/index.js';
+import { isEnsembleFolder, loadEnsemble } from './ensemble-run.js';
 import { checkWeightsMatchRun, readCalibration, readRunConfig, runPath, sha256OfFile, type Calibration, type RunConfig } from '../train/index.js';
+import { loadCaseModel, readCaseLevel } from '../train/index.js';
 
 /** A trained run, ready for inference. */
 export interface LoadedRun {
@@ -15,14 +18,30 @@ export interface LoadedRun {
   model: AplNet;
   /** Null only when loaded with `calibration: 'optional'` and none valid was found (evaluate refits it). */
   calibration: Calibration | null;
-  /** SHA-256 of the weights file loaded. */
+  /** SHA-256 of the weights file loaded (an ensemble: of its members' digests). */
   weightsSha256: string;
+  /** Set when the folder is an ensemble (train --folds): every member, loaded and checked like a run. */
+  members?: LoadedRun[];
+  /**
+   * Set when the run's labels belong to the patient (case-level.json): the baseline that makes the
+   * case call without a case model (chosen on validation cases), and the case model once trained by
+   * "aplnet train-case" (checked end to end). Null when the labels are cell types (or the case level
+   * was never recorded): there is no case call then, only a differential count.
+   */
+  caseLevel: CaseLevel | null;
+}
+
+export interface CaseLevel {
+  baseline: CaseBaseline;
+  model: CaseModel | null;
 }
 
 export interface LoadRunOptions {
   device?: string;
   /** 'required' (predict, serve, explain): a missing or stale calibration is an error. */
   calibration?: 'required' | 'optional';
+  /** 'load' (default): case-level.json and the case model are loaded and checked; 'skip': not read (train-case, which replaces them). */
+  caseLevel?: 'load' | 'skip';
 }
 
 async function readOrExplain<T>(path: string, read: () => Promise<T>): Promise<T> {
@@ -46,9 +65,10 @@ function checkFiniteWeights(model: AplNet, weightsPath: string): void {
   }
 }
 
-/** Loads the best weights of a run onto a device, in eval mode, with its preprocessing and calibration. */
-export async function loadRun(runDir: string, { device = 'cpu', calibration = 'required' }: LoadRunOptions = {}): Promise<LoadedRun> {
+/** Loads the best weights of a run (or every member of an ensemble, ensemble-run.ts) onto a device, in eval mode, with its preprocessing and calibration. */
+export async function loadRun(runDir: string, { device = 'cpu', calibration = 'required', caseLevel = 'load' }: LoadRunOptions = {}): Promise<LoadedRun> {
   if (!existsSync(runDir) || !statSync(runDir).isDirectory()) throw new Error(`${runDir} is not a folder; give the run folder made by "aplnet train"`);
+  if (isEnsembleFolder(runDir)) return loadEnsemble(runDir, { device, calibration }, loadRun);
   const config = readRunConfig(runDir);
   const classesPath = runPath(runDir, 'classes');
   const classNames = await readOrExplain(classesPath, () => loadClassNames(classesPath));
@@ -72,11 +92,19 @@ export async function loadRun(runDir: string, { device = 'cpu', calibration = 'r
     } catch (err) {
       if (calibration === 'required') throw err;
     }
-    return { dir: runDir, config, classNames, inference, model: model.to(device).eval(), calibration: fitted, weightsSha256 };
+    const cases = caseLevel === 'load' ? loadCaseLevel(runDir, classNames, weightsSha256, model, device) : null;
+    return { dir: runDir, config, classNames, inference, model: model.to(device).eval(), calibration: fitted, weightsSha256, caseLevel: cases };
   } catch (err) {
     model.dispose();
     throw err;
   }
+}
+
+/** case-level.json and the case model it records, both checked against the cell weights; null when the run has none. */
+function loadCaseLevel(runDir: string, classNames: string[], weightsSha256: string, model: AplNet, device: string): CaseLevel | null {
+  const record = readCaseLevel(runDir, weightsSha256, classNames);
+  if (!record) return null;
+  return { baseline: record.baseline, model: record.model ? loadCaseModel(runDir, record.model, classNames, weightsSha256, model, device) : null };
 }
 
 /** The run's calibration, or an error saying how to get one (for callers that need calibrated output). */

@@ -5,9 +5,12 @@
 import { isDataError, loadImageForInference, type InferenceImage, type SkippedImage } from '../data/index.js';
 import { inferenceImageToTensor } from '../data/to-tensor.js';
 import { argmax, shouldReferToSpecialist, softmaxRow } from '../eval/index.js';
-import { heatMapOf, predictAndExplain, type ExplainMethod, type HeatMap } from '../explain/index.js';
+import { heatMapOf, type ExplainMethod, type HeatMap } from '../explain/index.js';
 import { cat, tidy, type Tensor } from '../torch/index.js';
+import type { TtaMode } from '../train/index.js';
+import { answerBatch } from './ensemble-pass.js';
 import { requireCalibration, type LoadedRun } from './load-run.js';
+import { calibratedTtaMode } from './tta-mode.js';
 
 /** A file path, or bytes with the name to report them under. */
 export type PredictInput = string | { name: string; bytes: Buffer };
@@ -19,8 +22,13 @@ export interface PredictOptions {
   threshold?: number;
   /** Images per forward pass. */
   batchSize?: number;
-  /** Also return each image's embedding (what the head reads), for case models and OOD scores. */
+  /**
+   * Also return each image's embedding (what the head reads), for case models and OOD scores: under
+   * TTA the mean over the eight views; for an ensemble the members' embeddings one after another.
+   */
   embeddings?: boolean;
+  /** Test-time augmentation over the dihedral group; default (and only) the mode the run is calibrated for. */
+  tta?: TtaMode;
 }
 
 /** Why an image is referred rather than labelled. */
@@ -133,6 +141,7 @@ export async function predictImages(run: LoadedRun, inputs: readonly PredictInpu
   const calibration = requireCalibration(run);
   const threshold = options.threshold ?? calibration.referralThreshold;
   checkOptions(options, threshold);
+  const tta = calibratedTtaMode(run, options.tta);
   const methods = [...new Set(options.maps ?? [])];
   const batchSize = options.batchSize ?? 32;
   const device = run.model.parameters()[0]?.device ?? 'cpu';
@@ -149,7 +158,7 @@ export async function predictImages(run: LoadedRun, inputs: readonly PredictInpu
     let embeddings: Float32Array = new Float32Array(0);
     let embeddingSize = 0;
     try {
-      const result = predictAndExplain(run.model, x, methods);
+      const result = answerBatch(run, x, methods, tta);
       logits = result.logits;
       blanked = result.blanked;
       embeddings = result.embeddings;

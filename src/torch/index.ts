@@ -11,3 +11,4 @@ export { Optimizer, type ParamGroup, type OptimizerState } from './optim/optimiz
 export { SGD, type SgdOptions } from './optim/sgd.js';
 export { AdamW, type AdamWOptions } from './optim/adamw.js';
 export { saveSafetensors, loadSafetensors, encodeSafetensors, decodeSafetensors, SafetensorsError, CHECKSUM_KEY, type SafetensorsContent, type LoadSafetensorsOptions } from './safetensors.js';
+export { DIHEDRAL_VIEWS, applyView, undoView, dihedralBatch, meanOfViewMaps, meanOfViewRows, type DihedralView } from './dihedral.js';

@@ -1,9 +1,18 @@
 // The last step of training: the softmax temperature fitted on the validation split and saved as
 // calibration.json for exactly the best weights, so predict and serve give calibrated probabilities.
-import { collectLogits, fitTemperature, rowsFromFlat } from '../eval/index.js';
+// A temperature calibrates one kind of output: the mean of the eight dihedral views' logits
+// (test-time augmentation) is more confident than one view's, so calibration.json records which
+// one it was fitted for, and a run is used in that mode unless refitted for the other.
+import type { DataLoader } from '../data/index.js';
+import { batchToTensors } from '../data/to-tensor.js';
+import { collectLogits, fitTemperature, rowsFromFlat, type CollectedLogits } from '../eval/index.js';
 import type { PreparedDataset } from '../data/index.js';
 import type { AplNet } from '../model/index.js';
-import { DEFAULT_REFERRAL_THRESHOLD, readCalibration, runPath, saveCalibration, sha256OfFile } from './run-files.js';
+import { dihedralBatch, meanOfViewRows, noGrad, tidy } from '../torch/index.js';
+import { DEFAULT_REFERRAL_THRESHOLD, readCalibration, runPath, saveCalibration, sha256OfFile, type TtaMode } from './run-files.js';
+
+/** The mode a new run is calibrated for, so the mode predict, evaluate and serve use unless told otherwise. */
+export const DEFAULT_TTA: TtaMode = 'on';
 
 /** Whether calibration.json is there, valid, and fitted for the current best weights. */
 export function calibrationIsCurrent(runDir: string): boolean {
@@ -15,11 +24,36 @@ export function calibrationIsCurrent(runDir: string): boolean {
   }
 }
 
-/** Fits the softmax temperature on the validation split (calibration.json), used by predict and serve. */
-export async function calibrateOnValidation(model: AplNet, dataset: PreparedDataset, device: string, runDir: string, batch: number, log: (l: string) => void): Promise<void> {
-  const val = await collectLogits(model, dataset.loader('val', { batchSize: Math.max(batch, 64), order: 'sequential', seed: 0, augmentation: null }), device);
-  const fit = fitTemperature(rowsFromFlat(val.logits, val.numClasses), val.labels);
-  saveCalibration(runDir, fit, DEFAULT_REFERRAL_THRESHOLD, sha256OfFile(runPath(runDir, 'bestWeights')));
-  log(`temperature scaling on ${val.labels.length} validation images: T = ${fit.temperature.toFixed(3)}, NLL ${fit.nllBefore.toFixed(4)} → ${fit.nllAfter.toFixed(4)}`);
+/** A loader's logits in a mode: one view, or the mean over the eight dihedral views of each image. */
+export async function collectLogitsInMode(model: AplNet, loader: DataLoader, device: string, tta: TtaMode): Promise<CollectedLogits> {
+  if (tta === 'off') return collectLogits(model, loader, device);
+  const wasTraining = model.training;
+  model.eval();
+  const chunks: Float32Array[] = [];
+  const labels: number[] = [];
+  const paths: string[] = [];
+  const numClasses = model.config.numClasses;
+  try {
+    for await (const batch of loader.epoch(0)) {
+      chunks.push(tidy(() => noGrad(() => {
+        const { x } = batchToTensors(batch, device);
+        return meanOfViewRows(model.forward(dihedralBatch(x)).logits.to('float32').data<'float32'>(), numClasses);
+      })));
+      labels.push(...batch.y);
+      paths.push(...batch.paths);
+    }
+  } finally {
+    model.train(wasTraining);
+  }
+  const flat = new Float32Array(labels.length * numClasses);
+  chunks.reduce((offset, chunk) => (flat.set(chunk, offset), offset + chunk.length), 0);
+  return { logits: flat, labels: Int32Array.from(labels), paths, numClasses };
 }
 
+/** Fits the softmax temperature on the validation split (calibration.json), used by predict and serve. */
+export async function calibrateOnValidation(model: AplNet, dataset: PreparedDataset, device: string, runDir: string, batch: number, log: (l: string) => void, tta: TtaMode = DEFAULT_TTA): Promise<void> {
+  const val = await collectLogitsInMode(model, dataset.loader('val', { batchSize: Math.max(batch, 64), order: 'sequential', seed: 0, augmentation: null }), device, tta);
+  const fit = fitTemperature(rowsFromFlat(val.logits, val.numClasses), val.labels);
+  saveCalibration(runDir, fit, DEFAULT_REFERRAL_THRESHOLD, sha256OfFile(runPath(runDir, 'bestWeights')), tta);
+  log(`temperature scaling on ${val.labels.length} validation images${tta === 'on' ? ' (mean of the 8 dihedral views)' : ''}: T = ${fit.temperature.toFixed(3)}, NLL ${fit.nllBefore.toFixed(4)} → ${fit.nllAfter.toFixed(4)}`);
+}

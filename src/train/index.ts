@@ -15,3 +15,11 @@ export {
   type Calibration,
 } from './run-files.js';
 export { readCalibration, sha256OfFile, weightsMetadata, checkWeightsMatchRun, WEIGHTS_METADATA } from './run-files.js';
+export { type TtaMode } from './run-files.js';
+export { collectLogitsInMode, calibrateOnValidation, DEFAULT_TTA } from './calibrate.js';
+export { readCaseLevel, writeCaseLevel, sourceCases, CaseLevelSchema, CASE_MODEL_FILE, type CaseLevelRecord, type CaseModelRecord, type CaseSplitScores, type SourceCases } from './case-level.js';
+export { loadCaseModel, saveCaseModelFile, embeddingSize } from './case-level-model.js';
+export { trainCaseModel, prepareCaseData, chooseBaseline, caseTemperature, recordCaseLevel, DEFAULT_CASE_ENCODER, type CellRun, type CaseData, type CaseDataOptions, type TrainCaseOptions, type TrainCaseResult } from './train-case.js';
+export { trainCaseHead, caseLogitsOf, caseLogLoss, CASE_HEAD_DEFAULTS, type CaseHeadOptions, type CaseEpoch, type TrainedCaseHead } from './train-case-head.js';
+export { FINE_TUNE_DEFAULTS, type FineTuneOptions } from './train-case-fine-tune.js';
+export { bagsOf, collectCellOutputs, type CaseBag, type CellOutputs } from './train-case-cells.js';

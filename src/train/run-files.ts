@@ -27,6 +27,10 @@ export const RUN_FILES = {
   /** Every input of the evaluated split that evaluate left out (beside metrics.json). */
   evaluationSkipped: 'skipped-evaluate.csv',
   checkpointDir: 'checkpoint',
+  /** The record that the run's labels belong to the patient: case classes, baseline, case model (train/case-level.ts). */
+  caseLevel: 'case-level.json',
+  /** The case model (gated attention MIL) trained by "aplnet train-case", bound to the cell weights. */
+  caseModel: 'case-model.safetensors',
 } as const;
 
 export interface RunConfig {
@@ -68,12 +72,20 @@ const CalibrationSchema = z.object({
   nllAfter: finiteOrNull,
   /** SHA-256 of the weights file the temperature was fitted for. */
   weightsSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /**
+   * The output the temperature was fitted for, and so the run's default: 'on' the mean of the eight
+   * dihedral views' logits (test-time augmentation), 'off' one view. Files from before TTA: one view.
+   */
+  tta: z.enum(['on', 'off']).default('off'),
 });
+
+/** Test-time augmentation over the dihedral group: on (mean of the 8 views' logits) or off (one view). */
+export type TtaMode = 'on' | 'off';
 
 export type Calibration = z.infer<typeof CalibrationSchema>;
 
 /** Writes calibration.json (atomically) for the weights whose digest is given. */
-export function saveCalibration(runDir: string, fit: TemperatureFit, referralThreshold: number, weightsSha256: string): Calibration {
+export function saveCalibration(runDir: string, fit: TemperatureFit, referralThreshold: number, weightsSha256: string, tta: TtaMode): Calibration {
   const calibration = CalibrationSchema.parse({
     temperature: fit.temperature,
     referralThreshold,
@@ -81,6 +93,7 @@ export function saveCalibration(runDir: string, fit: TemperatureFit, referralThr
     nllBefore: Number.isFinite(fit.nllBefore) ? fit.nllBefore : null,
     nllAfter: Number.isFinite(fit.nllAfter) ? fit.nllAfter : null,
     weightsSha256,
+    tta,
   });
   writeJsonAtomic(runPath(runDir, 'calibration'), calibration);
   return calibration;

@@ -1,0 +1,107 @@
+// One model's answer for a batch, with or without test-time augmentation over the dihedral group.
+// With it, the model sees the eight views of every image in one batch; the logits and embeddings
+// are the mean over the views, and each view's map is turned back to the input's orientation before
+// the maps are averaged. A gradient map explains one class: every view's map is made for the class
+// the averaged logits (or, for an ensemble, the ensemble) call, not the class that view alone calls.
+import { explain, predictAndExplain, zeroNonFiniteMaps, type ExplainMethod } from '../explain/index.js';
+import type { AplNet } from '../model/index.js';
+import type { TtaMode } from '../train/index.js';
+import { dihedralBatch, DIHEDRAL_VIEWS, meanOfViewMaps, meanOfViewRows, tidy, type Tensor } from '../torch/index.js';
+
+/** Maps that need the gradient of one class's score, so depend on which class is explained. */
+const GRADIENT_METHODS: readonly ExplainMethod[] = ['attention-grad', 'gradcam', 'gradcam++'];
+
+export interface ModelPass {
+  /** [N, C] row-major: the model's logits, the mean over the eight views under TTA. */
+  logits: Float32Array;
+  numClasses: number;
+  /** [N, 1, H, W] per method, in the input's orientation; the caller disposes them. */
+  maps: Partial<Record<ExplainMethod, Tensor>>;
+  /** Per method, per image: the map held NaN or Inf (in any view) and was blanked. */
+  blanked: Partial<Record<ExplainMethod, boolean[]>>;
+  /** [N, D] row-major (the mean over the views under TTA). */
+  embeddings: Float32Array;
+  embeddingSize: number;
+  /** The class every image's gradient maps explain (the arg-max of `logits`). */
+  explained: number[];
+}
+
+function argmaxRows(logits: Float32Array, classes: number): number[] {
+  const n = logits.length / classes;
+  return Array.from({ length: n }, (_, i) => {
+    let best = 0;
+    for (let k = 1; k < classes; k++) if (logits[i * classes + k] > logits[i * classes + best]) best = k;
+    return best;
+  });
+}
+
+/** Images [N, C, H, W] through the model in a mode; maps as predictAndExplain makes them. */
+export function passInMode(model: AplNet, x: Tensor, methods: readonly ExplainMethod[], tta: TtaMode): ModelPass {
+  const classes = model.config.numClasses;
+  if (tta === 'off') {
+    const result = predictAndExplain(model, x, methods);
+    return { ...result, numClasses: classes, explained: argmaxRows(result.logits, classes) };
+  }
+  const views = dihedralBatch(x);
+  try {
+    const result = predictAndExplain(model, views, methods);
+    const logits = meanOfViewRows(result.logits, classes);
+    const explained = argmaxRows(logits, classes);
+    const pass: ModelPass = { logits, numClasses: classes, maps: {}, blanked: {}, embeddings: meanOfViewRows(result.embeddings, result.embeddingSize), embeddingSize: result.embeddingSize, explained };
+    const n = explained.length;
+    const viewsAgree = argmaxRows(result.logits, classes).every((c, row) => c === explained[row % n]);
+    for (const method of [...new Set(methods)]) {
+      const mapsOfViews = result.maps[method]!;
+      try {
+        if (GRADIENT_METHODS.includes(method) && !viewsAgree) {
+          setMaps(pass, method, gradientMapOfViews(model, views, method, explained));
+        } else {
+          pass.maps[method] = meanOfViewMaps(mapsOfViews);
+          pass.blanked[method] = anyViewOf(result.blanked[method]!, n);
+        }
+      } finally {
+        mapsOfViews.dispose();
+      }
+    }
+    return pass;
+  } finally {
+    views.dispose();
+  }
+}
+
+/** Per image: whether any of its eight view rows is set. */
+function anyViewOf(flags: boolean[], n: number): boolean[] {
+  return Array.from({ length: n }, (_, i) => DIHEDRAL_VIEWS.some((_, v) => flags[v * n + i]));
+}
+
+function setMaps(pass: ModelPass, method: ExplainMethod, maps: { maps: Tensor; blanked: boolean[] }): void {
+  pass.maps[method]?.dispose();
+  pass.maps[method] = maps.maps;
+  pass.blanked[method] = maps.blanked;
+}
+
+/** Every view's map of `method` for the given class of its image, back in the input's orientation and averaged. */
+function gradientMapOfViews(model: AplNet, views: Tensor, method: ExplainMethod, targets: number[]): { maps: Tensor; blanked: boolean[] } {
+  return tidy(() => {
+    const checked = zeroNonFiniteMaps(explain(model, views, { method, target: DIHEDRAL_VIEWS.flatMap(() => targets) }));
+    return { maps: meanOfViewMaps(checked.maps), blanked: anyViewOf(checked.blanked, targets.length) };
+  });
+}
+
+/** Makes the pass's gradient maps explain `targets` where they explain another class (an ensemble's call). */
+export function reexplainPass(model: AplNet, x: Tensor, pass: ModelPass, methods: readonly ExplainMethod[], tta: TtaMode, targets: number[]): void {
+  if (targets.every((c, i) => c === pass.explained[i])) return;
+  for (const method of [...new Set(methods)].filter((m) => GRADIENT_METHODS.includes(m))) {
+    if (tta === 'on') {
+      const views = dihedralBatch(x);
+      try {
+        setMaps(pass, method, gradientMapOfViews(model, views, method, targets));
+      } finally {
+        views.dispose();
+      }
+    } else {
+      setMaps(pass, method, tidy(() => zeroNonFiniteMaps(explain(model, x, { method, target: targets }))));
+    }
+  }
+  pass.explained = [...targets];
+}
