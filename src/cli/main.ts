@@ -6,6 +6,7 @@ import { registerExplain } from './commands/explain.js';
 import { registerPredict } from './commands/predict.js';
 import { registerServe } from './commands/serve.js';
 import { registerTrain } from './commands/train.js';
+import { registerTrainCase } from './commands/train-case.js';
 
 const program = new Command();
 program
@@ -14,6 +15,7 @@ program
   .showHelpAfterError('(run with --help for usage)');
 
 registerTrain(program);
+registerTrainCase(program);
 registerEvaluate(program);
 registerPredict(program);
 registerExplain(program);

@@ -24,3 +24,6 @@ export {
 } from './evaluate-classifier.js';
 export { evaluateWithTemperatureScaling, type CalibratedEvaluation, type LabelledLogits } from './calibrated-evaluation.js';
 export { collectLogits, type CollectedLogits } from './collect-logits.js';
+export { caseBaselineCall, meanProbabilityCall, meanLogProbabilityCall, majorityVoteCall, CASE_BASELINES, CASE_LOG_PROBABILITY_FLOOR, type CaseBaseline, type CaseBaselineCall } from './case-baselines.js';
+export { caseMetrics, type CaseMetrics } from './case-metrics.js';
+export { parseKeyCellTypes, keyInstanceAuc, type KeyCellTypes, type KeyInstanceCase, type KeyInstanceReport } from './case-key-instances.js';

@@ -1,0 +1,58 @@
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { loadRun } from '../../run/index.js';
+import { CASE_HEAD_DEFAULTS, DEFAULT_CASE_ENCODER, FINE_TUNE_DEFAULTS, trainCaseModel } from '../../train/index.js';
+import type { CaseEncoder } from '../../model/index.js';
+import { selectDevice } from '../device.js';
+import { int, intIn, threadCount } from '../parse-options.js';
+
+const encoderKind = (value: string): CaseEncoder => {
+  if (value !== 'frozen' && value !== 'fine-tune') throw new InvalidArgumentError(`--encoder must be frozen or fine-tune, got "${value}"`);
+  return value;
+};
+
+export function registerTrainCase(program: Command): void {
+  program
+    .command('train-case')
+    .description("train the run's case model (gated attention MIL over the cell model's embeddings) from case labels only: bags are the train-split patients, the epoch and temperature are chosen on the val-split patients; for runs whose labels belong to the patient")
+    .argument('<run>', 'run folder made by "aplnet train" on a manifest with patient_id (one label per patient)')
+    .option('--data <manifest>', "the case-labelled manifest (default: the run's training data, with the run's split; another manifest needs a split column)")
+    .option('--epochs <n>', `epochs of the case model on the cell embeddings (default: ${CASE_HEAD_DEFAULTS.epochs}, the best on validation cases kept)`, intIn('--epochs', 1, 10_000))
+    .option('--encoder <kind>', `frozen (the cell model's embeddings as they are) or fine-tune (then also train the cell encoder end to end through the case model) (default: ${DEFAULT_CASE_ENCODER})`, encoderKind)
+    .option('--fine-tune-epochs <n>', `epochs of end-to-end fine-tuning with --encoder fine-tune (default: ${FINE_TUNE_DEFAULTS.epochs})`, intIn('--fine-tune-epochs', 1, 1000))
+    .option('--seed <n>', 'seed for initialization, case order and cell subsampling (default: 0)', int('--seed'))
+    .option('--device <device>', 'cpu, cuda, cuda:N or auto', 'cpu')
+    .option('--threads <n>', 'CPU threads (default: all cores)', threadCount('--threads'))
+    .option('--workers <n>', 'worker threads for decoding and augmentation', int('--workers'))
+    .option('--cache-dir <dir>', "decoded-pixel cache (default: the run's, else ~/.cache/aplnet)")
+    .action(async (runDir: string, o: Record<string, unknown>) => {
+      const device = selectDevice(o.device as string, o.threads as number | undefined);
+      // The case model is replaced, so the old one (or a damaged one) is not loaded.
+      const run = await loadRun(runDir, { device, calibration: 'optional', caseLevel: 'skip' });
+      try {
+        if (!run.calibration) console.error(`warning: ${runDir} has no calibration for its weights; the baselines use uncalibrated cell probabilities (run "aplnet evaluate ${runDir}" to fit one)`);
+        const result = await trainCaseModel(run, {
+          data: o.data as string | undefined,
+          epochs: o.epochs as number | undefined,
+          encoder: o.encoder as CaseEncoder | undefined,
+          fineTuneEpochs: o.fineTuneEpochs as number | undefined,
+          seed: o.seed as number | undefined,
+          device,
+          workers: o.workers as number | undefined,
+          cacheDir: o.cacheDir as string | undefined,
+        });
+        const model = result.record.model!;
+        const validation = model.validation;
+        console.log([
+          `case model (${model.encoder} encoder) trained on ${model.trainCases} cases in ${model.trainSeconds.toFixed(0)} s; epoch ${model.bestEpoch} of ${model.epochs} kept`,
+          validation ? `validation cases: ${validation.cases}, ${(validation.accuracy * 100).toFixed(1)}% right, log-loss ${validation.nll.toFixed(4)}, Brier ${validation.brier.toFixed(4)}` : 'no validation cases',
+          `temperature ${model.temperature.toFixed(3)} (${model.temperatureFittedOn})`,
+          `case call without the model: ${result.record.baseline} (best on validation cases)`,
+          `measure it on the test cases with: aplnet evaluate ${runDir}`,
+        ].join('\n'));
+      } finally {
+        run.model.dispose();
+        run.caseLevel?.model?.dispose();
+      }
+    });
+}

@@ -1,0 +1,279 @@
+// `aplnet train-case RUN`: a case model for a run whose labels belong to the patient. The bags are
+// the patients of the run's train split, every choice (epoch, baseline, temperature, frozen versus
+// fine-tuned encoder) is made on the validation patients, and the test patients are never read.
+// Only `path`, `label`, `patient_id` and `split` of the manifest are read: a cell's own type, where
+// a manifest has one, is never seen. The run lock is held throughout; the case model and
+// case-level.json are written atomically, the record last, so an interrupted run keeps the previous
+// record (which then refuses the new file by its digest) and simply trains again.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { prepareDataset, readSource, type InferencePreprocessing, type PreparedDataset, type SplitName } from '../data/index.js';
+import { CASE_BASELINES, caseBaselineCall, caseMetrics, fitTemperature, softmaxRow, type CaseBaseline } from '../eval/index.js';
+import { acquireRunLock, removeStaleTempFiles } from '../io/index.js';
+import { createModel, type AplNet, type CaseEncoder } from '../model/index.js';
+import { manualSeed } from '../torch/index.js';
+import { sourceCases, writeCaseLevel, type CaseLevelRecord, type CaseSplitScores } from './case-level.js';
+import { embeddingSize, saveCaseModelFile } from './case-level-model.js';
+import { DEFAULT_CACHE_DIR, RUN_FILES, runPath, type Calibration, type RunConfig } from './run-files.js';
+import { bagsOf, collectCellOutputs, type CaseBag } from './train-case-cells.js';
+import { fineTuneCaseModel, FINE_TUNE_DEFAULTS, type FineTuneOptions } from './train-case-fine-tune.js';
+import { CASE_HEAD_DEFAULTS, caseLogitsOf, trainCaseHead, type CaseEpoch, type CaseHeadOptions } from './train-case-head.js';
+
+/** What train-case needs of a loaded run (run/load-run's LoadedRun has all of it). */
+export interface CellRun {
+  dir: string;
+  config: RunConfig;
+  classNames: string[];
+  inference: InferencePreprocessing;
+  model: AplNet;
+  calibration: Calibration | null;
+  weightsSha256: string;
+}
+
+/**
+ * The encoder train-case uses unless told: measured on pbc-cases (README, "Cases"), the frozen
+ * encoder's validation cases were as well called as the fine-tuned one's, at a fraction of the time.
+ */
+export const DEFAULT_CASE_ENCODER: CaseEncoder = 'frozen';
+
+export interface CaseData {
+  dataset: PreparedDataset;
+  /** Patient id and label index of a cell path. */
+  caseOf: (path: string) => { id: string; label: number } | undefined;
+  bags: Record<SplitName, CaseBag[]>;
+  /** The run's cell temperature, with which the cells' probabilities (for the baselines) are calibrated. */
+  cellTemperature: number;
+  embeddingDim: number;
+}
+
+export interface CaseDataOptions {
+  /** The case-labelled manifest; default the run's training data (with the run's saved split). */
+  data?: string;
+  cacheDir?: string;
+  workers?: number;
+  device?: string;
+  /** Splits whose cells are embedded (default all three). */
+  splits?: SplitName[];
+  log?: (line: string) => void;
+}
+
+/** Why a run cannot have a case model, in words that say what to do. */
+function notCaseLevel(data: string, reason: string): Error {
+  return new Error(`${data} is not case-level: ${reason}. A case model learns from labels that belong to the patient (a manifest with patient_id where all of a patient's images carry the patient's one label); a run whose labels are cell types has a differential count, not a case call.`);
+}
+
+/**
+ * Reads the run's case-labelled data with its classes, preprocessing and split, and embeds every
+ * cell of the asked splits with the cell model, grouped into bags by patient. The caller closes
+ * `dataset`.
+ */
+export async function prepareCaseData(run: CellRun, options: CaseDataOptions = {}): Promise<CaseData> {
+  const log = options.log ?? (() => {});
+  const training = run.config.training;
+  const data = options.data ?? training.data;
+  if (!existsSync(data)) throw new Error(`${data} is not there${options.data ? '' : " (the run's training data moved?)"}; pass the case-labelled manifest with --data`);
+  const source = await readSource(data, { classNames: run.classNames });
+  const found = sourceCases(source.samples);
+  if ('reason' in found) throw notCaseLevel(data, found.reason);
+  const labelIndex = new Map(run.classNames.map((name, k) => [name, k]));
+  const patientOfPath = new Map(source.samples.map((sample) => [sample.path, sample.patientId!]));
+  const caseOf = (path: string) => {
+    const id = patientOfPath.get(path);
+    return id === undefined ? undefined : { id, label: labelIndex.get(found.cases.labelOf.get(id)!)! };
+  };
+  const ownData = resolve(data) === resolve(training.data);
+  if (!ownData && source.declaredSplits.size === 0) {
+    throw new Error(`${data} has no split column: a case model chooses its epoch and temperature on validation patients, so give each patient a split (train, val, test) in the manifest`);
+  }
+  log(`reading ${data} with the run's ${ownData ? 'split' : "classes and preprocessing, and the manifest's split column"} …`);
+  const dataset = await prepareDataset({
+    source: data,
+    classNames: run.classNames,
+    preprocessing: run.inference.preprocessing,
+    limits: run.inference.limits,
+    stainNormalization: run.inference.stainNormalizer,
+    channelStats: run.inference.channelStats,
+    onBadImage: 'skip',
+    cacheDir: options.cacheDir ?? training.cacheDir ?? DEFAULT_CACHE_DIR,
+    workers: options.workers ?? training.workers,
+    seed: training.seed,
+    split: ownData ? { kind: 'file', path: runPath(run.dir, 'split') } : { kind: 'manifest' },
+  });
+  try {
+    const cellTemperature = run.calibration?.temperature ?? 1;
+    const device = options.device ?? 'cpu';
+    const bags: Record<SplitName, CaseBag[]> = { train: [], val: [], test: [] };
+    for (const split of options.splits ?? (['train', 'val', 'test'] as SplitName[])) {
+      if (dataset.subset(split).images.length === 0) continue;
+      const loader = dataset.loader(split, { batchSize: 64, order: 'sequential', seed: 0, augmentation: null });
+      bags[split] = bagsOf(await collectCellOutputs(run.model, loader, device), caseOf, cellTemperature);
+      log(`${split}: ${bags[split].length} cases, ${dataset.subset(split).images.length} cells embedded`);
+    }
+    return { dataset, caseOf, bags, cellTemperature, embeddingDim: embeddingSize(run.model) };
+  } catch (err) {
+    await dataset.close();
+    throw err;
+  }
+}
+
+function scoresOf(probabilities: number[][], called: number[], labels: number[], classNames: string[]): CaseSplitScores {
+  const m = caseMetrics(probabilities, called, labels, classNames);
+  return { cases: m.count, accuracy: m.accuracy, nll: m.nll, brier: m.brier };
+}
+
+/**
+ * The baseline with the best validation-case accuracy (ties: the lower Brier score, then the order
+ * of CASE_BASELINES); mean probability when there are no validation cases.
+ */
+export function chooseBaseline(valBags: readonly CaseBag[], classNames: string[]): { baseline: CaseBaseline; scores: Record<CaseBaseline, CaseSplitScores> | null } {
+  if (valBags.length === 0) return { baseline: 'mean-probability', scores: null };
+  const labels = valBags.map((bag) => bag.label);
+  const scores = Object.fromEntries(CASE_BASELINES.map((baseline) => {
+    const calls = valBags.map((bag) => caseBaselineCall(baseline, bag.cellProbabilities, classNames.length));
+    return [baseline, scoresOf(calls.map((c) => c.probabilities), calls.map((c) => c.called), labels, classNames)];
+  })) as Record<CaseBaseline, CaseSplitScores>;
+  const baseline = [...CASE_BASELINES].sort((a, b) => scores[b].accuracy - scores[a].accuracy || scores[a].brier - scores[b].brier)[0];
+  return { baseline, scores };
+}
+
+/**
+ * The case model's temperature, fitted on the validation cases. When those cases are separated
+ * without error the log-loss falls all the way to the smallest temperature allowed, which would
+ * only make the model surer than a few dozen cases can show: then T stays 1, and the record says why.
+ */
+export function caseTemperature(valLogits: number[][], labels: number[]): { temperature: number; fittedOn: string } {
+  if (valLogits.length === 0) return { temperature: 1, fittedOn: 'none: no validation cases' };
+  const fit = fitTemperature(valLogits, labels);
+  if (fit.atBound === 'lower') return { temperature: 1, fittedOn: `none: the ${labels.length} validation cases are separated without error, so the fit only sharpens without bound; kept at 1` };
+  return { temperature: fit.temperature, fittedOn: `val (${labels.length} cases; log-loss ${fit.nllBefore.toFixed(4)} → ${fit.nllAfter.toFixed(4)})` };
+}
+
+export interface TrainCaseOptions extends CaseDataOptions {
+  encoder?: CaseEncoder;
+  /** Epochs of the MIL head on the frozen embeddings (and the start of fine-tuning). */
+  epochs?: number;
+  /** Epochs of end-to-end fine-tuning (encoder 'fine-tune' only). */
+  fineTuneEpochs?: number;
+  seed?: number;
+  head?: Partial<Omit<CaseHeadOptions, 'epochs' | 'seed'>>;
+  fineTune?: Partial<Omit<FineTuneOptions, 'epochs' | 'seed'>>;
+}
+
+export interface TrainCaseResult {
+  record: CaseLevelRecord;
+  history: CaseEpoch[];
+  fineTuneHistory: CaseEpoch[];
+  seconds: number;
+}
+
+/** Trains and saves the run's case model; see the file comment for what it reads and writes. */
+export async function trainCaseModel(run: CellRun, options: TrainCaseOptions = {}): Promise<TrainCaseResult> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const lock = acquireRunLock(resolve(run.dir), 'train-case');
+  try {
+    for (const name of removeStaleTempFiles(run.dir)) log(`removed ${name}, a temp file left by a stopped writer`);
+    const started = performance.now();
+    const encoderKind = options.encoder ?? DEFAULT_CASE_ENCODER;
+    const seed = options.seed ?? 0;
+    const data = await prepareCaseData(run, { ...options, splits: ['train', 'val'], log });
+    try {
+      const { train, val } = data.bags;
+      if (train.length === 0) throw new Error(`the run's train split holds no case of ${options.data ?? run.config.training.data}`);
+      if (val.length === 0) log('warning: no validation cases: the last epoch is kept, the baseline is mean probability and the temperature stays 1');
+      const choice = chooseBaseline(val, run.classNames);
+      log(`baseline on ${val.length} validation cases: ${choice.baseline}${choice.scores ? ` (${CASE_BASELINES.map((b) => `${b} ${(choice.scores![b].accuracy * 100).toFixed(1)}%`).join(', ')})` : ''}`);
+      const headOptions: CaseHeadOptions = { ...CASE_HEAD_DEFAULTS, ...options.head, epochs: options.epochs ?? CASE_HEAD_DEFAULTS.epochs, seed };
+      log(`training the case model (gated attention MIL, ${encoderKind} encoder) on ${train.length} cases, choosing the epoch on ${val.length} validation cases …`);
+      const head = trainCaseHead(train, val, run.classNames.length, headOptions, log);
+      let encoder: AplNet | null = null;
+      let valBags = val;
+      let fineTuneHistory: CaseEpoch[] = [];
+      let bestEpoch = head.bestEpoch;
+      let epochs = head.history.length;
+      try {
+        if (encoderKind === 'fine-tune') {
+          manualSeed(seed);
+          encoder = createModel(run.model.config);
+          encoder.loadStateDict(run.model.stateDict());
+          const device = options.device ?? 'cpu';
+          encoder.to(device);
+          head.mil.to(device);
+          const tuned = await fineTuneCaseModel({
+            encoder,
+            mil: head.mil,
+            train: { subset: data.dataset.subset('train'), bags: train },
+            val: val.length > 0 ? { subset: data.dataset.subset('val'), bags: val } : null,
+            caseOf: data.caseOf,
+            cellTemperature: data.cellTemperature,
+            device,
+          }, { ...FINE_TUNE_DEFAULTS, ...options.fineTune, epochs: options.fineTuneEpochs ?? FINE_TUNE_DEFAULTS.epochs, seed }, log);
+          fineTuneHistory = tuned.history;
+          valBags = tuned.valBags ?? val;
+          bestEpoch = head.history.length + tuned.bestEpoch;
+          epochs = head.history.length + tuned.history.length;
+          head.mil.to('cpu');
+          encoder.to('cpu');
+        }
+        const valLabels = valBags.map((bag) => bag.label);
+        const valLogits = caseLogitsOf(head.mil, valBags);
+        const { temperature, fittedOn } = caseTemperature(valLogits, valLabels);
+        let validation: CaseSplitScores | null = null;
+        if (valBags.length > 0) {
+          const probabilities = valLogits.map((row) => Array.from(softmaxRow(row, temperature)));
+          validation = scoresOf(probabilities, probabilities.map((p) => p.indexOf(Math.max(...p))), valLabels, run.classNames);
+        }
+        const sha256 = saveCaseModelFile(run.dir, head.mil, encoder, run.classNames, run.weightsSha256);
+        const seconds = (performance.now() - started) / 1000;
+        const record = writeCaseLevel(run.dir, {
+          version: 1,
+          caseClasses: run.classNames,
+          weightsSha256: run.weightsSha256,
+          baseline: choice.baseline,
+          baselineScores: choice.scores,
+          model: {
+            file: RUN_FILES.caseModel,
+            sha256,
+            encoder: encoderKind,
+            config: head.mil.config,
+            temperature,
+            temperatureFittedOn: fittedOn,
+            epochs,
+            bestEpoch: Math.max(1, bestEpoch),
+            seed,
+            trainCases: train.length,
+            validation,
+            trainSeconds: seconds,
+            trainedAt: new Date().toISOString(),
+          },
+        });
+        log(`case model: epoch ${record.model!.bestEpoch} of ${epochs} kept; temperature ${temperature.toFixed(3)} (${fittedOn})${validation ? `; validation cases ${(validation.accuracy * 100).toFixed(1)}% right, log-loss ${validation.nll.toFixed(4)}` : ''}; ${seconds.toFixed(0)} s`);
+        log(`wrote ${runPath(run.dir, 'caseModel')} and ${runPath(run.dir, 'caseLevel')}`);
+        return { record, history: head.history, fineTuneHistory, seconds };
+      } finally {
+        head.mil.dispose();
+        encoder?.dispose();
+      }
+    } finally {
+      await data.dataset.close();
+    }
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * Records that a run is case-level with the baseline chosen on its validation cases, keeping the
+ * case model already recorded for the same weights. For callers that have the validation bags at
+ * hand (evaluate), so a case-level run shows a named case call before any case model is trained.
+ */
+export function recordCaseLevel(run: CellRun, valBags: readonly CaseBag[], existing: CaseLevelRecord | null): CaseLevelRecord {
+  const choice = chooseBaseline(valBags, run.classNames);
+  return writeCaseLevel(run.dir, {
+    version: 1,
+    caseClasses: run.classNames,
+    weightsSha256: run.weightsSha256,
+    baseline: choice.baseline,
+    baselineScores: choice.scores,
+    model: existing && existing.weightsSha256 === run.weightsSha256 ? existing.model : null,
+  });
+}

@@ -1,0 +1,167 @@
+// `aplnet train-case` through the real command line on a tiny case-labelled manifest of real cells
+// (a few pbc-cases cases, a few cells each, 32-pixel images): it trains from case labels only
+// (the same bytes whether or not the manifest has a cell_type column), records the case level
+// bound to the cell weights, and loadRun refuses a damaged or foreign case model by name.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadRun, runPath } from '../src/run/index.js';
+import { aplnet, trainArgs, trainTinyRunSync } from './helpers/tiny-run.js';
+
+const CASES_MANIFEST = fileURLToPath(new URL('../../../shared/data/pbc-cases/manifest.csv', import.meta.url));
+const CASES_DIR = dirname(CASES_MANIFEST);
+
+let root: string;
+let run: string;
+let withTypes: string;
+let withoutTypes: string;
+
+/** Four train, two val and one test case per class, six cells each, with absolute paths. */
+function tinyCaseManifests(dir: string): { withTypes: string; withoutTypes: string } {
+  const rows = readFileSync(CASES_MANIFEST, 'utf8').trim().split('\n').slice(1).map((line) => line.split(','));
+  const wanted: Record<string, number> = { train: 4, val: 2, test: 1 };
+  const picked = new Map<string, string[][]>();
+  const perClassSplit = new Map<string, Set<string>>();
+  for (const row of rows) {
+    const [path, label, patient, split] = row;
+    const key = `${label}/${split}`;
+    const cases = perClassSplit.get(key) ?? new Set<string>();
+    if (!cases.has(patient) && cases.size >= wanted[split]) continue;
+    cases.add(patient);
+    perClassSplit.set(key, cases);
+    const cells = picked.get(patient) ?? [];
+    if (cells.length < 6) cells.push([resolve(CASES_DIR, path), label, patient, split, row[4]]);
+    picked.set(patient, cells);
+  }
+  const all = [...picked.values()].flat();
+  const withTypes = join(dir, 'cases.csv');
+  const withoutTypes = join(dir, 'cases-no-types.csv');
+  writeFileSync(withTypes, ['path,label,patient_id,split,cell_type', ...all.map((r) => r.join(','))].join('\n') + '\n');
+  writeFileSync(withoutTypes, ['path,label,patient_id,split', ...all.map((r) => r.slice(0, 4).join(','))].join('\n') + '\n');
+  return { withTypes, withoutTypes };
+}
+
+const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+const caseArgs = (runDir: string, ...extra: string[]) => ['train-case', runDir, '--epochs', '6', '--threads', '1', '--workers', '0', '--cache-dir', join(root, 'cache'), ...extra];
+
+before(() => {
+  root = mkdtempSync(join(tmpdir(), 'aplnet-cases-'));
+  ({ withTypes, withoutTypes } = tinyCaseManifests(root));
+  run = join(root, 'cell-run');
+  const trained = aplnet(trainArgs(withTypes, run, root, '--epochs', '1', '--size', '32'));
+  assert.equal(trained.status, 0, trained.stderr);
+});
+after(() => rmSync(root, { recursive: true, force: true }));
+
+test('a run without case-level.json has no case level: loadRun gives caseLevel null', async () => {
+  const loaded = await loadRun(run);
+  try {
+    assert.equal(loaded.caseLevel, null);
+  } finally {
+    loaded.model.dispose();
+  }
+});
+
+test('train-case trains from case labels, records the case level bound to the weights, and loadRun gives a working case model', async () => {
+  const copy = join(root, 'trained');
+  cpSync(run, copy, { recursive: true });
+  const result = aplnet(caseArgs(copy));
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stdout, /case model \(frozen encoder\) trained on 12 cases/);
+  assert.match(result.stdout, /validation cases: 6/);
+  const record = JSON.parse(readFileSync(runPath(copy, 'caseLevel'), 'utf8'));
+  assert.deepEqual(record.caseClasses, ['erythroblastic', 'left-shift', 'normal']);
+  assert.ok(['mean-probability', 'mean-log-probability', 'majority-vote'].includes(record.baseline));
+  assert.equal(record.weightsSha256, sha(runPath(copy, 'bestWeights')));
+  assert.equal(record.model.sha256, sha(runPath(copy, 'caseModel')));
+  assert.ok(!existsSync(join(copy, '.lock')), 'the run lock is released');
+  const loaded = await loadRun(copy);
+  try {
+    assert.ok(loaded.caseLevel?.model);
+    assert.equal(loaded.caseLevel.baseline, record.baseline);
+    const d = loaded.caseLevel.model.embeddingDim;
+    const call = loaded.caseLevel.model.predict([new Float32Array(d).fill(0.1), new Float32Array(d).fill(0.3)]);
+    assert.equal(call.weights.length, 2);
+    assert.ok(Math.abs(call.weights[0] + call.weights[1] - 1) < 1e-6);
+    assert.ok(loaded.classNames.includes(call.predicted));
+  } finally {
+    loaded.model.dispose();
+    loaded.caseLevel?.model?.dispose();
+  }
+});
+
+test('the trainer never reads cell_type: removing the column gives the same case model, byte for byte', () => {
+  const a = join(root, 'with-types');
+  const b = join(root, 'without-types');
+  cpSync(run, a, { recursive: true });
+  cpSync(run, b, { recursive: true });
+  const first = aplnet(caseArgs(a, '--data', withTypes));
+  assert.equal(first.status, 0, first.stderr);
+  const second = aplnet(caseArgs(b, '--data', withoutTypes));
+  assert.equal(second.status, 0, second.stderr);
+  assert.equal(sha(runPath(a, 'caseModel')), sha(runPath(b, 'caseModel')));
+  const recordA = JSON.parse(readFileSync(runPath(a, 'caseLevel'), 'utf8'));
+  const recordB = JSON.parse(readFileSync(runPath(b, 'caseLevel'), 'utf8'));
+  assert.deepEqual({ ...recordA.model, trainSeconds: 0, trainedAt: '' }, { ...recordB.model, trainSeconds: 0, trainedAt: '' });
+});
+
+test('loadRun refuses a damaged case model, a case level of other weights, and a missing case model file, naming the file', async () => {
+  const base = join(root, 'trained');
+  assert.ok(existsSync(runPath(base, 'caseModel')), 'needs the run trained by the test above');
+  const damaged = join(root, 'damaged');
+  cpSync(base, damaged, { recursive: true });
+  const bytes = readFileSync(runPath(damaged, 'caseModel'));
+  bytes[bytes.length - 3] ^= 0xff;
+  writeFileSync(runPath(damaged, 'caseModel'), bytes);
+  await assert.rejects(loadRun(damaged), /case-model\.safetensors does not match the digest recorded in .*case-level\.json.*aplnet train-case/);
+
+  const foreign = join(root, 'foreign');
+  cpSync(base, foreign, { recursive: true });
+  const record = JSON.parse(readFileSync(runPath(foreign, 'caseLevel'), 'utf8'));
+  writeFileSync(runPath(foreign, 'caseLevel'), JSON.stringify({ ...record, weightsSha256: 'a'.repeat(64) }));
+  await assert.rejects(loadRun(foreign), /case-level\.json was made for other weights/);
+
+  const missing = join(root, 'missing');
+  cpSync(base, missing, { recursive: true });
+  rmSync(runPath(missing, 'caseModel'));
+  await assert.rejects(loadRun(missing), /case-model\.safetensors is missing/);
+
+  const edited = join(root, 'edited');
+  cpSync(base, edited, { recursive: true });
+  writeFileSync(runPath(edited, 'caseLevel'), JSON.stringify({ ...record, baseline: 'median' }));
+  await assert.rejects(loadRun(edited), /case-level\.json is not a valid case-level record \(baseline/);
+
+  // train-case replaces a damaged case model rather than refusing to start.
+  const retrained = aplnet(caseArgs(damaged));
+  assert.equal(retrained.status, 0, retrained.stderr);
+  const loaded = await loadRun(damaged);
+  loaded.model.dispose();
+  loaded.caseLevel?.model?.dispose();
+});
+
+test('a run whose labels are cell types is refused by train-case, saying why', () => {
+  const tiny = trainTinyRunSync();
+  try {
+    // Class folders have no patient ids.
+    const refused = aplnet(['train-case', tiny.run, '--epochs', '2', '--threads', '1', '--workers', '0', '--cache-dir', join(tiny.root, 'cache')]);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /is not case-level: .* has no patient_id/);
+    // A manifest whose patients have cells of several labels.
+    const mixed = join(root, 'mixed.csv');
+    const lines = readFileSync(withoutTypes, 'utf8').trim().split('\n');
+    const [header, ...rows] = lines;
+    const broken = rows.map((line, i) => (i === 1 ? line.replace(/,(erythroblastic|left-shift|normal),/, (_, label) => `,${label === 'normal' ? 'left-shift' : 'normal'},`) : line));
+    writeFileSync(mixed, [header, ...broken].join('\n') + '\n');
+    const copy = join(root, 'mixed-run');
+    cpSync(run, copy, { recursive: true });
+    const refusedMixed = aplnet(caseArgs(copy, '--data', mixed));
+    assert.equal(refusedMixed.status, 1);
+    assert.match(refusedMixed.stderr, /patient "case-\d+" has images labelled .* so its labels are cell types/);
+  } finally {
+    rmSync(tiny.root, { recursive: true, force: true });
+  }
+});
