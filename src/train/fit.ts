@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { formatDataSummary, inverseFrequencyClassWeights, loadClassNames, prepareDataset, smearAugmentationWith, writeSkippedList, type PreparedDataset } from '../data/index.js';
 import { createModel, presetConfig, type AplNet } from '../model/index.js';
-import { AdamW, fromTypedArray, manualSeed, resolveDevice, setNumThreads, type ParamGroup, type Tensor } from '../torch/index.js';
+import { AdamW, fromTypedArray, getCpuRngState, manualSeed, resolveDevice, setCpuRngState, setNumThreads, type ParamGroup, type Tensor } from '../torch/index.js';
 import { hasCheckpoint, loadCheckpoint, recoverCheckpoint, type LoopPosition } from './checkpoint.js';
 import { Learner, type StopReason } from './learner.js';
 import { WeightEma } from './ema.js';
@@ -41,6 +41,16 @@ function parameterGroups(model: AplNet, weightDecay: number): ParamGroup[] {
   const noDecay: Tensor[] = [];
   for (const [, p] of model.namedParameters()) (p.ndim > 1 ? decay : noDecay).push(p);
   return [{ params: decay, weightDecay }, { params: noDecay, weightDecay: 0 }];
+}
+
+function withRngRestored<R>(fn: () => R): R {
+  const state = getCpuRngState();
+  try {
+    return fn();
+  } finally {
+    setCpuRngState(state);
+    state.dispose();
+  }
 }
 
 const freshPosition = (): LoopPosition => ({ epoch: 0, batchInEpoch: 0, globalStep: 0, bestScore: -Infinity, bestEpoch: 0, epochsWithoutImprovement: 0, finished: false });
@@ -122,8 +132,10 @@ async function trainLocked(options: Partial<TrainingConfig>, runDir: string, res
       ? fromTypedArray(Float32Array.from(inverseFrequencyClassWeights(trainSubset.labels, dataset.classNames.length)), [dataset.classNames.length], { device })
       : null;
 
-    // The weight average is a second copy of the network (0.7 M parameters for aplnet-s: cheap).
-    const average = averageModel = config.ema > 0 ? createModel(runConfig.model).to(device) : null;
+    // The weight average is a second copy of the network (0.7 M parameters for aplnet-s: cheap). Its
+    // throwaway initialisation must not consume random numbers, so the trained weights follow exactly
+    // the path they would follow without --ema.
+    const average = averageModel = config.ema > 0 ? withRngRestored(() => createModel(runConfig.model).to(device)) : null;
     const ema = average ? new WeightEma(model, average, config.ema) : null;
     let position = freshPosition();
     const checkpointDir = runPath(runDir, 'checkpointDir');
