@@ -165,3 +165,36 @@ test('a run whose labels are cell types is refused by train-case, saying why', (
     rmSync(tiny.root, { recursive: true, force: true });
   }
 });
+
+test('evaluate on a case-level run shows the case model and the baselines side by side, with key-instance detection', () => {
+  const base = join(root, 'trained');
+  assert.ok(existsSync(runPath(base, 'caseModel')), 'needs the run trained by the test above');
+  const copy = join(root, 'evaluated');
+  cpSync(base, copy, { recursive: true });
+  const result = aplnet(['evaluate', copy, '--threads', '1', '--workers', '0', '--cache-dir', join(root, 'cache'), '--key-cell-types', 'left-shift=ig,erythroblastic=erythroblast']);
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stdout, /cases: test split of .*: 3 cases, 18 cells; case model: frozen encoder/);
+  assert.match(result.stdout, /case accuracy +\S+ +\S+ +\S+ +\S+/);
+  assert.match(result.stdout, /key-instance detection \(left-shift=ig, erythroblastic=erythroblast\): ROC-AUC of the case model's cell weights/);
+  const saved = JSON.parse(readFileSync(join(copy, 'case-metrics.json'), 'utf8'));
+  assert.equal(saved.cases, 3);
+  assert.deepEqual(Object.keys(saved.methods), ['case-model', 'mean-probability', 'mean-log-probability', 'majority-vote']);
+  assert.equal(saved.perCase.length, 3);
+});
+
+test('evaluate records a case-level run that has no case model yet, with the baseline chosen on validation cases', async () => {
+  const copy = join(root, 'recorded');
+  cpSync(run, copy, { recursive: true });
+  assert.ok(!existsSync(runPath(copy, 'caseLevel')));
+  const result = aplnet(['evaluate', copy, '--threads', '1', '--workers', '0', '--cache-dir', join(root, 'cache')]);
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stderr, /recorded the run as case-level: without a case model the case call is (mean-probability|mean-log-probability|majority-vote)/);
+  assert.match(result.stdout, /no case model \(train one with "aplnet train-case"\)/);
+  const loaded = await loadRun(copy);
+  try {
+    assert.ok(loaded.caseLevel);
+    assert.equal(loaded.caseLevel.model, null);
+  } finally {
+    loaded.model.dispose();
+  }
+});

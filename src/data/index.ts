@@ -5,6 +5,8 @@ export { readClassFolders } from './sources/class-folders.js';
 export { readCsvManifest } from './sources/csv-manifest.js';
 export { readCaseManifest, type CaseManifestRow } from './sources/case-manifest.js';
 export { formatCsvRow } from './csv.js';
+/** The manifest parser, for columns only evaluation reads (a cell's own type, for key-instance detection). */
+export { parseCsvRows, type CsvRow } from './csv.js';
 export type { SampleRecord, DatasetSource, SourceOptions } from './sources/source-types.js';
 export { imageExtensions, listImageFiles, type ListedImages } from './files/list-image-files.js';
 export { readRegularFile } from './files/regular-file.js';

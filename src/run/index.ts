@@ -10,3 +10,4 @@ export { writeMetricsJson, writeRunReport } from './run-report.js';
 export { RUN_FILES, runPath, readRunConfig, DEFAULT_REFERRAL_THRESHOLD, type RunConfig, type Calibration } from '../train/index.js';
 export { summarizeCase, CASE_CALL_SOURCE_TITLES, DEFAULT_MAX_FLAGGED_SHARE, DEFAULT_MIN_USABLE_CELLS, type CaseSummary, type CaseCallSource, type CaseSummaryRun, type SummarizeCaseOptions } from './case-summary.js';
 export { writeCaseSummaries, caseSummariesCsv, caseSummariesJson, caseSummaryFormatOf, CASE_SUMMARY_FORMATS, type CaseSummaryFormat } from './case-summary-files.js';
+export { evaluateCases, formatCaseEvaluation, writeCaseEvaluation, CASE_METRICS_FILE, type CaseEvaluation, type CaseMethod, type CaseRow, type EvaluateCasesOptions } from './evaluate-cases.js';

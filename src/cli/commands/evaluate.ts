@@ -5,6 +5,7 @@ import { writeSkippedList } from '../../data/index.js';
 import { acquireRunLock } from '../../io/index.js';
 import type { ClassifierReport, Interval } from '../../eval/index.js';
 import { detectDataCredits, type DataCredit } from '../../report/index.js';
+import { evaluateCases, formatCaseEvaluation, writeCaseEvaluation } from '../../run/index.js';
 import { evaluateRun, loadRun, RUN_FILES, writeMetricsJson, writeRunReport, type RunEvaluation } from '../../run/index.js';
 import { int, threadCount } from '../parse-options.js';
 import { selectDevice } from '../device.js';
@@ -59,6 +60,7 @@ export function registerEvaluate(program: Command): void {
     .option('--threads <n>', 'CPU threads (default: all cores)', threadCount('--threads'))
     .option('--workers <n>', 'worker threads for decoding', int('--workers'))
     .option('--cache-dir <dir>', "decoded-pixel cache (default: the run's, else ~/.cache/aplnet)")
+    .option('--key-cell-types <mapping>', 'case-level runs: the cell types that define each case class, read from the manifest\'s cell_type column to judge the case model\'s cell weights (e.g. left-shift=ig,erythroblastic=erythroblast)')
     .action(async (runDir: string, data: string | undefined, o: Record<string, unknown>) => {
       const device = selectDevice(o.device as string, o.threads as number | undefined);
       // evaluate refits calibration.json and writes metrics.json and report.html: one writer at a time.
@@ -69,6 +71,8 @@ export function registerEvaluate(program: Command): void {
           const evaluation = await evaluateRun(run, device, { data, cacheDir: o.cacheDir as string | undefined, workers: o.workers as number | undefined });
           const outDir = resolve((o.out as string | undefined) ?? runDir);
           mkdirSync(outDir, { recursive: true });
+          // Case-level runs: the case model and the baselines side by side (null for cell-type labels).
+          const caseEvaluation = await evaluateCases(run, device, { data, keyCellTypes: o.keyCellTypes as string | undefined, cacheDir: o.cacheDir as string | undefined, workers: o.workers as number | undefined });
           const credits: DataCredit[] = o.credit ? (o.credit as string[]).map((citation) => ({ citation })) : detectDataCredits(evaluation.set.data);
           const metricsPath = join(outDir, RUN_FILES.metrics);
           const reportPath = join(outDir, RUN_FILES.report);
@@ -77,6 +81,7 @@ export function registerEvaluate(program: Command): void {
           writeMetricsJson(metricsPath, run, evaluation);
           await writeRunReport(reportPath, run, evaluation, { credits, galleryPerClass: o.gallery as number });
           console.log(evaluationSummary(evaluation));
+          if (caseEvaluation) console.log(`\n${formatCaseEvaluation(caseEvaluation)}\ncase metrics: ${writeCaseEvaluation(outDir, caseEvaluation)}`);
           console.log(`\nmetrics: ${metricsPath}\nreport:  ${reportPath}`);
           console.log(`skipped: ${evaluation.set.skipped.length} image(s) of the evaluated split could not be read${evaluation.set.skipped.length ? `; every one with its reason in ${skippedPath}` : ''}`);
         } finally {

@@ -1,0 +1,211 @@
+// Case-level evaluation of a run whose labels belong to the patient: on the test patients (or every
+// patient of another case-labelled manifest), the case model and the three baselines side by side:
+// per-case accuracy, ROC-AUC, calibration (ECE, Brier, log-loss), and, where the manifest has a
+// cell_type column and the user says which cell types define which case class, key-instance
+// detection (the ROC-AUC of the case model's cell weights for those cells). Nothing here trains or
+// chooses anything, except recording which baseline makes the call when case-level.json is missing
+// (chosen on the validation patients, as train-case does).
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseCsvRows, readSource } from '../data/index.js';
+import {
+  CASE_BASELINES,
+  caseBaselineCall,
+  caseMetrics,
+  keyInstanceAuc,
+  parseKeyCellTypes,
+  type CaseBaseline,
+  type CaseMetrics,
+  type KeyInstanceCase,
+  type KeyInstanceReport,
+} from '../eval/index.js';
+import { writeJsonAtomic } from '../io/index.js';
+import { caseSoftmax, type CaseModel } from '../model/index.js';
+import { bagsOf, collectCellOutputs, prepareCaseData, readCaseLevel, recordCaseLevel, sourceCases, type CaseBag } from '../train/index.js';
+import type { LoadedRun } from './load-run.js';
+
+/** What makes a case call: the case model, or one of the baselines over the cells. */
+export type CaseMethod = 'case-model' | CaseBaseline;
+
+export interface CaseRow {
+  id: string;
+  label: string;
+  cells: number;
+  /** Each method's call for this case. */
+  calls: Partial<Record<CaseMethod, string>>;
+}
+
+export interface CaseEvaluation {
+  /** The dataset and the part of it whose cases were measured ('test', or 'all' for another manifest). */
+  data: string;
+  splitName: 'test' | 'all';
+  cases: number;
+  cells: number;
+  /** The baseline that makes the case call without a case model (case-level.json). */
+  baseline: CaseBaseline;
+  caseModel: { encoder: string; temperature: number; file: string } | null;
+  /** Metrics of each method, the case model first when there is one. */
+  methods: Partial<Record<CaseMethod, CaseMetrics>>;
+  /** Null unless a key cell type mapping was given (and the manifest has a cell_type column). */
+  keyInstances: (KeyInstanceReport & { mapping: Record<string, string[]> }) | null;
+  perCase: CaseRow[];
+}
+
+export interface EvaluateCasesOptions {
+  /** Another case-labelled manifest to measure every case of, instead of the run's test patients. */
+  data?: string;
+  /** "left-shift=ig,erythroblastic=erythroblast": the cell types that define each case class, read from a cell_type column. */
+  keyCellTypes?: string;
+  cacheDir?: string;
+  workers?: number;
+  log?: (line: string) => void;
+}
+
+/** path → cell type, from the manifest's cell_type column (the only reader of that column, and for evaluation only). */
+function readCellTypes(manifest: string): Map<string, string> {
+  const rows = parseCsvRows(readFileSync(manifest, 'utf8'));
+  const header = rows[0]?.cells.map((c) => c.trim().toLowerCase()) ?? [];
+  const [pathColumn, typeColumn] = [header.indexOf('path'), header.indexOf('cell_type')];
+  if (typeColumn < 0) throw new Error(`${manifest} has no cell_type column, so key-instance detection cannot be judged; leave out --key-cell-types or use a manifest that knows each cell's type`);
+  const root = resolve(manifest, '..');
+  return new Map(rows.slice(1).map((row) => [resolve(root, row.cells[pathColumn].trim()), row.cells[typeColumn]?.trim() ?? '']));
+}
+
+/** Case model probabilities and cell weights per bag (embeddings of the case model's own encoder when fine-tuned). */
+function caseModelCalls(model: CaseModel, bags: readonly CaseBag[]): { probabilities: number[][]; weights: number[][] } {
+  const out = bags.map((bag) => {
+    const { logits, weights } = model.scores(bag.embeddings);
+    return { p: caseSoftmax(logits, model.temperature), w: weights };
+  });
+  return { probabilities: out.map((o) => o.p), weights: out.map((o) => o.w) };
+}
+
+const argmaxOf = (row: readonly number[]) => row.indexOf(Math.max(...row));
+
+/**
+ * Measures the run's cases; null when the run is not case-level (its labels are cell types). A
+ * case-level run without case-level.json gets one (the baseline chosen on its validation patients).
+ */
+export async function evaluateCases(run: LoadedRun, device: string, options: EvaluateCasesOptions = {}): Promise<CaseEvaluation | null> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const data = options.data ?? run.config.training.data;
+  const source = await readSource(data, { classNames: run.classNames });
+  if ('reason' in sourceCases(source.samples)) return null;
+  const splitName = options.data ? 'all' : 'test';
+  const prepared = await prepareCaseData(run, { data: options.data, cacheDir: options.cacheDir, workers: options.workers, device, splits: options.data ? ['train', 'val', 'test'] : ['val', 'test'], log });
+  try {
+    let caseLevel = run.caseLevel;
+    if (!caseLevel && !options.data) {
+      const record = recordCaseLevel(run, prepared.bags.val, readCaseLevel(run.dir, run.weightsSha256, run.classNames));
+      caseLevel = run.caseLevel = { baseline: record.baseline, model: null };
+      log(`recorded the run as case-level: without a case model the case call is ${record.baseline} (best on ${prepared.bags.val.length} validation cases)`);
+    }
+    const bags = options.data ? [...prepared.bags.train, ...prepared.bags.val, ...prepared.bags.test] : prepared.bags.test;
+    if (bags.length === 0) throw new Error(`${data} has no ${splitName === 'test' ? 'test ' : ''}cases to evaluate`);
+    const labels = bags.map((bag) => bag.label);
+    const methods: Partial<Record<CaseMethod, CaseMetrics>> = {};
+    const perCase: CaseRow[] = bags.map((bag) => ({ id: bag.id, label: run.classNames[bag.label], cells: bag.paths.length, calls: {} }));
+    const model = caseLevel?.model ?? null;
+    let weights: number[][] | null = null;
+    if (model) {
+      let modelBags = bags;
+      if (model.encoder) {
+        // A fine-tuned encoder gives its own embeddings: embed the same cells with it.
+        const split = options.data ? null : 'test';
+        const subsets = split ? [prepared.dataset.subset(split)] : (['train', 'val', 'test'] as const).map((s) => prepared.dataset.subset(s));
+        const byId = new Map<string, CaseBag>();
+        for (const subset of subsets) {
+          if (subset.images.length === 0) continue;
+          const loader = prepared.dataset.loader(subset.name as 'train' | 'val' | 'test', { batchSize: 64, order: 'sequential', seed: 0, augmentation: null });
+          for (const bag of bagsOf(await collectCellOutputs(model.encoder, loader, device), prepared.caseOf, prepared.cellTemperature)) byId.set(bag.id, bag);
+        }
+        modelBags = bags.map((bag) => byId.get(bag.id)!);
+      }
+      const calls = caseModelCalls(model, modelBags);
+      weights = calls.weights;
+      const called = calls.probabilities.map(argmaxOf);
+      methods['case-model'] = caseMetrics(calls.probabilities, called, labels, run.classNames);
+      called.forEach((c, i) => (perCase[i].calls['case-model'] = run.classNames[c]));
+    }
+    for (const baseline of CASE_BASELINES) {
+      const calls = bags.map((bag) => caseBaselineCall(baseline, bag.cellProbabilities, run.classNames.length));
+      methods[baseline] = caseMetrics(calls.map((c) => c.probabilities), calls.map((c) => c.called), labels, run.classNames);
+      calls.forEach((c, i) => (perCase[i].calls[baseline] = run.classNames[c.called]));
+    }
+    let keyInstances: CaseEvaluation['keyInstances'] = null;
+    if (options.keyCellTypes) {
+      const mapping = parseKeyCellTypes(options.keyCellTypes, run.classNames);
+      if (!weights) {
+        log('key-instance detection needs a case model (the baselines weigh every cell alike); train one with "aplnet train-case"');
+      } else {
+        const types = readCellTypes(data);
+        const judged: KeyInstanceCase[] = [];
+        bags.forEach((bag, i) => {
+          const key = mapping.get(run.classNames[bag.label]);
+          if (!key) return;
+          judged.push({ weights: weights![i], isKey: bag.paths.map((path) => key.has(types.get(path) ?? '')) });
+        });
+        keyInstances = { ...keyInstanceAuc(judged), mapping: Object.fromEntries([...mapping].map(([k, v]) => [k, [...v]])) };
+      }
+    }
+    return {
+      data,
+      splitName,
+      cases: bags.length,
+      cells: bags.reduce((n, bag) => n + bag.paths.length, 0),
+      baseline: caseLevel?.baseline ?? 'mean-probability',
+      caseModel: model ? { encoder: model.encoderKind, temperature: model.temperature, file: model.file } : null,
+      methods,
+      keyInstances,
+      perCase,
+    };
+  } finally {
+    await prepared.dataset.close();
+  }
+}
+
+const METHOD_TITLES: Record<CaseMethod, string> = {
+  'case-model': 'case model',
+  'mean-probability': 'mean prob.',
+  'mean-log-probability': 'mean log-prob.',
+  'majority-vote': 'majority vote',
+};
+
+/** The case table a user reads in the terminal: one column per method, the run's baseline marked. */
+export function formatCaseEvaluation(evaluation: CaseEvaluation): string {
+  const methods = (Object.keys(METHOD_TITLES) as CaseMethod[]).filter((m) => evaluation.methods[m]);
+  const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+  const num = (v: number | null) => (v === null ? '—' : v.toFixed(3));
+  const rows: [string, (m: CaseMetrics) => string][] = [
+    ['case accuracy', (m) => pct(m.accuracy)],
+    ['case ROC-AUC', (m) => num(m.auc)],
+    ['ECE', (m) => pct(m.ece)],
+    ['Brier', (m) => num(m.brier)],
+    ['log-loss', (m) => num(m.nll)],
+  ];
+  const header = ['', ...methods.map((m) => `${METHOD_TITLES[m]}${m === evaluation.baseline ? ' *' : ''}`)];
+  const table = [header, ...rows.map(([title, pick]) => [title, ...methods.map((m) => pick(evaluation.methods[m]!))])];
+  const widths = header.map((_, c) => Math.max(...table.map((row) => row[c].length)));
+  const lines = table.map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
+  const model = evaluation.caseModel ? `case model: ${evaluation.caseModel.encoder} encoder, T = ${evaluation.caseModel.temperature.toFixed(3)}` : 'no case model (train one with "aplnet train-case")';
+  const out = [
+    `cases: ${evaluation.splitName === 'test' ? 'test split of' : 'all of'} ${evaluation.data}: ${evaluation.cases} cases, ${evaluation.cells} cells; ${model}; * = the baseline that calls a case without a case model (chosen on validation cases)`,
+    ...lines,
+  ];
+  const k = evaluation.keyInstances;
+  if (k) {
+    const mapping = Object.entries(k.mapping).map(([c, t]) => `${c}=${t.join('+')}`).join(', ');
+    out.push(`key-instance detection (${mapping}): ROC-AUC of the case model's cell weights ${num(k.meanCaseAuc)} (mean over ${k.cases} cases), ${num(k.pooledAuc)} (pooled, ${k.keyCells} key / ${k.otherCells} other cells)`);
+  }
+  return out.join('\n');
+}
+
+/** Where evaluate writes the case evaluation, beside metrics.json. */
+export const CASE_METRICS_FILE = 'case-metrics.json';
+
+/** Writes the case evaluation as JSON (atomically) into `outDir`; returns its path. */
+export function writeCaseEvaluation(outDir: string, evaluation: CaseEvaluation): string {
+  const path = join(outDir, CASE_METRICS_FILE);
+  writeJsonAtomic(path, evaluation);
+  return path;
+}
