@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // aplnet's command line: train, evaluate, predict, explain, serve.
 import { Command } from 'commander';
+import { registerDistill } from './commands/distill.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerExplain } from './commands/explain.js';
 import { registerPredict } from './commands/predict.js';
@@ -16,6 +17,7 @@ program
 
 registerTrain(program);
 registerTrainCase(program);
+registerDistill(program);
 registerEvaluate(program);
 registerPredict(program);
 registerExplain(program);

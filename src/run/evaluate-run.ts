@@ -14,8 +14,9 @@ import {
   type LabelledLogits,
   type TemperatureFit,
 } from '../eval/index.js';
-import { collectLogitsInMode, DEFAULT_CACHE_DIR, DEFAULT_REFERRAL_THRESHOLD, DEFAULT_TTA, runPath, saveCalibration, type TtaMode } from '../train/index.js';
+import { collectLogitsInMode, DEFAULT_CACHE_DIR, DEFAULT_REFERRAL_THRESHOLD, DEFAULT_TTA, DISTILLATION_FILE, runPath, saveCalibration, type TtaMode } from '../train/index.js';
 import { evaluateEnsemble } from './ensemble-evaluate.js';
+import { imagesLearnedFrom, refuseOverlap } from './ensemble-leakage.js';
 import { requireCalibration, type LoadedRun } from './load-run.js';
 import { calibratedTtaMode } from './tta-mode.js';
 
@@ -159,6 +160,10 @@ export async function evaluateRun(run: LoadedRun, device: string, options: Evalu
       }
     }
     const data = options.data ?? training.data;
+    if (options.data && existsSync(join(run.dir, DISTILLATION_FILE))) {
+      // A distilled student learned from its teacher's answers on all of its own train and val images.
+      refuseOverlap((await readSource(options.data, { classNames: run.classNames })).samples.map((s) => s.path), await imagesLearnedFrom(run), `${run.dir} (a distilled student) or its teacher`, options.data);
+    }
     if (options.data) {
       log(`reading ${options.data} with the run's classes and preprocessing …`);
       datasets.push(await prepareAllAsTest(options.data, common));

@@ -4,10 +4,12 @@
 // re-initialised model. A seeded random map goes through the same measures as the baseline.
 // explain (one image or a folder) and the explain benchmark both call this, so their numbers agree.
 import { writeNormalizedChw } from '../data/index.js';
-import { cellEnergy, cellMask, deletionCurve, explain, insertionCurve, mapRankCorrelations, randomMaps, type CellMask, type ExplainMethod } from '../explain/index.js';
+import { cellEnergy, cellMask, mapRankCorrelations, randomMaps, type CellMask, type ExplainMethod } from '../explain/index.js';
 import type { AplNet } from '../model/index.js';
 import { cat, fromTypedArray, tidy, type Tensor } from '../torch/index.js';
+import { modelMaps, runCurve, runMaps } from './ensemble-explain.js';
 import type { LoadedRun } from './load-run.js';
+import { calibratedTtaMode } from './tta-mode.js';
 import type { ImagePrediction } from './predict-images.js';
 
 /** The name the random baseline goes under beside the methods. */
@@ -75,12 +77,14 @@ function explainChunk(run: LoadedRun, predictions: readonly ImagePrediction[], f
   const x = inputOf(run, predictions);
   const stacked: Tensor[] = [];
   try {
-    for (const method of options.methods) stacked.push(explain(run.model, x, { method, target: targets }));
+    // The run's own maps: every member of an ensemble, every view under TTA (ensemble-explain.ts).
+    const tta = calibratedTtaMode(run);
+    for (const method of options.methods) stacked.push(runMaps(run, x, method, targets, tta));
     stacked.push(tidy(() => cat(Array.from({ length: n }, (_, i) => randomMaps(1, side, side, { seed: (options.randomSeed ?? 0) + firstIndex + i })), 0)));
     const values = stacked.map(valuesOf);
     const rho = options.methods.map((method) => {
       if (!options.randomized) return null;
-      const randomizedMaps = explain(options.randomized, x, { method, target: targets });
+      const randomizedMaps = modelMaps(options.randomized, x, method, targets, tta);
       try {
         return mapRankCorrelations(values[options.methods.indexOf(method)], valuesOf(randomizedMaps), n);
       } finally {
@@ -93,7 +97,7 @@ function explainChunk(run: LoadedRun, predictions: readonly ImagePrediction[], f
       const maps = cat(stacked, 0);
       const repeated = names.flatMap(() => targets);
       const batchSize = images.shape[0];
-      return { deletion: deletionCurve(run.model, images, maps, repeated, { steps, batchSize }), insertion: insertionCurve(run.model, images, maps, repeated, { steps, batchSize }) };
+      return { deletion: runCurve(run, images, maps, repeated, 'deletion', { steps, batchSize }), insertion: runCurve(run, images, maps, repeated, 'insertion', { steps, batchSize }) };
     });
     const images = predictions.map((prediction, i): ExplainedImage => {
       const mask = cellMask({ pixels: prediction.pixels, width: side, height: side });

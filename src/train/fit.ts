@@ -6,7 +6,7 @@ import { formatDataSummary, inverseFrequencyClassWeights, loadClassNames, prepar
 import { createModel, presetConfig, type AplNet } from '../model/index.js';
 import { AdamW, fromTypedArray, getCpuRngState, manualSeed, resolveDevice, setCpuRngState, setNumThreads, type ParamGroup, type Tensor } from '../torch/index.js';
 import { hasCheckpoint, loadCheckpoint, recoverCheckpoint, type LoopPosition } from './checkpoint.js';
-import { Learner, type StopReason } from './learner.js';
+import { Learner, type StopReason, type TrainingLoss } from './learner.js';
 import { WeightEma } from './ema.js';
 import { DEFAULT_CACHE_DIR, readRunConfig, runPath, weightsMetadata, type RunConfig } from './run-files.js';
 import { calibrateOnValidation, calibrationIsCurrent } from './calibrate.js';
@@ -59,7 +59,7 @@ const freshPosition = (): LoopPosition => ({ epoch: 0, batchInEpoch: 0, globalSt
  * Trains one model into runDir (new, or resumed from its checkpoint). The run folder is locked for
  * the whole call: a second writer gets an error naming this one.
  */
-export async function trainRun(options: Partial<TrainingConfig> & { data?: string }, runDir: string, { resume = false, log = (line: string) => console.error(line) } = {}): Promise<TrainResult> {
+export async function trainRun(options: Partial<TrainingConfig> & { data?: string }, runDir: string, { resume = false, log = (line: string) => console.error(line), loss = null as TrainingLoss | null } = {}): Promise<TrainResult> {
   runDir = resolve(runDir);
   if (resume && !existsSync(runPath(runDir, 'config'))) throw new Error(`${runDir} holds no run to resume (no config.json); train without --resume to start one`);
   mkdirSync(runDir, { recursive: true });
@@ -71,13 +71,13 @@ export async function trainRun(options: Partial<TrainingConfig> & { data?: strin
     const checkpointDir = runPath(runDir, 'checkpointDir');
     for (const note of recoverCheckpoint(checkpointDir)) log(note);
     for (const name of removeStaleTempFiles(runDir)) log(`removed ${name}, a temp file left by a stopped writer`);
-    return await trainLocked(options, runDir, resume, log);
+    return await trainLocked(options, runDir, resume, log, loss);
   } finally {
     lock.release();
   }
 }
 
-async function trainLocked(options: Partial<TrainingConfig>, runDir: string, resume: boolean, log: (line: string) => void): Promise<TrainResult> {
+async function trainLocked(options: Partial<TrainingConfig>, runDir: string, resume: boolean, log: (line: string) => void, loss: TrainingLoss | null): Promise<TrainResult> {
   const started = performance.now();
   const savedRun = resume ? readRunConfig(runDir) : null;
   const config = resolveTrainingConfig(options, savedRun?.training ?? null, log);
@@ -160,7 +160,7 @@ async function trainLocked(options: Partial<TrainingConfig>, runDir: string, res
     }
     const interrupts = interruptHandler(log);
     const learner = new Learner({
-      model, optimizer, train, val, device, epochs: config.epochs, classWeights, labelSmoothing: config.labelSmoothing, position, ema,
+      model, optimizer, train, val, device, epochs: config.epochs, classWeights, labelSmoothing: config.labelSmoothing, position, ema, loss,
       mix: { mixup: config.mixup, cutmix: config.cutmix, probability: config.mixProbability, seed: config.seed },
       schedule: { kind: config.schedule, peakLr: config.lr, totalSteps: stepsPerEpoch * config.epochs, warmupSteps: Math.round(config.warmupEpochs * stepsPerEpoch) },
       callbacks: [

@@ -17,9 +17,13 @@ export {
 export { readCalibration, sha256OfFile, weightsMetadata, checkWeightsMatchRun, WEIGHTS_METADATA } from './run-files.js';
 export { type TtaMode } from './run-files.js';
 export { collectLogitsInMode, calibrateOnValidation, DEFAULT_TTA } from './calibrate.js';
+export { distillRun, distillationLoss, teacherRows, checkDistillSettings, DISTILL_DEFAULTS, DISTILLATION_FILE, DistillationRecordSchema, type DistillSettings, type TeacherTargets, type DistillationRecord } from './distill.js';
+export type { TrainingLoss } from './learner.js';
 export { readCaseLevel, writeCaseLevel, sourceCases, CaseLevelSchema, CASE_MODEL_FILE, type CaseLevelRecord, type CaseModelRecord, type CaseSplitScores, type SourceCases } from './case-level.js';
 export { loadCaseModel, saveCaseModelFile, embeddingSize } from './case-level-model.js';
 export { trainCaseModel, prepareCaseData, chooseBaseline, caseTemperature, recordCaseLevel, DEFAULT_CASE_ENCODER, type CellRun, type CaseData, type CaseDataOptions, type TrainCaseOptions, type TrainCaseResult } from './train-case.js';
 export { trainCaseHead, caseLogitsOf, caseLogLoss, CASE_HEAD_DEFAULTS, type CaseHeadOptions, type CaseEpoch, type TrainedCaseHead } from './train-case-head.js';
 export { FINE_TUNE_DEFAULTS, type FineTuneOptions } from './train-case-fine-tune.js';
 export { bagsOf, collectCellOutputs, type CaseBag, type CellOutputs } from './train-case-cells.js';
+export { readOod, saveOod, oodIsCurrent, type LoadedOod, type OodRecord, type OodFitInfo } from './ood-run-file.js';
+export { fitOodOnSplits, DEFAULT_OOD_FLAG_SHARE } from './ood-fit.js';

@@ -64,7 +64,14 @@ export interface LearnerOptions {
   ema?: WeightEma | null;
   /** Mixup/CutMix of training batches, drawn from (seed, epoch, batch). */
   mix?: (MixSpec & { seed: number }) | null;
+  /**
+   * Replaces cross-entropy with the labels, given each image's path (distillation: KL to a teacher's
+   * soft targets of those images + α·CE). Batches are not mixed when it is set.
+   */
+  loss?: TrainingLoss | null;
 }
+
+export type TrainingLoss = (logits: Tensor, y: Tensor, paths: readonly string[]) => Tensor;
 
 /** A mixed batch's second targets and weight: loss = λ·CE(y) + (1 − λ)·CE(yB), label smoothing in both. */
 interface MixedTargets {
@@ -92,13 +99,15 @@ export class Learner {
     return (this.options.ema?.average as AplNet | undefined) ?? this.model;
   }
 
-  private trainStep(x: Tensor, y: Tensor, mixed: MixedTargets | null = null): { loss: number; correct: number } {
+  private trainStep(x: Tensor, y: Tensor, mixed: MixedTargets | null, paths: readonly string[]): { loss: number; correct: number } {
     return tidy(() => {
       this.optimizer.lr = learningRateAt(this.position.globalStep, this.options.schedule);
       this.optimizer.zeroGrad();
       const { logits } = this.model.forward(x);
       const lossOptions = { weight: this.options.classWeights ?? null, labelSmoothing: this.options.labelSmoothing };
-      const loss = mixed
+      const loss = this.options.loss
+        ? this.options.loss(logits, y, paths)
+        : mixed
         ? F.crossEntropy(logits, y, lossOptions).mul(mixed.lambda).add(F.crossEntropy(logits, mixed.yB, lossOptions).mul(1 - mixed.lambda))
         : F.crossEntropy(logits, y, lossOptions);
       const value = loss.item();
@@ -129,12 +138,12 @@ export class Learner {
         batchIndex += 1;
         if (batchIndex <= skip) continue; // resumed mid-epoch: these batches were already trained
         const mix = this.options.mix;
-        const mixed = mix && mixingEnabled(mix) ? mixBatch(batch.x, batch.shape, batch.y, mix, mixRandom(mix.seed, epoch, batchIndex)) : null;
+        const mixed = mix && !this.options.loss && mixingEnabled(mix) ? mixBatch(batch.x, batch.shape, batch.y, mix, mixRandom(mix.seed, epoch, batchIndex)) : null;
         const { x, y } = batchToTensors(mixed ? { ...batch, x: mixed.x, y: mixed.yA } : batch, this.options.device);
         const yB = mixed ? fromTypedArray(BigInt64Array.from(mixed.yB, (label) => BigInt(label)), [mixed.yB.length], { device: this.options.device }) : null;
         let step: { loss: number; correct: number };
         try {
-          step = this.trainStep(x, y, mixed && yB ? { yB, lambda: mixed.lambda } : null);
+          step = this.trainStep(x, y, mixed && yB ? { yB, lambda: mixed.lambda } : null, batch.paths);
         } finally {
           x.dispose();
           y.dispose();

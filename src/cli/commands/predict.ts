@@ -4,11 +4,11 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { imageExtensions } from '../../data/index.js';
 import { DEFAULT_OPACITY, EXPLAIN_METHODS, defaultExplainMethods, type ExplainMethod } from '../../explain/index.js';
 import { writeFileAtomic } from '../../io/index.js';
-import { caseSummaryFormatOf, DEFAULT_MAX_FLAGGED_SHARE, DEFAULT_MIN_USABLE_CELLS, loadRun, methodFileName, panelPng, predictImages, unreadableInput, type DrawOptions, type ImageFailure, type ImagePrediction, type PredictResult } from '../../run/index.js';
+import { caseSummaryFormatOf, summarizeCases, DEFAULT_MAX_FLAGGED_SHARE, DEFAULT_MIN_USABLE_CELLS, loadRun, methodFileName, parseTtaMode, type TtaMode, panelPng, predictImages, unreadableInput, type DrawOptions, type ImageFailure, type ImagePrediction, type PredictResult } from '../../run/index.js';
 import { int, intIn, num, threadCount, unitInterval } from '../parse-options.js';
 import { selectDevice } from '../device.js';
 import { formatTable } from '../format-table.js';
-import { listPredictInputs, reportCases, summarizeCases } from '../predict-cases.js';
+import { listPredictInputs, reportCases } from '../predict-cases.js';
 
 const FORMATS = ['table', 'json', 'csv'] as const;
 type Format = (typeof FORMATS)[number];
@@ -34,20 +34,24 @@ function publicFields(result: PredictResult): Record<string, unknown> {
   return rest;
 }
 
+/** The out-of-distribution score, its threshold and the flag, as CSV cells. */
+const oodCells = (r: ImagePrediction): string[] => (r.ood ? [r.ood.score.toFixed(4), r.ood.threshold.toFixed(4), String(r.ood.flagged)] : ['', '', '']);
+
 export function formatPredictions(results: PredictResult[], classNames: string[], format: Format): string {
   if (format === 'json') return JSON.stringify(results.map(publicFields), null, 2);
   if (format === 'csv') {
-    const header = ['file', 'predicted', 'confidence', 'refer', 'refer_reason', ...classNames.map((c) => `p_${c}`), 'error_reason', 'error'];
+    const header = ['file', 'predicted', 'confidence', 'refer', 'refer_reason', 'ood_score', 'ood_threshold', 'ood_flagged', ...classNames.map((c) => `p_${c}`), 'error_reason', 'error'];
     const rows = results.map((r) => r.ok
-      ? [r.file, r.predicted, r.confidence.toFixed(4), String(r.refer), r.referReason ?? '', ...classNames.map((c) => r.probabilities[c].toFixed(4)), '', '']
-      : [r.file, '', '', '', '', ...classNames.map(() => ''), r.reason, r.message]);
+      ? [r.file, r.predicted, r.confidence.toFixed(4), String(r.refer), r.referReason ?? '', ...oodCells(r), ...classNames.map((c) => r.probabilities[c].toFixed(4)), '', '']
+      : [r.file, '', '', '', '', '', '', '', ...classNames.map(() => ''), r.reason, r.message]);
     return [header, ...rows].map((row) => row.map(csvCell).join(',')).join('\n');
   }
-  const label = (r: ImagePrediction) => (r.refer ? `refer to a specialist (${r.predicted}?)` : r.predicted);
+  const label = (r: ImagePrediction) => (r.ood?.flagged ? `set aside: not like the training images (${r.predicted}?)` : r.refer ? `refer to a specialist (${r.predicted}?)` : r.predicted);
   const others = (r: ImagePrediction) => Object.entries(r.probabilities).sort((a, b) => b[1] - a[1]).slice(1, 3).map(([name, p]) => `${name} ${(p * 100).toFixed(1)}%`).join(', ');
-  return formatTable(['file', 'prediction', 'probability', 'next'], results.map((r) => r.ok
-    ? [r.file, label(r), `${(r.confidence * 100).toFixed(1)}%`, others(r)]
-    : [r.file, `error: ${r.reason}`, '', '']));
+  const ood = (r: ImagePrediction) => (r.ood ? `${r.ood.score.toFixed(2)}${r.ood.flagged ? ` > ${r.ood.threshold.toFixed(2)}` : ''}` : '');
+  return formatTable(['file', 'prediction', 'probability', 'next', 'OOD score'], results.map((r) => r.ok
+    ? [r.file, label(r), `${(r.confidence * 100).toFixed(1)}%`, others(r), ood(r)]
+    : [r.file, `error: ${r.reason}`, '', '', '']));
 }
 
 function parseMethods(value: string): ExplainMethod[] {
@@ -70,6 +74,7 @@ export function registerPredict(program: Command): void {
     .option('--contour <q>', 'outline the map at its quantile q in [0, 1] (0.9 encloses the top 10%)', unitInterval('--contour'))
     .option('--threshold <p>', "refer to a specialist below this calibrated top probability (default: the run's)", num('--threshold'))
     .option('--batch <n>', 'images per forward pass', int('--batch'), 32)
+    .option('--tta <on|off>', "test-time augmentation: the mean over the 8 flips and quarter turns (default: the mode the run's temperature was fitted for)", (v: string) => parseTtaMode(v))
     .option('--device <device>', 'cpu, cuda, cuda:N or auto', 'cpu')
     .option('--threads <n>', 'CPU threads (default: all cores)', threadCount('--threads'))
     .option('--case <id>', 'the images given are one case (one patient): print its case summary after the images')
@@ -94,7 +99,7 @@ export function registerPredict(program: Command): void {
       const run = await loadRun(runDir, { device });
       try {
         const methods = overlayDir ? ((o.maps as ExplainMethod[] | undefined) ?? defaultExplainMethods(run.model)) : [];
-        const results = [...(await predictImages(run, files, { maps: methods, threshold: o.threshold as number | undefined, batchSize: o.batch as number })), ...listed.skipped.map(unreadableInput)];
+        const results = [...(await predictImages(run, files, { maps: methods, threshold: o.threshold as number | undefined, batchSize: o.batch as number, tta: o.tta as TtaMode | undefined, embeddings: Boolean(run.caseLevel?.model) })), ...listed.skipped.map(unreadableInput)];
         if (overlayDir) await writeOverlays(overlayDir, results, methods, drawing, new Set(files.map((f) => resolve(f))));
         console.log(formatPredictions(results, run.classNames, format));
         if (listed.caseIds) {
