@@ -3,7 +3,7 @@
 // layer's one summarizeCase, the same the report and the web page show.
 import { extname, resolve } from 'node:path';
 import { isSplitName, listImageFiles, readCaseManifest, type SkippedImage, type SplitName } from '../data/index.js';
-import { summarizeCase, writeCaseSummaries, type CaseSummary, type LoadedRun, type PredictResult, type SummarizeCaseOptions } from '../run/index.js';
+import { writeCaseSummaries, type CaseSummary, type LoadedRun } from '../run/index.js';
 import { formatCaseSummary } from './case-summary-text.js';
 
 export interface PredictInputs {
@@ -39,17 +39,6 @@ export async function listPredictInputs(inputs: string[], { caseId, split, exclu
   }
   if (rows.length === 0) throw new Error(`${manifests[0]} lists no images${split ? ` in the ${split} split` : ''}`);
   return { files: rows.map((row) => row.path), skipped: [], caseIds: rows.map((row) => row.caseId) };
-}
-
-/** One summary per case, cases in order of their first image. */
-export function summarizeCases(run: LoadedRun, results: readonly PredictResult[], caseIds: readonly string[], options: Omit<SummarizeCaseOptions, 'caseId'> = {}): CaseSummary[] {
-  const byCase = new Map<string, PredictResult[]>();
-  results.forEach((result, i) => {
-    const list = byCase.get(caseIds[i]) ?? [];
-    list.push(result);
-    byCase.set(caseIds[i], list);
-  });
-  return [...byCase].map(([caseId, cases]) => summarizeCase(run, cases, { ...options, caseId }));
 }
 
 /** Prints the summaries after the per-image output (to stdout for the table, else to stderr so the JSON or CSV stays clean), and writes the case file. */

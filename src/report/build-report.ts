@@ -2,6 +2,8 @@ import { html, trustedHtml } from './html.js';
 import type { ReportInput } from './report-input.js';
 import { REPORT_CSS } from './report-styles.js';
 import { calibrationSection } from './sections/calibration-section.js';
+import { caseSection } from './sections/case-section.js';
+import { CASE_CSS } from './sections/case-styles.js';
 import { configSection } from './sections/config-section.js';
 import { datasetSection } from './sections/dataset-section.js';
 import { gallerySection } from './sections/gallery-section.js';
@@ -15,6 +17,7 @@ const CONTENTS: Array<[id: string, title: string]> = [
   ['training', 'Training'],
   ['metrics', 'Results'],
   ['calibration', 'Calibration'],
+  ['cases', 'Cases'],
   ['gallery', 'Explanation overlays'],
   ['model-card', 'Model card'],
   ['config', 'Configuration'],
@@ -32,20 +35,21 @@ export async function buildReportHtml(input: ReportInput): Promise<string> {
     throw new Error(`report: the evaluation's classes (${reportClasses.join(', ')}) differ from the dataset's (${dataset.classNames.join(', ')})`);
   }
   const title = input.title ?? `aplnet report: ${input.runName}`;
+  const cases = input.cases ?? [];
   const page = html`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title}</title>
-<style>${trustedHtml(REPORT_CSS)}</style>
+<style>${trustedHtml(REPORT_CSS + CASE_CSS)}</style>
 </head>
 <body>
 <main>
 <header class="report-header">
   <h1>${title}</h1>
   <p class="meta">Model ${input.modelCard.modelName} · dataset ${dataset.name} · generated ${input.generatedAt}</p>
-  <nav class="toc">${CONTENTS.map(([id, name]) => html`<a href="#${id}">${name}</a>`)}</nav>
+  <nav class="toc">${CONTENTS.filter(([id]) => id !== 'cases' || cases.length > 0).map(([id, name]) => html`<a href="#${id}">${name}</a>`)}</nav>
 </header>
 <p class="notice"><strong>Research and decision support only, not a diagnosis.</strong> Results must be confirmed by a specialist; see the model card for intended use and limitations.</p>
 ${summarySection(evaluation)}
@@ -53,6 +57,7 @@ ${datasetSection(dataset)}
 ${await trainingSection(input.trainingCurves)}
 ${await metricsSection(evaluation)}
 ${await calibrationSection(evaluation)}
+${cases.length > 0 ? caseSection(cases, dataset.classNames, evaluation.splitName) : null}
 ${gallerySection(input.gallery, dataset.classNames, input.galleryMap)}
 ${modelCardSection(input)}
 ${configSection(input.config)}

@@ -11,6 +11,7 @@ export type {
   GalleryImage,
   GalleryKind,
   ModelCardInput,
+  ReportCase,
 } from './report-input.js';
 export { faithfulnessChartSvg, faithfulnessChartSpec, type FaithfulnessSeries } from './charts/faithfulness-chart.js';
 export { detectDataCredits, PBC_CREDIT } from './data-credits.js';

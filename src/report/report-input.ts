@@ -57,6 +57,28 @@ export interface ModelCardInput {
   limitations?: string[];
 }
 
+/** One case of the evaluated split, as the run layer's case summary gives it. */
+export interface ReportCase {
+  caseId: string;
+  /** The case's label where labels belong to the patient, else null. */
+  truth: string | null;
+  /** Null for cell-type runs (the differential is the summary) or a case without usable cells. */
+  call: { label: string; probability: number; /** The source in words, e.g. "baseline: mean of the cells' probabilities". */ source: string } | null;
+  refer: boolean;
+  referReasons: string[];
+  cells: number;
+  failed: number;
+  outOfDistribution: number;
+  usable: number;
+  flagged: number;
+  flaggedShare: number;
+  maxFlaggedShare: number;
+  /** Usable cells per predicted class, in the dataset's class order. */
+  differential: number[];
+  /** Cells per true class where the labels are cell types, else null. */
+  trueDifferential: number[] | null;
+}
+
 export interface ReportInput {
   title?: string;
   runName: string;
@@ -71,4 +93,6 @@ export interface ReportInput {
   /** The run's config.json, shown verbatim. */
   config: unknown;
   modelCard: ModelCardInput;
+  /** The evaluated split's cases, when its images have patient ids. */
+  cases?: ReportCase[];
 }

@@ -1,10 +1,13 @@
 // THE case summary: what predict, evaluate, the report and the web page show for a case (the images
-// of one patient). A case call where the run's labels belong to the patient, a differential count of
-// the usable cells, how many were flagged for review, and the cells ranked by how much they weigh
-// in the case. It fails closed: the case is referred while flagged cells exceed the stated share or
+// of one patient). A case call where the run's labels belong to the patient (from its case model,
+// else from the baseline chosen on its validation cases), a differential count of the usable cells,
+// how many were flagged for review, and the cells ranked by how much they weigh in the case (the case
+// model's attention, else their probability of the called class, else their confidence). It fails closed: the case is referred while flagged cells exceed the stated share or
 // too few cells are left to call it, whatever its probability says.
 import { caseBaselineCall, type CaseBaseline } from '../eval/index.js';
+import type { CaseModel } from '../model/index.js';
 import { DEFAULT_REFERRAL_THRESHOLD } from '../train/index.js';
+import { caseModelCall } from './case-model-call.js';
 import type { LoadedRun } from './load-run.js';
 import type { ImagePrediction, PredictResult } from './predict-images.js';
 
@@ -82,7 +85,10 @@ export interface CaseSummaryRun {
   classNames: LoadedRun['classNames'];
   calibration: LoadedRun['calibration'];
   /** Absent or null: the run's labels are cell types, so no case call is made. */
-  caseLevel?: { baseline: CaseBaseline } | null;
+  caseLevel?: { baseline: CaseBaseline; model?: CaseModel | null } | null;
+  /** The cell model and preprocessing, needed with a case model to embed the cells it reads. */
+  model?: LoadedRun['model'];
+  inference?: LoadedRun['inference'];
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
@@ -120,6 +126,13 @@ function baselineCall(run: CaseSummaryRun, baseline: CaseBaseline, usable: Image
   };
 }
 
+/** The call from the run's case model; each cell weighs its attention weight. */
+function modelCall(run: CaseSummaryRun, caseModel: CaseModel, usable: ImagePrediction[]): CallParts {
+  if (!run.model || !run.inference) throw new Error('summarizeCase: a run with a case model needs its cell model and preprocessing to embed the cells; pass the loaded run');
+  const prediction = caseModelCall({ model: run.model, inference: run.inference, calibration: run.calibration }, caseModel, usable);
+  return { label: prediction.predicted, probabilities: prediction.probabilities, source: 'case-model', weights: prediction.weights, notes: [] };
+}
+
 /** Why the case, called or not, must be reviewed rather than signed out. */
 function caseReasons(counts: { cells: number; setAside: number; usable: number; flagged: number }, maxFlaggedShare: number): string[] {
   const { cells, setAside, usable, flagged } = counts;
@@ -146,7 +159,7 @@ export function summarizeCase(run: CaseSummaryRun, results: readonly PredictResu
   const referReasons = caseReasons(counts, maxFlaggedShare);
 
   const caseLevel = run.caseLevel ?? null;
-  const parts = caseLevel && usable.length > 0 ? baselineCall(run, caseLevel.baseline, usable) : null;
+  const parts = !caseLevel || usable.length === 0 ? null : caseLevel.model ? modelCall(run, caseLevel.model, usable) : baselineCall(run, caseLevel.baseline, usable);
   let call: CaseSummary['call'] = null;
   if (parts) {
     const probability = parts.probabilities[parts.label];
@@ -178,4 +191,16 @@ export function summarizeCase(run: CaseSummaryRun, results: readonly PredictResu
     referReasons,
     ranked,
   };
+}
+
+/** One summary per case of a batch (`caseIds[i]` is the case of `results[i]`), cases in order of their first image. */
+export function summarizeCases(run: CaseSummaryRun, results: readonly PredictResult[], caseIds: readonly string[], options: Omit<SummarizeCaseOptions, 'caseId'> = {}): CaseSummary[] {
+  if (caseIds.length !== results.length) throw new Error(`summarizeCases: ${results.length} results but ${caseIds.length} case ids`);
+  const byCase = new Map<string, PredictResult[]>();
+  results.forEach((result, i) => {
+    const members = byCase.get(caseIds[i]) ?? [];
+    members.push(result);
+    byCase.set(caseIds[i], members);
+  });
+  return [...byCase].map(([caseId, members]) => summarizeCase(run, members, { ...options, caseId }));
 }

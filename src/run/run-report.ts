@@ -3,9 +3,11 @@
 import { basename, resolve } from 'node:path';
 import { defaultExplainMethod, type ExplainMethod } from '../explain/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/index.js';
-import { buildReportHtml, metricsSummary, selectGalleryCases, type DataCredit, type GalleryImage, type TrainingCurveRow } from '../report/index.js';
+import { buildReportHtml, metricsSummary, selectGalleryCases, type DataCredit, type GalleryImage, type ReportCase, type TrainingCurveRow } from '../report/index.js';
 import { readMetricsLog, runPath } from '../train/index.js';
+import { CASE_CALL_SOURCE_TITLES } from './case-summary.js';
 import type { RunEvaluation } from './evaluate-run.js';
+import type { EvaluatedCase } from './evaluated-cases.js';
 import { predictImages } from './predict-images.js';
 import { panelPng } from './prediction-images.js';
 import type { LoadedRun } from './load-run.js';
@@ -75,7 +77,20 @@ function trainingCurves(run: LoadedRun): TrainingCurveRow[] {
   }));
 }
 
-export async function writeRunReport(path: string, run: LoadedRun, evaluation: RunEvaluation, { credits = [], galleryPerClass = 2 }: { credits?: DataCredit[]; galleryPerClass?: number } = {}): Promise<void> {
+/** A case summary as the report shows it: the source in words, counts in the run's class order. */
+function reportCase({ summary, truth, trueDifferential }: EvaluatedCase): ReportCase {
+  const { call, differential, ranked: _ranked, caseId, ...counts } = summary;
+  return {
+    ...counts,
+    caseId: caseId ?? '(unnamed)',
+    truth,
+    call: call && { label: call.label, probability: call.probability, source: CASE_CALL_SOURCE_TITLES[call.source] },
+    differential: differential.map((d) => d.count),
+    trueDifferential: truth === null ? trueDifferential : null,
+  };
+}
+
+export async function writeRunReport(path: string, run: LoadedRun, evaluation: RunEvaluation, { credits = [], galleryPerClass = 2, cases = [] }: { credits?: DataCredit[]; galleryPerClass?: number; cases?: EvaluatedCase[] } = {}): Promise<void> {
   const page = await buildReportHtml({
     runName: basename(resolve(run.dir)),
     generatedAt: new Date().toISOString(),
@@ -97,6 +112,7 @@ export async function writeRunReport(path: string, run: LoadedRun, evaluation: R
     galleryMap: MAP_TITLES[defaultExplainMethod(run.model)],
     config: run.config,
     modelCard: { modelName: run.config.model.name },
+    cases: cases.map(reportCase),
   });
   writeFileAtomic(path, page);
 }

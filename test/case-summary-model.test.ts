@@ -1,0 +1,95 @@
+// The case summary of a run with a case model: the call and the cell weights are the case model's,
+// over the usable cells only, and it reads the embeddings it was trained on (one view of the cell
+// model, or its own fine-tuned encoder), embedding the cells' pixels again whenever the prediction
+// core's embedding is not exactly that.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { InferencePreprocessing } from '../src/data/index.js';
+import { writeNormalizedChw } from '../src/data/index.js';
+import { CaseModel, createModel, GatedAttentionMil, type AplNet } from '../src/model/index.js';
+import { fromTypedArray, manualSeed, noGrad, tidy } from '../src/torch/index.js';
+import { summarizeCase, type CaseSummaryRun, type ImagePrediction } from '../src/run/index.js';
+
+const CLASSES = ['erythroblastic', 'left-shift', 'normal'];
+const SIDE = 32;
+const inference = { channelStats: { mean: [0.6, 0.5, 0.7], std: [0.2, 0.25, 0.15] } } as unknown as InferencePreprocessing;
+
+function tinyCellModel(seed: number): AplNet {
+  manualSeed(seed);
+  return createModel('aplnet-s-ap', CLASSES.length).eval();
+}
+
+function caseModel(embeddingDim: number, encoder: AplNet | null): CaseModel {
+  manualSeed(11);
+  const mil = new GatedAttentionMil({ embeddingDim, hiddenDim: 8, attentionDim: 6, numClasses: CLASSES.length, dropout: 0 });
+  return new CaseModel({ mil, classNames: CLASSES, temperature: 1.2, encoderKind: encoder ? 'fine-tune' : 'frozen', encoder, file: 'case-model.safetensors', sha256: '0'.repeat(64) });
+}
+
+/** A cell with random pixels; its probabilities are made up (the case model does not read them). */
+function cell(i: number, embedding?: Float32Array, extra: Partial<ImagePrediction> = {}): ImagePrediction {
+  const pixels = Uint8Array.from({ length: SIDE * SIDE * 3 }, (_, k) => (k * 37 + i * 101) % 256);
+  const p = [0.1, 0.8, 0.1];
+  return { file: `c${i}.png`, ok: true, probabilities: { erythroblastic: p[0], 'left-shift': p[1], normal: p[2] }, predicted: 'left-shift', confidence: 0.8, refer: false, referReason: null, notes: [], pixels, side: SIDE, maps: {}, embedding, ...extra };
+}
+
+/** What the case model should read: `encoder`'s one-view embedding of each cell's normalised pixels. */
+function embed(encoder: AplNet, cells: ImagePrediction[]): Float32Array[] {
+  const plane = 3 * SIDE * SIDE;
+  const x = new Float32Array(cells.length * plane);
+  cells.forEach((c, i) => writeNormalizedChw(c.pixels, inference.channelStats, x, i * plane));
+  const flat = tidy(() => noGrad(() => encoder.forward(fromTypedArray(x, [cells.length, 3, SIDE, SIDE])).embedding.data<'float32'>()));
+  const d = flat.length / cells.length;
+  return cells.map((_, i) => flat.slice(i * d, (i + 1) * d));
+}
+
+function runWith(model: AplNet, cases: CaseModel, tta: 'on' | 'off'): CaseSummaryRun {
+  return { classNames: CLASSES, calibration: { referralThreshold: 0.7, tta } as CaseSummaryRun['calibration'], caseLevel: { baseline: 'mean-probability', model: cases }, model, inference };
+}
+
+test('a frozen case model makes the call from the prediction core embeddings of the usable cells; its attention ranks them', () => {
+  const cellModel = tinyCellModel(1);
+  const plain = Array.from({ length: 11 }, (_, i) => cell(i));
+  const embeddings = embed(cellModel, plain);
+  const cells = plain.map((c, i) => ({ ...c, embedding: embeddings[i] }));
+  const model = caseModel(embeddings[0].length, null);
+  const notACell = cell(99, embeddings[0].map((v) => v * 50), { ood: { score: 40, threshold: 3, flagged: true } });
+  const summary = summarizeCase(runWith(cellModel, model, 'off'), [...cells, notACell]);
+  const expected = model.predict(embeddings);
+  assert.ok(summary.call);
+  assert.equal(summary.call.source, 'case-model');
+  assert.equal(summary.call.label, expected.predicted);
+  for (const name of CLASSES) assert.ok(Math.abs(summary.call.probabilities[name] - expected.probabilities[name]) < 1e-9, name);
+  assert.equal(summary.ranked.length, 11, 'the out-of-distribution image is not given to the case model');
+  const byFile = new Map(summary.ranked.map((r) => [r.file, r.weight]));
+  cells.forEach((c, i) => assert.ok(Math.abs(byFile.get(c.file)! - expected.weights[i]) < 1e-9, c.file));
+  for (let i = 1; i < summary.ranked.length; i++) assert.ok(summary.ranked[i - 1].weight >= summary.ranked[i].weight);
+  model.dispose();
+  cellModel.dispose();
+});
+
+test('under TTA the averaged embeddings are not what the case model read in training: the cells are embedded again, one view', () => {
+  const cellModel = tinyCellModel(2);
+  const plain = Array.from({ length: 10 }, (_, i) => cell(i));
+  const oneView = embed(cellModel, plain);
+  const model = caseModel(oneView[0].length, null);
+  const averaged = plain.map((c, i) => ({ ...c, embedding: oneView[i].map((v) => v + 1) }));
+  const summary = summarizeCase(runWith(cellModel, model, 'on'), averaged);
+  const expected = model.predict(oneView);
+  for (const name of CLASSES) assert.ok(Math.abs(summary.call!.probabilities[name] - expected.probabilities[name]) < 1e-6, name);
+  model.dispose();
+  cellModel.dispose();
+});
+
+test('a fine-tuned case model reads its own encoder embeddings of the pixels, not the cell model embeddings', () => {
+  const cellModel = tinyCellModel(3);
+  const encoder = tinyCellModel(4);
+  const plain = Array.from({ length: 10 }, (_, i) => cell(i));
+  const own = embed(encoder, plain);
+  const model = caseModel(own[0].length, encoder);
+  const cells = plain.map((c, i) => ({ ...c, embedding: embed(cellModel, [c])[0] }));
+  const summary = summarizeCase(runWith(cellModel, model, 'off'), cells);
+  const expected = model.predict(own);
+  for (const name of CLASSES) assert.ok(Math.abs(summary.call!.probabilities[name] - expected.probabilities[name]) < 1e-6, name);
+  model.dispose();
+  cellModel.dispose();
+});
