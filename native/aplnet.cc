@@ -10,6 +10,7 @@
 #include <torch/version.h>
 
 #include "boundary.generated.h"
+#include "distributed.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -17,6 +18,7 @@
 #include <malloc.h>
 #endif
 #include <cstring>
+#include <functional>
 #include <mutex>
 
 #include <sstream>
@@ -551,6 +553,105 @@ OP(setDeterministic) {
 OP(libtorchVersion) {
   return Napi::String::New(info.Env(), std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) +
                                            "." + std::to_string(TORCH_VERSION_PATCH));
+}
+
+// ---- distributed: c10d's process group and DDP Reducer (native/distributed.cc) ----
+// Waits that can last minutes (the rendezvous, a barrier, a store key another rank sets) run on
+// libuv's thread pool and settle a promise, so the event loop keeps serving signals and timers.
+class PromiseWorker : public Napi::AsyncWorker {
+ public:
+  PromiseWorker(Napi::Env env, std::string name, std::function<std::string()> work)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), name_(std::move(name)), work_(std::move(work)) {}
+  Napi::Promise promise() { return deferred_.Promise(); }
+  void Execute() override {
+    try {
+      result_ = work_();
+    } catch (const c10::Error& e) {
+      SetError(name_ + " failed: " + e.what_without_backtrace());
+    } catch (const std::exception& e) {
+      SetError(name_ + " failed: " + e.what());
+    }
+  }
+  void OnOK() override { deferred_.Resolve(Napi::String::New(Env(), result_)); }
+  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::string name_;
+  std::function<std::string()> work_;
+  std::string result_;
+};
+static Napi::Value runAsync(Napi::Env env, const char* name, std::function<std::string()> work) {
+  auto* worker = new PromiseWorker(env, name, std::move(work));
+  auto promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+namespace dist = aplnet::dist;
+OP(distBackends) { return Napi::String::New(info.Env(), dist::backends()); }
+OP(distBuildNote) { return Napi::String::New(info.Env(), dist::buildNote()); }
+OP(distInit) {
+  auto backend = strArg(info, 0), host = strArg(info, 1);
+  auto port = int(intArg(info, 2)), rank = int(intArg(info, 3)), size = int(intArg(info, 4));
+  auto timeoutMs = intArg(info, 5);
+  return runAsync(info.Env(), "distInit", [=] {
+    dist::init(backend, host, port, rank, size, timeoutMs);
+    return std::string();
+  });
+}
+OP(distDestroy) {
+  dist::destroy();
+  return info.Env().Undefined();
+}
+OP(distIsInitialized) { return Napi::Boolean::New(info.Env(), dist::isInitialized()); }
+OP(distRank) { return Napi::Number::New(info.Env(), dist::rank()); }
+OP(distWorldSize) { return Napi::Number::New(info.Env(), dist::worldSize()); }
+OP(distStoreSet) {
+  dist::storeSet(strArg(info, 0), strArg(info, 1));
+  return info.Env().Undefined();
+}
+OP(distStoreGet) {
+  auto key = strArg(info, 0);
+  auto timeoutMs = intArg(info, 1);
+  return runAsync(info.Env(), "distStoreGet", [=] { return dist::storeGet(key, timeoutMs); });
+}
+OP(distAllReduce) {
+  dist::allReduce(tensorListArg(info, 0), strArg(info, 1));
+  return info.Env().Undefined();
+}
+OP(distBroadcast) {
+  dist::broadcast(tensorListArg(info, 0), int(intArg(info, 1)));
+  return info.Env().Undefined();
+}
+OP(distAllGather) { RET(dist::allGather(T(0))); }
+OP(distBarrier) {
+  return runAsync(info.Env(), "distBarrier", [] {
+    dist::barrier();
+    return std::string();
+  });
+}
+OP(distAllReduceSumWithGrad) { RET(dist::allReduceSumWithGrad(T(0))); }
+OP(distReducerAttach) {
+  dist::reducerAttach(tensorListArg(info, 0), intArg(info, 1));
+  return info.Env().Undefined();
+}
+OP(distReducerPrepareForward) {
+  dist::reducerPrepareForward();
+  return info.Env().Undefined();
+}
+OP(distReducerPrepareBackward) {
+  dist::reducerPrepareBackward();
+  return info.Env().Undefined();
+}
+OP(distReducerDetach) {
+  dist::reducerDetach();
+  return info.Env().Undefined();
+}
+OP(distReducerBucketBytes) {
+  auto sizes = dist::reducerBucketBytes();
+  auto arr = Napi::Array::New(info.Env(), sizes.size());
+  for (size_t i = 0; i < sizes.size(); ++i) arr.Set(uint32_t(i), Napi::Number::New(info.Env(), double(sizes[i])));
+  return arr;
 }
 
 // The export list is native/ops.json's op list (boundary.generated.h), so the addon exports

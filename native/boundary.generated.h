@@ -129,4 +129,23 @@
   X(cudaIsAvailable) \
   X(cudaDeviceCount) \
   X(setDeterministic) \
-  X(libtorchVersion)
+  X(libtorchVersion) \
+  X(distBackends) \
+  X(distBuildNote) \
+  X(distInit) \
+  X(distDestroy) \
+  X(distIsInitialized) \
+  X(distRank) \
+  X(distWorldSize) \
+  X(distStoreSet) \
+  X(distStoreGet) \
+  X(distAllReduce) \
+  X(distBroadcast) \
+  X(distAllGather) \
+  X(distBarrier) \
+  X(distAllReduceSumWithGrad) \
+  X(distReducerAttach) \
+  X(distReducerPrepareForward) \
+  X(distReducerPrepareBackward) \
+  X(distReducerDetach) \
+  X(distReducerBucketBytes)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Sets aplnet up on a fresh machine: libtorch (Debian's libtorch-dev when none is found), npm
-# packages, the native addon and the TypeScript build. With --test it also installs what the tests
-# compare against or drive: Debian's python3-torch (the PyTorch reference) and chromium (the web
-# page's browser test). Safe to run again.
+# Sets aplnet up on a fresh machine: libtorch (Debian's libtorch-dev when none is found, and
+# libgloo-dev for data-parallel training), npm packages, the native addon and the TypeScript
+# build. With --test it also installs what the tests compare against or drive: Debian's
+# python3-torch (the PyTorch reference) and chromium (the web page's browser test). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +35,13 @@ if ! node scripts/find-libtorch.mjs >/dev/null 2>&1; then
   else
     node scripts/find-libtorch.mjs   # prints the three ways to provide libtorch, then fails
   fi
+fi
+
+# Data-parallel training (libtorch's c10d with Gloo) is compiled against the gloo headers, which
+# Debian ships apart from libtorch-dev; without them the addon builds with distributed turned off.
+if [ -f /etc/debian_version ] && [ -z "${LIBTORCH:-}" ] && [ "${LIBTORCH_USE_PYTORCH:-}" != "1" ] && [ ! -f /usr/include/gloo/allreduce.h ]; then
+  echo "installing Debian's libgloo-dev (the Gloo headers data-parallel training is built with) …"
+  apt_install libgloo-dev
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -12,3 +12,25 @@ export { SGD, type SgdOptions } from './optim/sgd.js';
 export { AdamW, type AdamWOptions } from './optim/adamw.js';
 export { saveSafetensors, loadSafetensors, encodeSafetensors, decodeSafetensors, SafetensorsError, CHECKSUM_KEY, type SafetensorsContent, type LoadSafetensorsOptions } from './safetensors.js';
 export { DIHEDRAL_VIEWS, applyView, undoView, dihedralBatch, meanOfViewMaps, meanOfViewRows, type DihedralView } from './dihedral.js';
+export {
+  availableBackends,
+  distributedBuildNote,
+  initProcessGroup,
+  destroyProcessGroup,
+  isDistributedInitialized,
+  getRank,
+  getWorldSize,
+  allReduce,
+  broadcast,
+  allGather,
+  allGatherObject,
+  barrier,
+  allReduceSumWithGrad,
+  distributedStore,
+  GradientReducer,
+  DEFAULT_PROCESS_GROUP_TIMEOUT_MS,
+  type Backend,
+  type ReduceOp,
+  type ProcessGroupOptions,
+} from './distributed.js';
+export { worldFromEnv, TORCHRUN_VARIABLES, type WorldEnv } from './distributed-env.js';

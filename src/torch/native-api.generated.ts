@@ -29,7 +29,11 @@ export const NATIVE_OP_NAMES = [
   'stack', 'setRequiresGrad', 'requiresGrad', 'isLeaf', 'retainGrad', 'grad', 'zeroGrad', 'backward',
   'setGradEnabled', 'isGradEnabled', 'sgdStep', 'adamwStep', 'setNumThreads', 'getNumThreads',
   'manualSeed', 'cpuRngGetState', 'cpuRngSetState', 'cudaIsAvailable', 'cudaDeviceCount',
-  'setDeterministic', 'libtorchVersion',
+  'setDeterministic', 'libtorchVersion', 'distBackends', 'distBuildNote', 'distInit', 'distDestroy',
+  'distIsInitialized', 'distRank', 'distWorldSize', 'distStoreSet', 'distStoreGet', 'distAllReduce',
+  'distBroadcast', 'distAllGather', 'distBarrier', 'distAllReduceSumWithGrad', 'distReducerAttach',
+  'distReducerPrepareForward', 'distReducerPrepareBackward', 'distReducerDetach',
+  'distReducerBucketBytes',
 ] as const;
 
 /** The addon's functions, one per op; the bodies are in native/aplnet.cc. */
@@ -158,4 +162,24 @@ export interface NativeApi {
   cudaDeviceCount(): number;
   setDeterministic(enabled: boolean): void;
   libtorchVersion(): string;
+  // ---- distributed ----
+  distBackends(): string;
+  distBuildNote(): string;
+  distInit(backend: string, host: string, port: number, rank: number, worldSize: number, timeoutMs: number): Promise<void>;
+  distDestroy(): void;
+  distIsInitialized(): boolean;
+  distRank(): number;
+  distWorldSize(): number;
+  distStoreSet(key: string, value: string): void;
+  distStoreGet(key: string, timeoutMs: number): Promise<string>;
+  distAllReduce(tensors: Handle[], op: string): void;
+  distBroadcast(tensors: Handle[], src: number): void;
+  distAllGather(t: Handle): Handle;
+  distBarrier(): Promise<void>;
+  distAllReduceSumWithGrad(t: Handle): Handle;
+  distReducerAttach(params: Handle[], bucketCapBytes: number): void;
+  distReducerPrepareForward(): void;
+  distReducerPrepareBackward(): void;
+  distReducerDetach(): void;
+  distReducerBucketBytes(): number[];
 }
