@@ -5,6 +5,10 @@ type Bench = (options: Record<string, string | number>) => Promise<unknown> | un
 
 // Each benchmark is imported only when asked for, so one with heavy setup never slows another.
 const benches: Record<string, () => Promise<Bench>> = {
+  cases: async () => {
+    const { benchCases } = await import('./cases.js');
+    return (o) => benchCases(o);
+  },
   engine: async () => {
     const { benchEngine } = await import('./engine.js');
     return (o) => benchEngine(o);

@@ -1,0 +1,183 @@
+// `npm run bench -- cases [--run DIR] [--folds 5] [--seed 0] [--compare-encoders 1] [--threads N]`:
+// issue 12's case-level figures on pbc-cases. The protocol keeps every test case unseen:
+// - the cell encoder is a run trained by `aplnet train` on pbc-cases' own manifest (each cell
+//   labelled with its case's label, split by case as the manifest's split column says), so no
+//   test case's cells were ever trained on. Without --run one is trained here first (20 epochs);
+// - `aplnet train-case` (on a copy of the run, so the given run is never written) trains the case
+//   model on the train cases, choosing its epoch, temperature and the baseline on the val cases;
+// - the test split's 23 cases are measured once, by `evaluate`'s own code (case model and the three
+//   baselines; key-instance AUC with left-shift=ig, erythroblastic=erythroblast);
+// - since 23 cases are few, the MIL head is also cross-validated over the 91 train+val cases
+//   (k folds by case; inside each, one other fold picks the epoch and temperature). The encoder has
+//   seen those cases' cells (train cases for its weights, val cases for its epoch), so these
+//   figures measure the head over a known encoder and are optimistic for the whole pipeline.
+// Nothing is chosen on the test split. The last line is one JSON object.
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stratifiedKFold } from '../src/data/index.js';
+import { CASE_BASELINES, caseBaselineCall, caseMetrics, keyInstanceAuc, parseKeyCellTypes, type CaseBaseline, type CaseMetrics, type KeyInstanceCase } from '../src/eval/index.js';
+import { CaseModel, type CaseEncoder } from '../src/model/index.js';
+import { evaluateCases, loadRun, readCellTypeColumn, type CaseEvaluation } from '../src/run/index.js';
+import { CASE_HEAD_DEFAULTS, caseLogitsOf, caseTemperature, prepareCaseData, trainCaseHead, trainCaseModel, type CaseBag, type TrainCaseResult } from '../src/train/index.js';
+import { setNumThreads } from '../src/torch/index.js';
+
+const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const DEFAULT_DATA = '../shared/data/pbc-cases/manifest.csv';
+const KEY_CELL_TYPES = 'left-shift=ig,erythroblastic=erythroblast';
+
+const round = (value: number | null | undefined): number | null => (value === null || value === undefined ? null : Math.round(value * 10000) / 10000);
+
+function trainCellRun(data: string, threads: number): string {
+  const out = join(mkdtempSync(join(tmpdir(), 'aplnet-bench-cases-')), 'cell-run');
+  console.error(`no --run given: training the cell encoder on ${data} (aplnet train ${data} --out ${out} --epochs 20) first`);
+  const trained = spawnSync(process.execPath, [CLI, 'train', data, '--out', out, '--epochs', '20', '--threads', String(threads)], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (trained.status !== 0) throw new Error(`training the cell encoder failed (exit ${trained.status}); see the lines above`);
+  return out;
+}
+
+/** A private copy of the cell run (without its lock and checkpoints) for train-case to write into. */
+function copyOfRun(run: string, name: string): string {
+  const copy = join(mkdtempSync(join(tmpdir(), 'aplnet-bench-cases-')), name);
+  cpSync(run, copy, { recursive: true, filter: (src) => !src.endsWith('.lock') && !src.includes('/checkpoint') });
+  return copy;
+}
+
+async function trainAndEvaluate(run: string, encoder: CaseEncoder, seed: number, log: (l: string) => void): Promise<{ trained: TrainCaseResult; test: CaseEvaluation }> {
+  const copy = copyOfRun(run, `case-run-${encoder}`);
+  try {
+    const cell = await loadRun(copy, { calibration: 'optional', caseLevel: 'skip' });
+    let trained: TrainCaseResult;
+    try {
+      trained = await trainCaseModel(cell, { encoder, seed, log });
+    } finally {
+      cell.model.dispose();
+    }
+    const loaded = await loadRun(copy);
+    try {
+      const test = await evaluateCases(loaded, 'cpu', { keyCellTypes: KEY_CELL_TYPES, log });
+      if (!test) throw new Error(`${run} is not case-level`);
+      return { trained, test };
+    } finally {
+      loaded.model.dispose();
+      loaded.caseLevel?.model?.dispose();
+    }
+  } finally {
+    rmSync(resolve(copy, '..'), { recursive: true, force: true });
+  }
+}
+
+interface CvFigures {
+  folds: number;
+  cases: number;
+  accuracy: Record<'mil' | CaseBaseline, number>;
+  auc: Record<'mil' | CaseBaseline, number | null>;
+  ece: Record<'mil' | CaseBaseline, number>;
+  keyInstanceAuc: number | null;
+  keyInstancePooledAuc: number | null;
+}
+
+/** k-fold cross-validation of the MIL head over the train+val cases (fixed encoder): see the file comment. */
+async function crossValidate(run: string, data: string, folds: number, seed: number, log: (l: string) => void): Promise<CvFigures> {
+  const cell = await loadRun(run, { calibration: 'optional', caseLevel: 'skip' });
+  const prepared = await prepareCaseData(cell, { splits: ['train', 'val'], log });
+  try {
+    const bags: CaseBag[] = [...prepared.bags.train, ...prepared.bags.val];
+    const foldOf = stratifiedKFold(bags.map((bag) => ({ key: bag.id, label: bag.label, group: bag.id })), folds, seed);
+    const classes = cell.classNames;
+    const milProbs = new Map<string, number[]>();
+    const milWeights = new Map<string, number[]>();
+    for (let k = 0; k < folds; k++) {
+      const inner = (k + 1) % folds;
+      const held = bags.filter((bag) => foldOf.get(bag.id) === k);
+      const val = bags.filter((bag) => foldOf.get(bag.id) === inner);
+      const train = bags.filter((bag) => foldOf.get(bag.id) !== k && foldOf.get(bag.id) !== inner);
+      const head = trainCaseHead(train, val, classes.length, { ...CASE_HEAD_DEFAULTS, seed });
+      const { temperature } = caseTemperature(caseLogitsOf(head.mil, val), val.map((bag) => bag.label));
+      // The same object predict and evaluate use, so the held-out calls are made exactly as theirs.
+      const model = new CaseModel({ mil: head.mil, classNames: classes, temperature, encoderKind: 'frozen', encoder: null, file: `cross-validation fold ${k + 1}`, sha256: '' });
+      try {
+        for (const bag of held) {
+          const call = model.predict(bag.embeddings);
+          milProbs.set(bag.id, classes.map((name) => call.probabilities[name]));
+          milWeights.set(bag.id, call.weights);
+        }
+        log(`fold ${k + 1}/${folds}: ${train.length} train, ${val.length} val (epoch ${head.bestEpoch}, T ${temperature.toFixed(3)}), ${held.length} held out`);
+      } finally {
+        model.dispose();
+      }
+    }
+    const labels = bags.map((bag) => bag.label);
+    const metrics: Record<'mil' | CaseBaseline, CaseMetrics> = {} as never;
+    const milRows = bags.map((bag) => milProbs.get(bag.id)!);
+    metrics.mil = caseMetrics(milRows, milRows.map((p) => p.indexOf(Math.max(...p))), labels, classes);
+    for (const baseline of CASE_BASELINES) {
+      const calls = bags.map((bag) => caseBaselineCall(baseline, bag.cellProbabilities, classes.length));
+      metrics[baseline] = caseMetrics(calls.map((c) => c.probabilities), calls.map((c) => c.called), labels, classes);
+    }
+    const types = readCellTypeColumn(data);
+    const mapping = parseKeyCellTypes(KEY_CELL_TYPES, classes);
+    const judged: KeyInstanceCase[] = bags.flatMap((bag) => {
+      const key = mapping.get(classes[bag.label]);
+      return key ? [{ weights: milWeights.get(bag.id)!, isKey: bag.paths.map((path) => key.has(types.get(path) ?? '')) }] : [];
+    });
+    const key = keyInstanceAuc(judged);
+    const pick = <T>(f: (m: CaseMetrics) => T) => Object.fromEntries((['mil', ...CASE_BASELINES] as const).map((m) => [m, f(metrics[m])])) as Record<'mil' | CaseBaseline, T>;
+    return {
+      folds,
+      cases: bags.length,
+      accuracy: pick((m) => round(m.accuracy)!),
+      auc: pick((m) => round(m.auc)),
+      ece: pick((m) => round(m.ece)!),
+      keyInstanceAuc: round(key.meanCaseAuc),
+      keyInstancePooledAuc: round(key.pooledAuc),
+    };
+  } finally {
+    await prepared.dataset.close();
+    cell.model.dispose();
+  }
+}
+
+export async function benchCases(options: Record<string, string | number>): Promise<Record<string, unknown>> {
+  const threads = Number(options.threads ?? 2);
+  setNumThreads(threads);
+  const data = String(options.data ?? DEFAULT_DATA);
+  const seed = Number(options.seed ?? 0);
+  const folds = Number(options.folds ?? 5);
+  const log = (line: string) => console.error(line);
+  const run = options.run ? String(options.run) : trainCellRun(data, threads);
+  if (!existsSync(run)) throw new Error(`--run ${run} is not there`);
+
+  const frozen = await trainAndEvaluate(run, 'frozen', seed, log);
+  const cv = await crossValidate(run, data, folds, seed, log);
+  const figures = (result: { trained: TrainCaseResult; test: CaseEvaluation }) => ({
+    val_case_accuracy: round(result.trained.record.model!.validation?.accuracy),
+    val_case_log_loss: round(result.trained.record.model!.validation?.nll),
+    test_case_accuracy: round(result.test.methods['case-model']!.accuracy),
+    test_case_auc: round(result.test.methods['case-model']!.auc),
+    train_s: round(result.trained.seconds),
+  });
+  const encoders: Record<string, unknown> = { frozen: figures(frozen) };
+  if (Number(options['compare-encoders'] ?? 0) > 0) {
+    const tuned = await trainAndEvaluate(run, 'fine-tune', seed, log);
+    encoders['fine-tune'] = figures(tuned);
+  }
+  const test = frozen.test;
+  const m = test.methods;
+  return {
+    protocol: `cell encoder: ${run} (aplnet train on ${data}, split by case); case model trained on the train cases, epoch/temperature/baseline on the val cases; test figures on the ${test.cases} test cases; cv: ${folds}-fold over the ${cv.cases} train+val cases (the encoder saw their cells: optimistic)`,
+    test_cases: test.cases,
+    case_accuracy: { mil: round(m['case-model']!.accuracy), mean_prob: round(m['mean-probability']!.accuracy), mean_log_prob: round(m['mean-log-probability']!.accuracy), vote: round(m['majority-vote']!.accuracy) },
+    case_auc: { mil: round(m['case-model']!.auc), mean_prob: round(m['mean-probability']!.auc), mean_log_prob: round(m['mean-log-probability']!.auc), vote: round(m['majority-vote']!.auc) },
+    case_ece: { mil: round(m['case-model']!.ece), mean_prob: round(m['mean-probability']!.ece), mean_log_prob: round(m['mean-log-probability']!.ece), vote: round(m['majority-vote']!.ece) },
+    case_brier: { mil: round(m['case-model']!.brier), mean_prob: round(m['mean-probability']!.brier) },
+    best_baseline_on_val: test.baseline,
+    key_instance_auc: round(test.keyInstances?.meanCaseAuc),
+    key_instance_pooled_auc: round(test.keyInstances?.pooledAuc),
+    cv,
+    encoders,
+    train_s: round(frozen.trained.seconds),
+  };
+}
