@@ -62,7 +62,7 @@ export interface EvaluateCasesOptions {
 }
 
 /** path → cell type, from the manifest's cell_type column (the only reader of that column, and for evaluation only). */
-function readCellTypes(manifest: string): Map<string, string> {
+export function readCellTypeColumn(manifest: string): Map<string, string> {
   const rows = parseCsvRows(readFileSync(manifest, 'utf8'));
   const header = rows[0]?.cells.map((c) => c.trim().toLowerCase()) ?? [];
   const [pathColumn, typeColumn] = [header.indexOf('path'), header.indexOf('cell_type')];
@@ -138,7 +138,7 @@ export async function evaluateCases(run: LoadedRun, device: string, options: Eva
       if (!weights) {
         log('key-instance detection needs a case model (the baselines weigh every cell alike); train one with "aplnet train-case"');
       } else {
-        const types = readCellTypes(data);
+        const types = readCellTypeColumn(data);
         const judged: KeyInstanceCase[] = [];
         bags.forEach((bag, i) => {
           const key = mapping.get(run.classNames[bag.label]);
