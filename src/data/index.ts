@@ -54,3 +54,5 @@ export {
 } from './inference.js';
 export { randomFor, mixSeed, mulberry32, shuffleInPlace, type Random } from './prng.js';
 export { hedFromRgb, opticalDensity } from './optical-density.js';
+export { blankImage, noiseImage, grayscaleImage, washedOutImage, restainedImage, photoCrop, BLANK_COLOURS, type NoiseKind, type StainStyle } from './ood-images.js';
+export { makeOodSets, OOD_SET_NAMES, type OodSetName, type OodSetOptions } from './ood-sets.js';

@@ -1,9 +1,11 @@
 // One pass over a split for the out-of-distribution statistics: each image's logits, embedding
-// (what the head reads) and image statistics, from the same forward pass.
+// (what the head reads) and image statistics, from the same forward pass. With test-time
+// augmentation the logits and embedding are the mean over the eight dihedral views, as the
+// prediction core gives them in that mode (the statistics do not change under a flip or turn).
 import type { DataLoader } from '../data/index.js';
 import { batchToTensors } from '../data/to-tensor.js';
 import type { AplNet } from '../model/index.js';
-import { noGrad, tidy } from '../torch/index.js';
+import { dihedralBatch, meanOfViewRows, noGrad, tidy } from '../torch/index.js';
 import { imageStatistics } from './ood-image-stats.js';
 
 export interface OodInputs {
@@ -19,7 +21,7 @@ export interface OodInputs {
   paths: string[];
 }
 
-export async function collectOodInputs(model: AplNet, loader: DataLoader, device: string): Promise<OodInputs> {
+export async function collectOodInputs(model: AplNet, loader: DataLoader, device: string, { meanOfDihedralViews = false } = {}): Promise<OodInputs> {
   const wasTraining = model.training;
   model.eval();
   const logitChunks: Float32Array[] = [];
@@ -32,8 +34,12 @@ export async function collectOodInputs(model: AplNet, loader: DataLoader, device
     for await (const batch of loader.epoch(0)) {
       const { logits, embeddings, size } = tidy(() => noGrad(() => {
         const { x } = batchToTensors(batch, device);
-        const out = model.forward(x);
-        return { logits: out.logits.to('float32').data<'float32'>(), embeddings: out.embedding.to('float32').data<'float32'>(), size: out.embedding.shape[1] };
+        const out = model.forward(meanOfDihedralViews ? dihedralBatch(x) : x);
+        const rows = (t: typeof out.logits) => {
+          const flat = t.to('float32').data<'float32'>();
+          return meanOfDihedralViews ? meanOfViewRows(flat, t.shape[1]) : flat;
+        };
+        return { logits: rows(out.logits), embeddings: rows(out.embedding), size: out.embedding.shape[1] };
       }));
       embeddingSize = size;
       logitChunks.push(logits);

@@ -8,6 +8,7 @@ import type { CaseBaseline } from '../eval/index.js';
 import { isEnsembleFolder, loadEnsemble } from './ensemble-run.js';
 import { checkWeightsMatchRun, readCalibration, readRunConfig, runPath, sha256OfFile, type Calibration, type RunConfig } from '../train/index.js';
 import { loadCaseModel, readCaseLevel } from '../train/index.js';
+import { readOod, type LoadedOod } from '../train/index.js';
 
 /** A trained run, ready for inference. */
 export interface LoadedRun {
@@ -29,6 +30,12 @@ export interface LoadedRun {
    * was never recorded): there is no case call then, only a differential count.
    */
   caseLevel: CaseLevel | null;
+  /**
+   * The out-of-distribution check (ood.json, fitted with the calibration). Null only when loaded
+   * with `calibration: 'optional'` and none valid was found; absent for an ensemble, whose members
+   * each carry their own.
+   */
+  ood?: LoadedOod | null;
 }
 
 export interface CaseLevel {
@@ -92,8 +99,17 @@ export async function loadRun(runDir: string, { device = 'cpu', calibration = 'r
     } catch (err) {
       if (calibration === 'required') throw err;
     }
+    let ood: LoadedOod | null = null;
+    try {
+      ood = readOod(runDir, weightsSha256, fitted?.tta ?? 'off');
+      const width = model.head.weight.shape[1];
+      if (ood.record.embeddingSize !== width) throw new Error(`${runPath(runDir, 'ood')} was fitted on ${ood.record.embeddingSize}-long embeddings but the model's are ${width} long; run "aplnet evaluate ${runDir}" to refit it`);
+    } catch (err) {
+      if (calibration === 'required') throw err;
+      ood = null;
+    }
     const cases = caseLevel === 'load' ? loadCaseLevel(runDir, classNames, weightsSha256, model, device) : null;
-    return { dir: runDir, config, classNames, inference, model: model.to(device).eval(), calibration: fitted, weightsSha256, caseLevel: cases };
+    return { dir: runDir, config, classNames, inference, model: model.to(device).eval(), calibration: fitted, weightsSha256, caseLevel: cases, ood };
   } catch (err) {
     model.dispose();
     throw err;
@@ -111,4 +127,11 @@ function loadCaseLevel(runDir: string, classNames: string[], weightsSha256: stri
 export function requireCalibration(run: LoadedRun): Calibration {
   if (!run.calibration) throw new Error(`${runPath(run.dir, 'calibration')} is missing or does not match the weights; run "aplnet evaluate ${run.dir}" to refit it`);
   return run.calibration;
+}
+
+/** The run's out-of-distribution check (every member's, for an ensemble), or an error saying how to fit one. */
+export function requireOod(run: LoadedRun): void {
+  for (const part of run.members ?? [run]) {
+    if (!part.ood) throw new Error(`${runPath(part.dir, 'ood')} is missing or does not match the weights, so an image that is not a cell would be classified like one; run "aplnet evaluate ${part.dir}" to fit it`);
+  }
 }

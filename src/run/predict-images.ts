@@ -9,7 +9,8 @@ import { heatMapOf, type ExplainMethod, type HeatMap } from '../explain/index.js
 import { cat, tidy, type Tensor } from '../torch/index.js';
 import type { TtaMode } from '../train/index.js';
 import { answerBatch } from './ensemble-pass.js';
-import { requireCalibration, type LoadedRun } from './load-run.js';
+import { requireCalibration, requireOod, type LoadedRun } from './load-run.js';
+import { oodCheckOf } from './ood-check.js';
 import { calibratedTtaMode } from './tta-mode.js';
 
 /** A file path, or bytes with the name to report them under. */
@@ -32,7 +33,7 @@ export interface PredictOptions {
 }
 
 /** Why an image is referred rather than labelled. */
-export type ReferralReason = 'low-confidence';
+export type ReferralReason = 'low-confidence' | 'out-of-distribution';
 
 export interface ImagePrediction {
   file: string;
@@ -136,9 +137,19 @@ function predictionOf(run: LoadedRun, item: LoadedInput, logits: Float32Array, t
   };
 }
 
+/** Records the check; a flagged image is referred and says why: it is set aside, not called with confidence. */
+function setAsideIfOutOfDistribution(prediction: ImagePrediction, ood: NonNullable<ImagePrediction['ood']>): void {
+  prediction.ood = ood;
+  if (!ood.flagged) return;
+  prediction.refer = true;
+  prediction.referReason = 'out-of-distribution';
+  prediction.notes.push(`does not look like the training images (out-of-distribution score ${ood.score.toFixed(2)} > ${ood.threshold.toFixed(2)}): set aside for review and left out of case calls; its label is not to be trusted`);
+}
+
 /** Predicts every input with the run's model, in input order. */
 export async function predictImages(run: LoadedRun, inputs: readonly PredictInput[], options: PredictOptions = {}): Promise<PredictResult[]> {
   const calibration = requireCalibration(run);
+  requireOod(run);
   const threshold = options.threshold ?? calibration.referralThreshold;
   checkOptions(options, threshold);
   const tta = calibratedTtaMode(run, options.tta);
@@ -170,6 +181,7 @@ export async function predictImages(run: LoadedRun, inputs: readonly PredictInpu
     batch.forEach((item, j) => {
       const outcome = predictionOf(run, item, logits.subarray(j * numClasses, (j + 1) * numClasses), calibration.temperature, threshold);
       if (outcome.ok) {
+        setAsideIfOutOfDistribution(outcome, oodCheckOf(run, embeddings.subarray(j * embeddingSize, (j + 1) * embeddingSize), item.image));
         if (options.embeddings) outcome.embedding = embeddings.slice(j * embeddingSize, (j + 1) * embeddingSize);
         for (const method of methods) {
           outcome.maps[method] = maps[method]![j];

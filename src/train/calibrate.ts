@@ -3,22 +3,26 @@
 // A temperature calibrates one kind of output: the mean of the eight dihedral views' logits
 // (test-time augmentation) is more confident than one view's, so calibration.json records which
 // one it was fitted for, and a run is used in that mode unless refitted for the other.
+// The out-of-distribution check is fitted here too, in the same mode (ood-fit.ts): a run is
+// calibrated when both are current for its weights.
 import type { DataLoader } from '../data/index.js';
 import { batchToTensors } from '../data/to-tensor.js';
 import { collectLogits, fitTemperature, rowsFromFlat, type CollectedLogits } from '../eval/index.js';
 import type { PreparedDataset } from '../data/index.js';
 import type { AplNet } from '../model/index.js';
 import { dihedralBatch, meanOfViewRows, noGrad, tidy } from '../torch/index.js';
+import { fitOodOnSplits } from './ood-fit.js';
+import { oodIsCurrent } from './ood-run-file.js';
 import { DEFAULT_REFERRAL_THRESHOLD, readCalibration, runPath, saveCalibration, sha256OfFile, type TtaMode } from './run-files.js';
 
 /** The mode a new run is calibrated for, so the mode predict, evaluate and serve use unless told otherwise. */
 export const DEFAULT_TTA: TtaMode = 'on';
 
-/** Whether calibration.json is there, valid, and fitted for the current best weights. */
+/** Whether calibration.json and the out-of-distribution check are there, valid, and fitted for the current best weights. */
 export function calibrationIsCurrent(runDir: string): boolean {
   try {
-    readCalibration(runDir, sha256OfFile(runPath(runDir, 'bestWeights')));
-    return true;
+    const calibration = readCalibration(runDir, sha256OfFile(runPath(runDir, 'bestWeights')));
+    return oodIsCurrent(runDir, calibration.tta);
   } catch {
     return false;
   }
@@ -50,10 +54,11 @@ export async function collectLogitsInMode(model: AplNet, loader: DataLoader, dev
   return { logits: flat, labels: Int32Array.from(labels), paths, numClasses };
 }
 
-/** Fits the softmax temperature on the validation split (calibration.json), used by predict and serve. */
+/** Fits the softmax temperature on the validation split (calibration.json) and the out-of-distribution check (ood.json), used by predict and serve. */
 export async function calibrateOnValidation(model: AplNet, dataset: PreparedDataset, device: string, runDir: string, batch: number, log: (l: string) => void, tta: TtaMode = DEFAULT_TTA): Promise<void> {
   const val = await collectLogitsInMode(model, dataset.loader('val', { batchSize: Math.max(batch, 64), order: 'sequential', seed: 0, augmentation: null }), device, tta);
   const fit = fitTemperature(rowsFromFlat(val.logits, val.numClasses), val.labels);
   saveCalibration(runDir, fit, DEFAULT_REFERRAL_THRESHOLD, sha256OfFile(runPath(runDir, 'bestWeights')), tta);
   log(`temperature scaling on ${val.labels.length} validation images${tta === 'on' ? ' (mean of the 8 dihedral views)' : ''}: T = ${fit.temperature.toFixed(3)}, NLL ${fit.nllBefore.toFixed(4)} → ${fit.nllAfter.toFixed(4)}`);
+  await fitOodOnSplits(model, dataset, device, runDir, batch, tta, log);
 }

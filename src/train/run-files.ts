@@ -31,6 +31,10 @@ export const RUN_FILES = {
   caseLevel: 'case-level.json',
   /** The case model (gated attention MIL) trained by "aplnet train-case", bound to the cell weights. */
   caseModel: 'case-model.safetensors',
+  /** The out-of-distribution check: method, threshold, and how it was fitted, bound to the weights (train/ood-run-file.ts). */
+  ood: 'ood.json',
+  /** Its statistics (class means, precision matrices), bound to ood.json by digest. */
+  oodStatistics: 'ood.safetensors',
 } as const;
 
 export interface RunConfig {

@@ -1,0 +1,128 @@
+// `npm run bench -- ood --compare 1`: the candidate out-of-distribution scores side by side, each
+// fitted on the run's training split and measured on its VALIDATION split (never the test split):
+// the AUROC of each OOD set made from validation cells (and photographs) against the validation
+// images themselves, and the share of each set a threshold flagging 2% of validation images catches.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeOodSets, OOD_SET_NAMES, photoCrop } from '../src/data/index.js';
+import { energyScore, fitClassGaussians, fitOodThreshold, flaggedShare, maxSoftmaxScore, nearestClassMahalanobis, oodAuroc } from '../src/eval/index.js';
+import { loadRun } from '../src/run/index.js';
+import { setNumThreads } from '../src/torch/index.js';
+import { decodeForRun, featuresOf, fixturePhotos, splitImages, type ImageFeatures } from './ood-features.js';
+
+export const FIXTURES = fileURLToPath(new URL('../../test/fixtures/ood/', import.meta.url));
+export const PHOTOS = ['photo-astronaut.jpg', 'photo-cat.jpg', 'photo-coffee.jpg', 'photo-rocket.jpg'];
+
+type Score = (features: ImageFeatures) => number[];
+
+const round = (value: number): number => Math.round(value * 10000) / 10000;
+
+function l2(x: Float32Array): Float64Array {
+  const norm = Math.hypot(...x) || 1;
+  return Float64Array.from(x, (v) => v / norm);
+}
+
+function flatten(rows: ArrayLike<number>[]): Float64Array {
+  const width = rows[0].length;
+  const out = new Float64Array(rows.length * width);
+  rows.forEach((row, i) => out.set(Array.from(row), i * width));
+  return out;
+}
+
+/** Standardises by the training split's mean and sd (floored, so a feature constant in training still counts). */
+function standardiser(rows: Float64Array[], floor = 0.01): (row: Float64Array) => Float64Array {
+  const width = rows[0].length;
+  const mean = new Float64Array(width);
+  const sd = new Float64Array(width);
+  for (const row of rows) row.forEach((v, i) => (mean[i] += v / rows.length));
+  for (const row of rows) row.forEach((v, i) => (sd[i] += (v - mean[i]) ** 2 / rows.length));
+  for (let i = 0; i < width; i++) sd[i] = Math.max(Math.sqrt(sd[i]), floor);
+  return (row) => row.map((v, i) => (v - mean[i]) / sd[i]);
+}
+
+/** kNN distance (Sun et al., ICML 2022): 1 − cosine similarity to the k-th nearest training embedding. */
+function knnScore(train: Float64Array[], k: number): (x: Float32Array) => number {
+  return (x) => {
+    const q = l2(x);
+    const sims = train.map((t) => t.reduce((s, v, i) => s + v * q[i], 0)).sort((a, b) => b - a);
+    return 1 - sims[k - 1];
+  };
+}
+
+export async function compareOodScores(options: { run?: string; data?: string; threads?: number; share?: number; cells?: number }): Promise<Record<string, unknown>> {
+  const started = Date.now();
+  setNumThreads(options.threads ?? 2);
+  const runDir = options.run ?? process.env.RUN ?? '/tmp/runs/pbc-ap';
+  const run = await loadRun(runDir);
+  const data = resolve(options.data ?? run.config.training.data);
+  if (!existsSync(data)) throw new Error(`the run's data ${data} is not there; give --data`);
+  const share = options.share ?? 0.02;
+  try {
+    const train = await splitImages(run, data, 'train');
+    const val = await splitImages(run, data, 'val');
+    console.error(`features of ${train.paths.length} training and ${val.paths.length} validation images …`);
+    const trainFeatures = featuresOf(run, await decodeForRun(run, train.paths));
+    const valCells = await decodeForRun(run, val.paths);
+    const valFeatures = featuresOf(run, valCells);
+    const side = run.inference.preprocessing.size;
+    const photos = await fixturePhotos(FIXTURES, PHOTOS);
+    const cells = valCells.slice(0, options.cells ?? valCells.length);
+    const sets = makeOodSets(cells, photos, side, { count: 60, seed: 1 });
+    const [ihc] = await fixturePhotos(FIXTURES, ['ihc-tissue.jpg']);
+    const extra = { ihc_tissue: Array.from({ length: 30 }, (_, i) => photoCrop(ihc, side, 100 + i)) };
+    console.error(`features of the OOD sets (${Object.values(sets).reduce((n, s) => n + s.length, 0) + 30} images) …`);
+    const setFeatures = Object.fromEntries([...Object.entries(sets), ...Object.entries(extra)].map(([name, images]) => [name, featuresOf(run, images)]));
+
+    const dim = trainFeatures.embeddings[0].length;
+    const classes = run.classNames.length;
+    const gaussians = fitClassGaussians(flatten(trainFeatures.embeddings), train.labels, dim, classes);
+    const gaussiansL2 = fitClassGaussians(flatten(trainFeatures.embeddings.map(l2)), train.labels, dim, classes);
+    const standardise = standardiser(trainFeatures.stats);
+    const statsWidth = trainFeatures.stats[0].length;
+    const statsGaussian = fitClassGaussians(flatten(trainFeatures.stats.map(standardise)), new Array(train.paths.length).fill(0), statsWidth, 1);
+    const trainL2 = trainFeatures.embeddings.map(l2);
+    const knn = knnScore(trainL2, 10);
+    const temperature = run.calibration!.temperature;
+    const base: Record<string, Score> = {
+      msp: (f) => f.logits.map((z) => maxSoftmaxScore(z)),
+      msp_calibrated: (f) => f.logits.map((z) => maxSoftmaxScore(z, temperature)),
+      energy: (f) => f.logits.map((z) => energyScore(z)),
+      mahalanobis: (f) => f.embeddings.map((e) => nearestClassMahalanobis(gaussians, e)),
+      mahalanobis_l2: (f) => f.embeddings.map((e) => nearestClassMahalanobis(gaussiansL2, l2(e))),
+      knn10_cosine: (f) => f.embeddings.map(knn),
+      image_stats: (f) => f.stats.map((s) => nearestClassMahalanobis(statsGaussian, standardise(s))),
+    };
+    // A combination: each part divided by its own threshold at the validation 99th percentile, the larger counts.
+    const combine = (a: Score, b: Score): Score => {
+      const ta = fitOodThreshold(a(valFeatures), 0.01);
+      const tb = fitOodThreshold(b(valFeatures), 0.01);
+      return (f) => { const sa = a(f); const sb = b(f); return sa.map((v, i) => Math.max(v / ta, sb[i] / tb)); };
+    };
+    const candidates: Record<string, Score> = {
+      ...base,
+      mahalanobis_and_stats: combine(base.mahalanobis, base.image_stats),
+      mahalanobis_l2_and_stats: combine(base.mahalanobis_l2, base.image_stats),
+      energy_and_stats: combine(base.energy, base.image_stats),
+    };
+    const results: Record<string, unknown> = {};
+    for (const [name, score] of Object.entries(candidates)) {
+      const id = score(valFeatures);
+      const threshold = fitOodThreshold(id, share);
+      const perSet: Record<string, { auroc: number; caught: number }> = {};
+      for (const [set, features] of Object.entries(setFeatures)) {
+        const ood = score(features);
+        perSet[set] = { auroc: round(oodAuroc(id, ood)), caught: round(flaggedShare(ood, threshold)) };
+      }
+      const aurocs = OOD_SET_NAMES.map((set) => perSet[set].auroc);
+      results[name] = { min_auroc: Math.min(...aurocs), mean_auroc: round(aurocs.reduce((a, b) => a + b, 0) / aurocs.length), val_flagged: round(flaggedShare(id, threshold)), sets: perSet };
+      console.error(`${name.padEnd(26)} min AUROC ${Math.min(...aurocs).toFixed(4)}  ${Object.entries(perSet).map(([s, v]) => `${s} ${v.auroc.toFixed(3)}/${v.caught.toFixed(2)}`).join('  ')}`);
+    }
+    return {
+      run: resolve(runDir), split: 'val', train_images: train.paths.length, val_images: val.paths.length, cells_used: cells.length,
+      share_for_caught: share, shrinkage: round(gaussians.shrinkage), candidates: results, runtime_s: Math.round((Date.now() - started) / 1000),
+    };
+  } finally {
+    run.model.dispose();
+  }
+}

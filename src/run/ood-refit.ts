@@ -1,0 +1,77 @@
+// `aplnet evaluate`'s part in the out-of-distribution check: fit it where it is missing, stale or
+// fitted for another TTA mode than the (possibly just refitted) calibration, from the run's own
+// training and validation splits; then measure how many of the evaluated in-distribution images
+// it flags, through the prediction core, as a user would see them.
+import { existsSync } from 'node:fs';
+import { prepareDataset } from '../data/index.js';
+import { DEFAULT_CACHE_DIR, fitOodOnSplits, readOod, runPath } from '../train/index.js';
+import type { LoadedRun } from './load-run.js';
+import { predictImages } from './predict-images.js';
+
+export interface OodRefitOptions {
+  cacheDir?: string;
+  workers?: number;
+  log?: (line: string) => void;
+}
+
+/** Fits the check of the run (of every member of an ensemble) where it is not current; returns what was done, per part. */
+export async function refitOodWhereNeeded(run: LoadedRun, device: string, options: OodRefitOptions = {}): Promise<string[]> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const done: string[] = [];
+  for (const part of run.members ?? [run]) {
+    const tta = part.calibration?.tta;
+    if (!tta) {
+      done.push(`${part.dir}: no calibration, so no out-of-distribution check fitted`);
+      continue;
+    }
+    if (part.ood && part.ood.record.tta === tta) {
+      done.push(`${part.dir}: out-of-distribution check kept (fitted for these weights, TTA ${tta})`);
+      continue;
+    }
+    const training = part.config.training;
+    if (!existsSync(training.data)) {
+      done.push(`${part.dir}: the training data ${training.data} is not there, so its out-of-distribution check cannot be fitted; predict will refuse the run until it is`);
+      continue;
+    }
+    const dataset = await prepareDataset({
+      source: training.data,
+      classNames: part.classNames,
+      preprocessing: part.inference.preprocessing,
+      limits: part.inference.limits,
+      stainNormalization: part.inference.stainNormalizer,
+      channelStats: part.inference.channelStats,
+      onBadImage: 'skip',
+      cacheDir: options.cacheDir ?? training.cacheDir ?? DEFAULT_CACHE_DIR,
+      workers: options.workers ?? training.workers,
+      seed: training.seed,
+      split: { kind: 'file', path: runPath(part.dir, 'split') },
+    });
+    try {
+      await fitOodOnSplits(part.model, dataset, device, part.dir, training.batch, tta, log);
+    } finally {
+      await dataset.close();
+    }
+    part.ood = readOod(part.dir, part.weightsSha256, tta);
+    done.push(`${part.dir}: out-of-distribution check fitted now (TTA ${tta})`);
+  }
+  return done;
+}
+
+export interface OodFlagRate {
+  flagged: number;
+  predicted: number;
+  share: number;
+}
+
+/** How many of `paths` (in-distribution images, e.g. the test split) the check flags, through the prediction core. */
+export async function oodFlagRate(run: LoadedRun, paths: readonly string[]): Promise<OodFlagRate> {
+  const results = await predictImages(run, paths);
+  let flagged = 0;
+  let predicted = 0;
+  for (const result of results) {
+    if (!result.ok) continue;
+    predicted++;
+    if (result.ood?.flagged) flagged++;
+  }
+  return { flagged, predicted, share: predicted ? flagged / predicted : 0 };
+}
