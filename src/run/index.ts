@@ -8,6 +8,14 @@ export { writeImageExplanation, rawMapPng, maskPng, methodFileName, RAW_MAP_SCAL
 export { explainCsv, meanMeasures, MEASURE_NAMES, type ExplainedRow } from './explain-csv.js';
 export { writeMetricsJson, writeRunReport } from './run-report.js';
 export { RUN_FILES, runPath, readRunConfig, DEFAULT_REFERRAL_THRESHOLD, type RunConfig, type Calibration } from '../train/index.js';
-export { summarizeCase, CASE_CALL_SOURCE_TITLES, DEFAULT_MAX_FLAGGED_SHARE, DEFAULT_MIN_USABLE_CELLS, type CaseSummary, type CaseCallSource, type CaseSummaryRun, type SummarizeCaseOptions } from './case-summary.js';
+export { summarizeCase, summarizeCases, CASE_CALL_SOURCE_TITLES, DEFAULT_MAX_FLAGGED_SHARE, DEFAULT_MIN_USABLE_CELLS, type CaseSummary, type CaseCallSource, type CaseSummaryRun, type SummarizeCaseOptions } from './case-summary.js';
 export { writeCaseSummaries, caseSummariesCsv, caseSummariesJson, caseSummaryFormatOf, CASE_SUMMARY_FORMATS, type CaseSummaryFormat } from './case-summary-files.js';
+export { evaluatedCases, writeEvaluatedCases, EVALUATED_CASES_FILE, type EvaluatedCase } from './evaluated-cases.js';
+export { parseTtaMode, calibratedTtaMode } from './tta-mode.js';
+export type { TtaMode } from '../train/index.js';
+export { isEnsembleFolder, disposeRun, CV_SUMMARY } from './ensemble-run.js';
 export { evaluateCases, formatCaseEvaluation, writeCaseEvaluation, readCellTypeColumn, CASE_METRICS_FILE, type CaseEvaluation, type CaseMethod, type CaseRow, type EvaluateCasesOptions } from './evaluate-cases.js';
+export { teacherSoftTargets } from './ensemble-soft-targets.js';
+export { refitOodWhereNeeded, oodFlagRate, type OodFlagRate, type OodRefitOptions } from './ood-refit.js';
+export { oodCheckOf, type OodCheck } from './ood-check.js';
+export { requireOod } from './load-run.js';

@@ -6,10 +6,12 @@ import { acquireRunLock } from '../../io/index.js';
 import type { ClassifierReport, Interval } from '../../eval/index.js';
 import { detectDataCredits, type DataCredit } from '../../report/index.js';
 import { evaluateCases, formatCaseEvaluation, writeCaseEvaluation } from '../../run/index.js';
-import { evaluateRun, loadRun, RUN_FILES, writeMetricsJson, writeRunReport, type RunEvaluation } from '../../run/index.js';
+import { evaluateRun, evaluatedCases, writeEvaluatedCases, loadRun, parseTtaMode, RUN_FILES, type TtaMode, writeMetricsJson, writeRunReport, type RunEvaluation } from '../../run/index.js';
 import { int, threadCount } from '../parse-options.js';
 import { selectDevice } from '../device.js';
 import { formatTable } from '../format-table.js';
+import { evaluatedCasesListing } from '../evaluation-cases.js';
+import { oodFlagRate, refitOodWhereNeeded, type LoadedRun, type OodFlagRate } from '../../run/index.js';
 
 const percent = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);
 const fixed = (v: number | null | undefined, digits = 3) => (v === null || v === undefined ? '—' : v.toFixed(digits));
@@ -47,6 +49,13 @@ export function evaluationSummary(evaluation: RunEvaluation): string {
   ].join('\n');
 }
 
+/** The in-distribution flag rate: evaluated images are cells like the training ones, so each flag is a false alarm. */
+export function oodSummary(run: LoadedRun, rate: OodFlagRate, splitName: string): string {
+  const asked = (run.members ?? [run]).map((part) => part.ood!.record.flagShare);
+  const images = splitName === 'all' ? 'evaluated images' : `${splitName} images`;
+  return `out-of-distribution check: ${rate.flagged} of ${rate.predicted} ${images} flagged (${percent(rate.share)}) and set aside; its threshold was fitted to flag at most ${percent(Math.max(...asked))} of validation images${run.members ? ' (per member; an image is flagged when any member flags it)' : ''}`;
+}
+
 export function registerEvaluate(program: Command): void {
   program
     .command('evaluate')
@@ -60,6 +69,7 @@ export function registerEvaluate(program: Command): void {
     .option('--threads <n>', 'CPU threads (default: all cores)', threadCount('--threads'))
     .option('--workers <n>', 'worker threads for decoding', int('--workers'))
     .option('--cache-dir <dir>', "decoded-pixel cache (default: the run's, else ~/.cache/aplnet)")
+    .option('--tta <on|off>', "test-time augmentation: the mean over the 8 flips and quarter turns; the temperature is refitted for it and it becomes the run's default (default: the run's mode)", (v: string) => parseTtaMode(v))
     .option('--key-cell-types <mapping>', 'case-level runs: the cell types that define each case class, read from the manifest\'s cell_type column to judge the case model\'s cell weights (e.g. left-shift=ig,erythroblastic=erythroblast)')
     .action(async (runDir: string, data: string | undefined, o: Record<string, unknown>) => {
       const device = selectDevice(o.device as string, o.threads as number | undefined);
@@ -68,20 +78,26 @@ export function registerEvaluate(program: Command): void {
       try {
         const run = await loadRun(runDir, { device, calibration: 'optional' });
         try {
-          const evaluation = await evaluateRun(run, device, { data, cacheDir: o.cacheDir as string | undefined, workers: o.workers as number | undefined });
+          const evaluation = await evaluateRun(run, device, { data, cacheDir: o.cacheDir as string | undefined, workers: o.workers as number | undefined, tta: o.tta as TtaMode | undefined });
+          // The out-of-distribution check is fitted with the temperature (where missing or stale), before anything predicts.
+          for (const line of await refitOodWhereNeeded(run, device, { cacheDir: o.cacheDir as string | undefined, workers: o.workers as number | undefined })) console.error(line);
           const outDir = resolve((o.out as string | undefined) ?? runDir);
           mkdirSync(outDir, { recursive: true });
           // Case-level runs: the case model and the baselines side by side (null for cell-type labels).
           const caseEvaluation = await evaluateCases(run, device, { data, keyCellTypes: o.keyCellTypes as string | undefined, cacheDir: o.cacheDir as string | undefined, workers: o.workers as number | undefined });
+          // The split's cases, when its images have patient ids: the summary predict and the web page show.
+          const cases = await evaluatedCases(run, evaluation);
           const credits: DataCredit[] = o.credit ? (o.credit as string[]).map((citation) => ({ citation })) : detectDataCredits(evaluation.set.data);
           const metricsPath = join(outDir, RUN_FILES.metrics);
           const reportPath = join(outDir, RUN_FILES.report);
           const skippedPath = join(outDir, RUN_FILES.evaluationSkipped);
           await writeSkippedList(skippedPath, evaluation.set.skipped);
           writeMetricsJson(metricsPath, run, evaluation);
-          await writeRunReport(reportPath, run, evaluation, { credits, galleryPerClass: o.gallery as number });
+          await writeRunReport(reportPath, run, evaluation, { credits, galleryPerClass: o.gallery as number, cases });
           console.log(evaluationSummary(evaluation));
+          if ((run.members ?? [run]).every((part) => part.ood)) console.log(`\n${oodSummary(run, await oodFlagRate(run, evaluation.images.paths), evaluation.set.splitName)}`);
           if (caseEvaluation) console.log(`\n${formatCaseEvaluation(caseEvaluation)}\ncase metrics: ${writeCaseEvaluation(outDir, caseEvaluation)}`);
+          if (cases.length > 0) console.log(`\n${evaluatedCasesListing(cases, run.classNames)}\ncases:   ${writeEvaluatedCases(outDir, run, evaluation.set.splitName, cases)}`);
           console.log(`\nmetrics: ${metricsPath}\nreport:  ${reportPath}`);
           console.log(`skipped: ${evaluation.set.skipped.length} image(s) of the evaluated split could not be read${evaluation.set.skipped.length ? `; every one with its reason in ${skippedPath}` : ''}`);
         } finally {
