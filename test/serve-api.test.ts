@@ -101,23 +101,27 @@ describe('aplnet serve API', () => {
       const meta = await sharp(Buffer.from(url.split(',')[1], 'base64')).metadata();
       assert.deepEqual([meta.format, meta.width, meta.height], ['png', 144, 144]);
     }
-    assert.equal(body.case.images, 1);
-    assert.deepEqual(body.case.ranking, [0]);
+    assert.equal(body.case.cells, 1);
+    assert.equal('embedding' in result, false, 'the embedding is for case models, not sent');
   });
 
-  test('many images form one case: mean probabilities and a ranking by support for the call', async () => {
+  test('many images form one case: THE case summary (src/run), a differential of a cell-type run and no diagnosis', async () => {
     const others = await Promise.all(['basophil', 'lymphocyte'].map(async (c) => readFile((await realImages(c, 12))[11])));
     const response = await post([image('a.jpg'), image('b.jpg', others[0]), image('c.jpg', others[1])], '?overlays=attention');
     assert.equal(response.statusCode, 200, response.body);
     const body = response.json();
     assert.equal(body.images.length, 3);
-    for (const c of serveClasses) {
-      const mean = body.images.reduce((s: number, i: { probabilities: Record<string, number> }) => s + i.probabilities[c], 0) / 3;
-      assert.ok(Math.abs(body.case.probabilities[c] - mean) < 1e-9);
+    assert.equal(body.case.call, null, 'a run of cell types makes no case call');
+    assert.equal(body.case.cells, 3);
+    assert.deepEqual(body.case.differential.map((d: { className: string }) => d.className), serveClasses);
+    for (const row of body.case.differential) {
+      assert.equal(row.count, body.images.filter((i: { predicted: string; ood?: { flagged: boolean } }) => !i.ood?.flagged && i.predicted === row.className).length);
     }
-    assert.deepEqual([...body.case.ranking].sort(), [0, 1, 2]);
-    const support = body.case.ranking.map((i: number) => body.images[i].probabilities[body.case.predicted]);
-    assert.deepEqual(support, [...support].sort((a: number, b: number) => b - a));
+    assert.equal(body.case.maxFlaggedShare, 0.2);
+    assert.equal(body.case.flagged, body.images.filter((i: { refer: boolean; ood?: { flagged: boolean } }) => !i.ood?.flagged && i.refer).length);
+    // More flagged cells than the stated share refer the case, call or no call.
+    assert.equal(body.case.refer, body.case.flaggedShare > 0.2);
+    assert.deepEqual(body.case.ranked.map((r: { file: string }) => r.file).sort(), ['a.jpg', 'b.jpg', 'c.jpg']);
     assert.deepEqual(Object.keys(body.images[0].heatmaps), ['attention']);
   });
 

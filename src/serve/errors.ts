@@ -26,6 +26,9 @@ export class ServeError extends Error {
   }
 }
 
+/** The decoder names bytes "<uploaded image>" (it is never given the name): say which upload it was. */
+export const nameUpload = (name: string, message: string): string => message.split('<uploaded image>').join(name);
+
 /** Decoding failures (DataError reasons) as HTTP statuses. */
 export function statusOfImageReason(reason: string): number {
   if (reason === 'not-an-image') return 415;
@@ -38,6 +41,7 @@ const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as 
 /** Fastify's own refusals, reworded where its message would puzzle a user. */
 const frameworkErrors: Record<string, [number, string, string]> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'not-multipart', 'send images as multipart/form-data, one "image" part per file'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'bad-body', 'the request says it holds JSON but its body is empty: send a JSON object'],
   FST_ERR_HANDLER_TIMEOUT: [503, 'timeout', 'the request took too long to receive and analyse; try again with fewer images'],
 };
 
@@ -46,10 +50,14 @@ const frameworkErrors: Record<string, [number, string, string]> = {
  * 404 there sends people looking for a page that exists); 500s are logged, their detail is not sent.
  */
 export function installErrorHandlers(app: FastifyInstance, log: (line: string) => void): void {
-  app.setErrorHandler((error: FastifyError | ServeError, _request: FastifyRequest, reply: FastifyReply) => {
+  app.setErrorHandler((error: FastifyError | ServeError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof ServeError) {
       if (error.status === 503) reply.header('retry-after', '2');
       return reply.code(error.status).send(error.toJSON());
+    }
+    // The JSON routes (reviews, renames) are refused in their own words, not the upload's.
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' && (request.method === 'PUT' || request.method === 'PATCH')) {
+      return reply.code(415).send(new ServeError(415, 'not-json', 'send a JSON object with Content-Type: application/json').toJSON());
     }
     const known = error.code ? frameworkErrors[error.code] : undefined;
     if (known) return reply.code(known[0]).send(new ServeError(...known).toJSON());

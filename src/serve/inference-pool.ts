@@ -2,16 +2,18 @@
 // worker, and a bounded queue in front of them. A full queue refuses at once (QueueFullError → 503)
 // instead of letting memory and latency grow without limit.
 import { Worker } from 'node:worker_threads';
-import type { ImageOutcome, OverlayMethod, PredictRequest, StopRequest, WorkerInit, WorkerMessage } from './protocol.js';
+import type { CaseSummary } from '../run/index.js';
+import type { ImageOutcome, OverlayMethod, PredictRequest, StopRequest, StoredResult, SummarizeRequest, WorkerInit, WorkerMessage } from './protocol.js';
 
 export class QueueFullError extends Error {
   override readonly name = 'QueueFullError';
 }
 
+type JobRequest = Omit<PredictRequest, 'id'> | Omit<SummarizeRequest, 'id'>;
+
 interface Job {
-  images: PredictRequest['images'];
-  overlays: OverlayMethod[];
-  resolve: (outcomes: ImageOutcome[]) => void;
+  request: JobRequest;
+  resolve: (value: ImageOutcome[] | CaseSummary) => void;
   reject: (error: Error) => void;
 }
 
@@ -59,13 +61,26 @@ export class InferencePool {
   }
 
   predict(images: PredictRequest['images'], overlays: OverlayMethod[]): Promise<ImageOutcome[]> {
+    return this.submit({ type: 'predict', images, overlays }, true) as Promise<ImageOutcome[]>;
+  }
+
+  /**
+   * The case summary of results already predicted. Not held to the queue bound: it follows a request
+   * that was admitted (or a page asking for a case it shows), takes milliseconds, and refusing it
+   * would lose the answer to an upload whose images were already analysed.
+   */
+  summarize(results: StoredResult[], caseId: string | null, maxFlaggedShare: number): Promise<CaseSummary> {
+    return this.submit({ type: 'summarize', results, caseId, maxFlaggedShare }, false) as Promise<CaseSummary>;
+  }
+
+  private submit(request: JobRequest, bounded: boolean): Promise<ImageOutcome[] | CaseSummary> {
     if (this.closed) return Promise.reject(new Error('the inference pool is closed'));
     const idle = this.slots.find((s) => !s.job);
-    if (!idle && this.queue.length >= this.maxQueue) {
+    if (!idle && bounded && this.queue.length >= this.maxQueue) {
       return Promise.reject(new QueueFullError(`the server is busy: ${this.queue.length} requests are already waiting; try again in a moment`));
     }
     return new Promise((resolve, reject) => {
-      const job = { images, overlays, resolve, reject };
+      const job = { request, resolve, reject };
       if (idle) this.dispatch(idle, job);
       else this.queue.push(job);
     });
@@ -97,7 +112,7 @@ export class InferencePool {
         } else if (message.type === 'failed') {
           rejectReady(new Error(message.message));
         } else {
-          this.finish(slot, message.type === 'result' ? message.outcomes : new Error(message.message));
+          this.finish(slot, message.type === 'result' ? message.outcomes : message.type === 'summary' ? message.summary : new Error(message.message));
         }
       });
       worker.on('error', (error: Error) => {
@@ -125,14 +140,18 @@ export class InferencePool {
 
   private dispatch(slot: Slot, job: Job): void {
     slot.job = job;
-    const request: PredictRequest = { type: 'predict', id: this.nextId++, images: job.images, overlays: job.overlays };
+    const request = { ...job.request, id: this.nextId++ } as PredictRequest | SummarizeRequest;
+    if (request.type === 'summarize') {
+      slot.worker.postMessage(request);
+      return;
+    }
     // Images that own their whole ArrayBuffer are moved to the worker, not copied: with large
     // uploads a copy would double what a request holds. A view into a shared buffer is copied.
-    const owned = job.images.map((image) => image.bytes).filter((b) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer);
+    const owned = request.images.map((image) => image.bytes).filter((b) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer);
     slot.worker.postMessage(request, [...new Set(owned.map((b) => b.buffer as ArrayBuffer))]);
   }
 
-  private finish(slot: Slot, result: ImageOutcome[] | Error): void {
+  private finish(slot: Slot, result: ImageOutcome[] | CaseSummary | Error): void {
     const job = slot.job;
     slot.job = null;
     if (job) {

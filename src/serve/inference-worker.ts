@@ -2,9 +2,9 @@
 // the one prediction core (src/run), so a slow forward pass or map never blocks the server's event
 // loop, and the page shows exactly what `aplnet predict` would say.
 import { parentPort, workerData } from 'node:worker_threads';
-import { heatmapPng, inputPng, loadRun, predictImages, type LoadedRun, type PredictResult } from '../run/index.js';
+import { heatmapPng, inputPng, loadRun, predictImages, summarizeCase, type CaseSummary, type LoadedRun, type PredictResult } from '../run/index.js';
 import { setNumThreads } from '../torch/index.js';
-import type { ImageOutcome, PredictRequest, StopRequest, WorkerInit, WorkerMessage } from './protocol.js';
+import type { ImageOutcome, PredictRequest, StopRequest, SummarizeRequest, WorkerInit, WorkerMessage } from './protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('inference-worker.js must be started as a worker thread');
@@ -21,8 +21,15 @@ async function served(result: PredictResult, request: PredictRequest): Promise<I
 
 async function predict(run: LoadedRun, request: PredictRequest): Promise<ImageOutcome[]> {
   const inputs = request.images.map(({ name, bytes }) => ({ name, bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) }));
-  const results = await predictImages(run, inputs, { maps: request.overlays });
+  // The embedding is what a case model reads; the case keeps it beside the call.
+  const results = await predictImages(run, inputs, { maps: request.overlays, embeddings: true });
   return Promise.all(results.map((result) => served(result, request)));
+}
+
+/** The summary reads the calls, never the pixels or maps, which a case keeps as PNGs on the main thread. */
+function summarize(run: LoadedRun, request: SummarizeRequest): CaseSummary {
+  const results: PredictResult[] = request.results.map((r) => (r.ok ? { ...r, pixels: new Uint8Array(0), side: 0, maps: {} } : r));
+  return summarizeCase(run, results, { caseId: request.caseId ?? undefined, maxFlaggedShare: request.maxFlaggedShare });
 }
 
 async function main(): Promise<void> {
@@ -36,10 +43,18 @@ async function main(): Promise<void> {
     send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
     return;
   }
-  port!.on('message', (request: PredictRequest | StopRequest) => {
+  port!.on('message', (request: PredictRequest | SummarizeRequest | StopRequest) => {
     if (request.type === 'stop') {
       run.model.dispose();
       port!.close();
+      return;
+    }
+    if (request.type === 'summarize') {
+      try {
+        send({ type: 'summary', id: request.id, summary: summarize(run, request) });
+      } catch (error) {
+        send({ type: 'error', id: request.id, message: error instanceof Error ? error.message : String(error) });
+      }
       return;
     }
     predict(run, request).then(

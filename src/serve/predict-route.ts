@@ -2,8 +2,7 @@
 // answer with one prediction per image and the case summary.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Admission } from './admission.js';
-import { summarizeCase } from './case-summary.js';
-import { ServeError, statusOfImageReason, type FileProblem } from './errors.js';
+import { nameUpload, ServeError, statusOfImageReason, type FileProblem } from './errors.js';
 import { QueueFullError, type InferencePool } from './inference-pool.js';
 import type { ModelInfo } from './model-info.js';
 import { OVERLAY_METHODS, type OverlayMethod, type ServedPrediction } from './protocol.js';
@@ -14,12 +13,14 @@ export interface PredictRouteContext {
   pool: InferencePool;
   admission: Admission;
   limits: UploadLimits;
+  /** The stated share of flagged cells above which a case is referred. */
+  maxFlaggedShare: number;
   log: (line: string) => void;
 }
 
 const dataUrl = (png: Uint8Array): string => `data:image/png;base64,${Buffer.from(png.buffer, png.byteOffset, png.byteLength).toString('base64')}`;
 
-function parseOverlays(query: unknown, info: ModelInfo): OverlayMethod[] {
+export function parseOverlays(query: unknown, info: ModelInfo): OverlayMethod[] {
   const raw = (query as { overlays?: string }).overlays;
   if (raw === undefined) return [...info.defaultMaps];
   const asked = raw.split(',').map((s) => s.trim()).filter(Boolean);
@@ -40,7 +41,7 @@ async function analyse(ctx: PredictRouteContext, uploads: Upload[], overlays: Ov
   }
   const problems: FileProblem[] = [];
   outcomes.forEach((outcome, index) => {
-    if (!outcome.ok) problems.push({ index, name: uploads[index].name, reason: outcome.reason, message: outcome.message });
+    if (!outcome.ok) problems.push({ index, name: uploads[index].name, reason: outcome.reason, message: nameUpload(uploads[index].name, outcome.message) });
   });
   if (problems.length) {
     log(`serve: predict refused, ${uploads.length} image(s), ${problems.length} unusable, ${Math.round(performance.now() - started)} ms`);
@@ -48,9 +49,9 @@ async function analyse(ctx: PredictRouteContext, uploads: Upload[], overlays: Ov
     const summary = problems.length === 1 ? `"${first.name}": ${first.message}` : `${problems.length} of ${uploads.length} files cannot be used (first, "${first.name}": ${first.message})`;
     throw new ServeError(statusOfImageReason(first.reason), first.reason, summary, problems);
   }
-  const predictions = outcomes as ServedPrediction[];
-  const byClass = (p: number[]): Record<string, number> => Object.fromEntries(info.classes.map((c, i) => [c, p[i]]));
-  const summary = summarizeCase(predictions.map((p) => info.classes.map((c) => p.probabilities[c])), info.calibration.referralThreshold);
+  // The embedding is for case models, not for people: it stays out of the answer.
+  const predictions = (outcomes as ServedPrediction[]).map(({ embedding: _embedding, ...served }) => served);
+  const summary = await pool.summarize(predictions.map(({ inputPng: _png, heatmaps: _maps, ...call }) => call), null, ctx.maxFlaggedShare);
   const elapsed = Math.round(performance.now() - started);
   log(`serve: predict ${uploads.length} image(s), ${overlays.length} overlay method(s), ${elapsed} ms`);
   return {
@@ -65,14 +66,8 @@ async function analyse(ctx: PredictRouteContext, uploads: Upload[], overlays: Ov
       input: dataUrl(inputPng),
       heatmaps: Object.fromEntries(Object.entries(heatmaps).map(([method, png]) => [method, dataUrl(png)])),
     })),
-    case: {
-      images: summary.images,
-      predicted: info.classes[summary.predicted],
-      probability: summary.probabilities[summary.predicted],
-      probabilities: byClass(summary.probabilities),
-      refer: summary.refer,
-      ranking: summary.ranking,
-    },
+    // THE case summary (src/run), as predict and the report show it: all images of one request are one case.
+    case: summary,
     elapsedMs: elapsed,
   };
 }

@@ -7,7 +7,10 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync, readdirSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_MAX_FLAGGED_SHARE } from '../run/index.js';
 import { Admission } from './admission.js';
+import { registerCaseRoutes } from './case-routes.js';
+import { CaseStore } from './case-store.js';
 import { installErrorHandlers, ServeError } from './errors.js';
 import { installHostGuard } from './host-guard.js';
 import { InferencePool } from './inference-pool.js';
@@ -35,6 +38,14 @@ export interface ServeOptions {
   /** The uploads of all requests being received or waiting, together (default: twice maxRequestBytes). */
   maxBufferedBytes?: number;
   maxInputPixels?: number;
+  /** Open cases kept in memory; past it the least recently used is closed. */
+  maxCases?: number;
+  /** Images one case may hold (added in batches of at most maxFiles). */
+  maxCellsPerCase?: number;
+  /** The images and maps of all open cases together. */
+  maxCaseBytes?: number;
+  /** The stated share of flagged cells above which a case is referred (the case summary's rule). */
+  maxFlaggedShare?: number;
   timeouts?: Partial<typeof serveTimeouts>;
   /** Where counts and timings go; nothing about the images. Default: stderr. */
   log?: (line: string) => void;
@@ -43,6 +54,8 @@ export interface ServeOptions {
 export const serveDefaults = {
   host: '127.0.0.1', device: 'cpu', workers: 1, maxQueue: 16, maxFiles: 32,
   maxFileBytes: 25_000_000, maxRequestBytes: 200_000_000, maxInputPixels: 40_000_000,
+  // A case of 1000 cells with two maps is about 100 MB of PNGs; 32 small cases or a few large ones fit.
+  maxCases: 32, maxCellsPerCase: 1000, maxCaseBytes: 512_000_000, maxFlaggedShare: DEFAULT_MAX_FLAGGED_SHARE,
 };
 
 /** Without these a client that opens a connection, or starts an upload, and stalls holds it forever. */
@@ -97,6 +110,7 @@ export interface Server {
 
 export async function createServer(options: ServeOptions): Promise<Server> {
   const o = { ...serveDefaults, ...options };
+  if (!(o.maxFlaggedShare >= 0 && o.maxFlaggedShare <= 1)) throw new Error(`maxFlaggedShare must be a share in [0, 1], got ${o.maxFlaggedShare}`);
   const timeouts = { ...serveTimeouts, ...options.timeouts };
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const info = readModelInfo(o.runDir);
@@ -156,7 +170,9 @@ async function buildApp(o: ServeOptions & typeof serveDefaults, timeouts: typeof
     return reply.header('x-content-type-options', 'nosniff').type('text/html; charset=utf-8').send(readServedReport(o.runDir));
   });
   app.get('/api/health', async () => ({ ok: true, busy: pool.busy, queued: pool.pending, admitted: admission.inFlight }));
-  registerPredictRoute(app, { info, pool, admission, limits, log });
+  registerPredictRoute(app, { info, pool, admission, limits, maxFlaggedShare: o.maxFlaggedShare, log });
+  const store = new CaseStore({ maxCases: o.maxCases, maxCellsPerCase: o.maxCellsPerCase, maxBytes: o.maxCaseBytes });
+  registerCaseRoutes(app, { info, pool, admission, limits, store, maxFlaggedShare: o.maxFlaggedShare, log });
 
   return {
     app,
