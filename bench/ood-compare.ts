@@ -54,7 +54,9 @@ export async function compareOodScores(options: { run?: string; data?: string; t
   const started = Date.now();
   setNumThreads(options.threads ?? 2);
   const runDir = options.run ?? process.env.RUN ?? '/tmp/runs/pbc-ap';
-  const run = await loadRun(runDir);
+  // The candidates are fitted here; the run's own check (if any) is not needed.
+  const run = await loadRun(runDir, { calibration: 'optional' });
+  if (!run.calibration) throw new Error(`${runDir} has no valid calibration.json; run "aplnet evaluate ${runDir}" first`);
   const data = resolve(options.data ?? run.config.training.data);
   if (!existsSync(data)) throw new Error(`the run's data ${data} is not there; give --data`);
   const share = options.share ?? 0.02;

@@ -32,6 +32,10 @@ const benches: Record<string, () => Promise<Bench>> = {
     const { benchModel } = await import('./model.js');
     return (o) => benchModel({ ...o, presets: typeof o.presets === 'string' ? o.presets.split(',') : undefined });
   },
+  ood: async () => {
+    const { benchOod } = await import('./ood.js');
+    return (o) => benchOod(o);
+  },
   serve: async () => {
     const { benchServe } = await import('./serve.js');
     return (o) => benchServe(o);
