@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { prepareDataset, readSource, type PreparedDataset, type SkippedImage } from '../data/index.js';
 import { evaluateClassifier, fitTemperature, rowsFromFlat } from '../eval/index.js';
 import { acquireRunLock } from '../io/index.js';
-import { collectLogitsInMode, DEFAULT_TTA, fitOodOnSplits, readOod, runPath, saveCalibration, type TtaMode } from '../train/index.js';
+import { collectLogitsInMode, DEFAULT_TTA, runPath, saveCalibration, type TtaMode } from '../train/index.js';
 import { meanCalibratedProbabilities } from './ensemble-pass.js';
 import { imagesLearnedFrom, refuseOverlap } from './ensemble-leakage.js';
 import { MEMBERS_CALIBRATION } from './ensemble-run.js';
@@ -26,9 +26,6 @@ async function refitMember(member: LoadedRun, tta: TtaMode, options: EvaluateRun
     const fit = fitTemperature(val.logits, val.labels);
     member.calibration = saveCalibration(member.dir, fit, member.calibration?.referralThreshold ?? 0.7, member.weightsSha256, tta);
     log(`${member.dir}: T = ${fit.temperature.toFixed(3)} on its ${val.labels.length} validation images (TTA ${tta})`);
-    // Its out-of-distribution check reads embeddings in the same mode, so it is refitted with the temperature.
-    await fitOodOnSplits(member.model, own, member.model.parameters()[0]?.device ?? 'cpu', member.dir, options.batchSize ?? 64, tta, log);
-    member.ood = readOod(member.dir, member.weightsSha256, tta);
   } finally {
     await own?.close();
     lock.release();
