@@ -8,7 +8,7 @@ import type { InferencePreprocessing } from '../src/data/index.js';
 import { writeNormalizedChw } from '../src/data/index.js';
 import { CaseModel, createModel, GatedAttentionMil, type AplNet } from '../src/model/index.js';
 import { fromTypedArray, manualSeed, noGrad, tidy } from '../src/torch/index.js';
-import { summarizeCase, type CaseSummaryRun, type ImagePrediction } from '../src/run/index.js';
+import { attachCaseEmbeddings, summarizeCase, type CaseSummaryRun, type ImagePrediction } from '../src/run/index.js';
 
 const CLASSES = ['erythroblastic', 'left-shift', 'normal'];
 const SIDE = 32;
@@ -42,7 +42,7 @@ function embed(encoder: AplNet, cells: ImagePrediction[]): Float32Array[] {
   return cells.map((_, i) => flat.slice(i * d, (i + 1) * d));
 }
 
-function runWith(model: AplNet, cases: CaseModel, tta: 'on' | 'off'): CaseSummaryRun {
+function runWith(model: AplNet, cases: CaseModel, tta: 'on' | 'off'): CaseSummaryRun & { model: AplNet; inference: InferencePreprocessing } {
   return { classNames: CLASSES, calibration: { referralThreshold: 0.7, tta } as CaseSummaryRun['calibration'], caseLevel: { baseline: 'mean-probability', model: cases }, model, inference };
 }
 
@@ -90,6 +90,24 @@ test('a fine-tuned case model reads its own encoder embeddings of the pixels, no
   const summary = summarizeCase(runWith(cellModel, model, 'off'), cells);
   const expected = model.predict(own);
   for (const name of CLASSES) assert.ok(Math.abs(summary.call!.probabilities[name] - expected.probabilities[name]) < 1e-6, name);
+  model.dispose();
+  cellModel.dispose();
+});
+
+test('case embeddings attached while the pixels are there give the same call once the pixels are dropped; without them it is an error', () => {
+  const cellModel = tinyCellModel(5);
+  const encoder = tinyCellModel(6);
+  const cells = Array.from({ length: 10 }, (_, i) => cell(i));
+  const model = caseModel(embed(encoder, cells.slice(0, 1))[0].length, encoder);
+  const run = runWith(cellModel, model, 'off');
+  const withPixels = summarizeCase(run, cells);
+  attachCaseEmbeddings(run, cells);
+  const kept = cells.map((c) => ({ ...c, pixels: new Uint8Array(0), side: 0 }));
+  const later = summarizeCase(run, kept);
+  for (const name of CLASSES) assert.ok(Math.abs(later.call!.probabilities[name] - withPixels.call!.probabilities[name]) < 1e-9, name);
+  assert.deepEqual(later.ranked.map((r) => r.file), withPixels.ranked.map((r) => r.file));
+  const bare = kept.map(({ caseEmbedding: _e, ...c }) => c);
+  assert.throws(() => summarizeCase(run, bare), /c0\.png: the case model reads an embedding of the cell's pixels, but this result carries no pixels; attach the case embeddings/);
   model.dispose();
   cellModel.dispose();
 });

@@ -3,16 +3,19 @@
 // view's embedding from the cell model (a frozen encoder) or from its own fine-tuned encoder. The
 // prediction core's embedding is reused when it is exactly that; otherwise the cells are embedded
 // again from the pixels the model saw (normalised as at inference), so the answer never depends on
-// which caller asked.
+// which caller asked. A caller that drops the pixels (the web page keeps calls, not images) attaches
+// the case embeddings first.
 import { writeNormalizedChw, type InferencePreprocessing } from '../data/index.js';
 import type { AplNet, CaseModel, CasePrediction } from '../model/index.js';
 import { fromTypedArray, noGrad, tidy } from '../torch/index.js';
-import type { ImagePrediction } from './predict-images.js';
+import type { ImagePrediction, PredictResult } from './predict-images.js';
 
 const EMBED_BATCH = 32;
 
 /** Embeddings of the cells' preprocessed pixels by `encoder` (one view, eval mode), in cell order. */
 function embedPixels(encoder: AplNet, inference: InferencePreprocessing, cells: readonly ImagePrediction[]): Float32Array[] {
+  const missing = cells.find((cell) => cell.side < 1 || cell.pixels.length !== 3 * cell.side * cell.side);
+  if (missing) throw new Error(`${missing.file}: the case model reads an embedding of the cell's pixels, but this result carries no pixels; attach the case embeddings (attachCaseEmbeddings) before the pixels are dropped`);
   const device = encoder.parameters()[0]?.device ?? 'cpu';
   const out: Float32Array[] = [];
   for (let first = 0; first < cells.length; first += EMBED_BATCH) {
@@ -35,10 +38,26 @@ export interface CaseModelCallRun {
   calibration: { tta?: 'on' | 'off' } | null;
 }
 
+/** The embedding the case model reads for each cell, in order. */
+function caseEmbeddings(run: CaseModelCallRun, caseModel: CaseModel, cells: readonly ImagePrediction[]): Float32Array[] {
+  if (cells.every((cell) => cell.caseEmbedding !== undefined)) return cells.map((cell) => cell.caseEmbedding!);
+  const singleView = (run.calibration?.tta ?? 'off') === 'off';
+  if (caseModel.encoder === null && singleView && cells.every((cell) => cell.embedding !== undefined)) return cells.map((cell) => cell.embedding!);
+  return embedPixels(caseModel.encoder ?? run.model, run.inference, cells);
+}
+
 /** The case model's calibrated probabilities and cell weights for these cells (weights in their order). */
 export function caseModelCall(run: CaseModelCallRun, caseModel: CaseModel, cells: readonly ImagePrediction[]): CasePrediction {
-  const singleView = (run.calibration?.tta ?? 'off') === 'off';
-  const reusable = caseModel.encoder === null && singleView && cells.every((cell) => cell.embedding !== undefined);
-  const embeddings = reusable ? cells.map((cell) => cell.embedding!) : embedPixels(caseModel.encoder ?? run.model, run.inference, cells);
-  return caseModel.predict(embeddings);
+  return caseModel.predict(caseEmbeddings(run, caseModel, cells));
+}
+
+/**
+ * Sets `caseEmbedding` on every prediction: what the run's case model reads for it. Nothing to do
+ * for a run without a case model. Call it while the results still carry their pixels.
+ */
+export function attachCaseEmbeddings(run: CaseModelCallRun & { caseLevel?: { model?: CaseModel | null } | null }, results: readonly PredictResult[]): void {
+  const caseModel = run.caseLevel?.model;
+  if (!caseModel) return;
+  const cells = results.filter((result): result is ImagePrediction => result.ok);
+  caseEmbeddings(run, caseModel, cells).forEach((embedding, i) => (cells[i].caseEmbedding = embedding));
 }

@@ -19,3 +19,4 @@ export { teacherSoftTargets } from './ensemble-soft-targets.js';
 export { refitOodWhereNeeded, oodFlagRate, type OodFlagRate, type OodRefitOptions } from './ood-refit.js';
 export { oodCheckOf, type OodCheck } from './ood-check.js';
 export { requireOod } from './load-run.js';
+export { attachCaseEmbeddings } from './case-model-call.js';

@@ -56,6 +56,8 @@ export interface ImagePrediction {
   embedding?: Float32Array;
   /** How unlike the training cells the image is; `flagged` images are set aside from a case's call and differential. */
   ood?: { score: number; threshold: number; flagged: boolean };
+  /** What the run's case model reads for this cell (attachCaseEmbeddings), so a case can be summarised without the pixels. */
+  caseEmbedding?: Float32Array;
 }
 
 export interface ImageFailure {

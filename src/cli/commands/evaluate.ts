@@ -97,7 +97,7 @@ export function registerEvaluate(program: Command): void {
           console.log(evaluationSummary(evaluation));
           if ((run.members ?? [run]).every((part) => part.ood)) console.log(`\n${oodSummary(run, await oodFlagRate(run, evaluation.images.paths), evaluation.set.splitName)}`);
           if (caseEvaluation) console.log(`\n${formatCaseEvaluation(caseEvaluation)}\ncase metrics: ${writeCaseEvaluation(outDir, caseEvaluation)}`);
-          if (cases.length > 0) console.log(`\n${evaluatedCasesListing(cases, run.classNames)}\ncases:   ${writeEvaluatedCases(outDir, run, evaluation.set.splitName, cases)}`);
+          if (cases.length > 0) console.log(`\n${evaluatedCasesListing(cases, run.classNames)}\ncase summaries: ${writeEvaluatedCases(outDir, run, evaluation.set.splitName, cases)}`);
           console.log(`\nmetrics: ${metricsPath}\nreport:  ${reportPath}`);
           console.log(`skipped: ${evaluation.set.skipped.length} image(s) of the evaluated split could not be read${evaluation.set.skipped.length ? `; every one with its reason in ${skippedPath}` : ''}`);
         } finally {
