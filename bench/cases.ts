@@ -55,7 +55,7 @@ async function trainAndEvaluate(run: string, encoder: CaseEncoder, seed: number,
     } finally {
       cell.model.dispose();
     }
-    const loaded = await loadRun(copy);
+    const loaded = await loadRun(copy, { calibration: 'optional' });
     try {
       const test = await evaluateCases(loaded, 'cpu', { keyCellTypes: KEY_CELL_TYPES, log });
       if (!test) throw new Error(`${run} is not case-level`);

@@ -9,6 +9,7 @@ import { cpSync, existsSync, readFileSync, rmSync, writeFileSync, mkdtempSync } 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { acquireRunLock } from '../src/io/index.js';
 import { loadRun, runPath } from '../src/run/index.js';
 import { aplnet, trainArgs, trainTinyRunSync } from './helpers/tiny-run.js';
 
@@ -58,7 +59,7 @@ before(() => {
 after(() => rmSync(root, { recursive: true, force: true }));
 
 test('a run without case-level.json has no case level: loadRun gives caseLevel null', async () => {
-  const loaded = await loadRun(run);
+  const loaded = await loadRun(run, { calibration: 'optional' });
   try {
     assert.equal(loaded.caseLevel, null);
   } finally {
@@ -79,7 +80,7 @@ test('train-case trains from case labels, records the case level bound to the we
   assert.equal(record.weightsSha256, sha(runPath(copy, 'bestWeights')));
   assert.equal(record.model.sha256, sha(runPath(copy, 'caseModel')));
   assert.ok(!existsSync(join(copy, '.lock')), 'the run lock is released');
-  const loaded = await loadRun(copy);
+  const loaded = await loadRun(copy, { calibration: 'optional' });
   try {
     assert.ok(loaded.caseLevel?.model);
     assert.equal(loaded.caseLevel.baseline, record.baseline);
@@ -117,28 +118,28 @@ test('loadRun refuses a damaged case model, a case level of other weights, and a
   const bytes = readFileSync(runPath(damaged, 'caseModel'));
   bytes[bytes.length - 3] ^= 0xff;
   writeFileSync(runPath(damaged, 'caseModel'), bytes);
-  await assert.rejects(loadRun(damaged), /case-model\.safetensors does not match the digest recorded in .*case-level\.json.*aplnet train-case/);
+  await assert.rejects(loadRun(damaged, { calibration: 'optional' }), /case-model\.safetensors does not match the digest recorded in .*case-level\.json.*aplnet train-case/);
 
   const foreign = join(root, 'foreign');
   cpSync(base, foreign, { recursive: true });
   const record = JSON.parse(readFileSync(runPath(foreign, 'caseLevel'), 'utf8'));
   writeFileSync(runPath(foreign, 'caseLevel'), JSON.stringify({ ...record, weightsSha256: 'a'.repeat(64) }));
-  await assert.rejects(loadRun(foreign), /case-level\.json was made for other weights/);
+  await assert.rejects(loadRun(foreign, { calibration: 'optional' }), /case-level\.json was made for other weights/);
 
   const missing = join(root, 'missing');
   cpSync(base, missing, { recursive: true });
   rmSync(runPath(missing, 'caseModel'));
-  await assert.rejects(loadRun(missing), /case-model\.safetensors is missing/);
+  await assert.rejects(loadRun(missing, { calibration: 'optional' }), /case-model\.safetensors is missing/);
 
   const edited = join(root, 'edited');
   cpSync(base, edited, { recursive: true });
   writeFileSync(runPath(edited, 'caseLevel'), JSON.stringify({ ...record, baseline: 'median' }));
-  await assert.rejects(loadRun(edited), /case-level\.json is not a valid case-level record \(baseline/);
+  await assert.rejects(loadRun(edited, { calibration: 'optional' }), /case-level\.json is not a valid case-level record \(baseline/);
 
   // train-case replaces a damaged case model rather than refusing to start.
   const retrained = aplnet(caseArgs(damaged));
   assert.equal(retrained.status, 0, retrained.stderr);
-  const loaded = await loadRun(damaged);
+  const loaded = await loadRun(damaged, { calibration: 'optional' });
   loaded.model.dispose();
   loaded.caseLevel?.model?.dispose();
 });
@@ -190,11 +191,25 @@ test('evaluate records a case-level run that has no case model yet, with the bas
   assert.equal(result.status, 0, result.stderr);
   assert.match(result.stderr, /recorded the run as case-level: without a case model the case call is (mean-probability|mean-log-probability|majority-vote)/);
   assert.match(result.stdout, /no case model \(train one with "aplnet train-case"\)/);
-  const loaded = await loadRun(copy);
+  const loaded = await loadRun(copy, { calibration: 'optional' });
   try {
     assert.ok(loaded.caseLevel);
     assert.equal(loaded.caseLevel.model, null);
   } finally {
     loaded.model.dispose();
+  }
+});
+
+test('train-case takes the run lock: a run another writer holds is refused, naming the writer', () => {
+  const copy = join(root, 'locked');
+  cpSync(run, copy, { recursive: true });
+  const lock = acquireRunLock(copy, 'evaluate');
+  try {
+    const refused = aplnet(caseArgs(copy));
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /is in use by "aplnet evaluate"/);
+    assert.ok(!existsSync(runPath(copy, 'caseLevel')), 'nothing written');
+  } finally {
+    lock.release();
   }
 });
