@@ -11,6 +11,8 @@
 //   (k folds by case; inside each, one other fold picks the epoch and temperature). The encoder has
 //   seen those cases' cells (train cases for its weights, val cases for its epoch), so these
 //   figures measure the head over a known encoder and are optimistic for the whole pipeline.
+// - ood_auroc is the out-of-distribution check's own measure (bench/ood.ts oodAurocs) on the same
+//   cell run's test split, when the run has a fitted check (ood.json; "aplnet evaluate RUN" fits it).
 // Nothing is chosen on the test split. The last line is one JSON object.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -23,6 +25,7 @@ import { CaseModel, type CaseEncoder } from '../src/model/index.js';
 import { evaluateCases, loadRun, readCellTypeColumn, type CaseEvaluation } from '../src/run/index.js';
 import { CASE_HEAD_DEFAULTS, caseLogitsOf, caseTemperature, prepareCaseData, trainCaseHead, trainCaseModel, type CaseBag, type TrainCaseResult } from '../src/train/index.js';
 import { setNumThreads } from '../src/torch/index.js';
+import { oodAurocs, type OodAurocs } from './ood.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const DEFAULT_DATA = '../shared/data/pbc-cases/manifest.csv';
@@ -45,7 +48,7 @@ function copyOfRun(run: string, name: string): string {
   return copy;
 }
 
-async function trainAndEvaluate(run: string, encoder: CaseEncoder, seed: number, log: (l: string) => void): Promise<{ trained: TrainCaseResult; test: CaseEvaluation }> {
+async function trainAndEvaluate(run: string, encoder: CaseEncoder, seed: number, log: (l: string) => void, withOod = false): Promise<{ trained: TrainCaseResult; test: CaseEvaluation; ood: OodAurocs | null }> {
   const copy = copyOfRun(run, `case-run-${encoder}`);
   try {
     const cell = await loadRun(copy, { calibration: 'optional', caseLevel: 'skip' });
@@ -59,7 +62,13 @@ async function trainAndEvaluate(run: string, encoder: CaseEncoder, seed: number,
     try {
       const test = await evaluateCases(loaded, 'cpu', { keyCellTypes: KEY_CELL_TYPES, log });
       if (!test) throw new Error(`${run} is not case-level`);
-      return { trained, test };
+      // The out-of-distribution figures are the OOD check's own benchmark (bench/ood.ts), on the same cell run's test split.
+      let ood: OodAurocs | null = null;
+      if (withOod) {
+        if (existsSync(join(copy, 'ood.json'))) ood = await oodAurocs(copy, { split: 'test' });
+        else log(`${run} has no fitted out-of-distribution check (ood.json): run "aplnet evaluate ${run}" to fit one; ood_auroc is left out`);
+      }
+      return { trained, test, ood };
     } finally {
       loaded.model.dispose();
       loaded.caseLevel?.model?.dispose();
@@ -150,7 +159,7 @@ export async function benchCases(options: Record<string, string | number>): Prom
   const run = options.run ? String(options.run) : trainCellRun(data, threads);
   if (!existsSync(run)) throw new Error(`--run ${run} is not there`);
 
-  const frozen = await trainAndEvaluate(run, 'frozen', seed, log);
+  const frozen = await trainAndEvaluate(run, 'frozen', seed, log, true);
   const cv = await crossValidate(run, data, folds, seed, log);
   const figures = (result: { trained: TrainCaseResult; test: CaseEvaluation }) => ({
     val_case_accuracy: round(result.trained.record.model!.validation?.accuracy),
@@ -178,6 +187,7 @@ export async function benchCases(options: Record<string, string | number>): Prom
     key_instance_pooled_auc: round(test.keyInstances?.pooledAuc),
     cv,
     encoders,
+    ...(frozen.ood ? { ood_auroc: frozen.ood } : {}),
     train_s: round(frozen.trained.seconds),
   };
 }
