@@ -5,9 +5,17 @@ type Bench = (options: Record<string, string | number>) => Promise<unknown> | un
 
 // Each benchmark is imported only when asked for, so one with heavy setup never slows another.
 const benches: Record<string, () => Promise<Bench>> = {
+  accuracy: async () => {
+    const { benchAccuracy } = await import('./accuracy.js');
+    return (o) => benchAccuracy(o);
+  },
   cases: async () => {
     const { benchCases } = await import('./cases.js');
     return (o) => benchCases(o);
+  },
+  ddp: async () => {
+    const { benchDdp } = await import('./ddp.js');
+    return (o) => benchDdp(o);
   },
   engine: async () => {
     const { benchEngine } = await import('./engine.js');

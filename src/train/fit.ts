@@ -17,6 +17,8 @@ import type { TrainingConfig } from './training-config.js';
 import { progressBar } from './callbacks/progress-bar.js';
 import { metricsLog } from './callbacks/metrics-log.js';
 import { checkpointing, earlyStopping, interruptHandler } from './callbacks/checkpointing.js';
+import { RankRole, noteSingleProcess } from './distributed-run.js';
+import type { WorldEnv } from '../torch/index.js';
 
 export interface TrainResult {
   runDir: string;
@@ -57,10 +59,26 @@ const freshPosition = (): LoopPosition => ({ epoch: 0, batchInEpoch: 0, globalSt
 
 /**
  * Trains one model into runDir (new, or resumed from its checkpoint). The run folder is locked for
- * the whole call: a second writer gets an error naming this one.
+ * the whole call: a second writer gets an error naming this one. With `world` (the torchrun
+ * environment), this process is one rank of a data-parallel run: rank 0 locks and writes the
+ * folder, the others read it and train their share of every batch (see distributed-run.ts).
  */
-export async function trainRun(options: Partial<TrainingConfig> & { data?: string }, runDir: string, { resume = false, log = (line: string) => console.error(line), loss = null as TrainingLoss | null } = {}): Promise<TrainResult> {
+export async function trainRun(options: Partial<TrainingConfig> & { data?: string }, runDir: string, { resume = false, log = (line: string) => console.error(line), loss = null as TrainingLoss | null, world = null as WorldEnv | null } = {}): Promise<TrainResult> {
   runDir = resolve(runDir);
+  if (!world) return trainAsWriter(options, runDir, resume, log, loss, null);
+  const role = await RankRole.join(world, options.device ?? 'cpu');
+  try {
+    // Ranks other than 0 read the folder rank 0 prepared, as a resumed run reads it, and write nothing.
+    const result = role.writes ? await trainAsWriter(options, runDir, resume, log, loss, role) : await trainLocked(options, runDir, true, () => undefined, loss, role);
+    role.leave();
+    return result;
+  } catch (err) {
+    role.failed(err);
+    throw err;
+  }
+}
+
+async function trainAsWriter(options: Partial<TrainingConfig>, runDir: string, resume: boolean, log: (line: string) => void, loss: TrainingLoss | null, role: RankRole | null): Promise<TrainResult> {
   if (resume && !existsSync(runPath(runDir, 'config'))) throw new Error(`${runDir} holds no run to resume (no config.json); train without --resume to start one`);
   mkdirSync(runDir, { recursive: true });
   const lock = acquireRunLock(runDir, resume ? 'train --resume' : 'train');
@@ -71,14 +89,16 @@ export async function trainRun(options: Partial<TrainingConfig> & { data?: strin
     const checkpointDir = runPath(runDir, 'checkpointDir');
     for (const note of recoverCheckpoint(checkpointDir)) log(note);
     for (const name of removeStaleTempFiles(runDir)) log(`removed ${name}, a temp file left by a stopped writer`);
-    return await trainLocked(options, runDir, resume, log, loss);
+    return await trainLocked(options, runDir, resume, log, loss, role);
   } finally {
     lock.release();
   }
 }
 
-async function trainLocked(options: Partial<TrainingConfig>, runDir: string, resume: boolean, log: (line: string) => void, loss: TrainingLoss | null): Promise<TrainResult> {
+async function trainLocked(options: Partial<TrainingConfig>, runDir: string, resume: boolean, log: (line: string) => void, loss: TrainingLoss | null, role: RankRole | null): Promise<TrainResult> {
   const started = performance.now();
+  await role?.waitForRunFolder();
+  const writes = role?.writes ?? true;
   const savedRun = resume ? readRunConfig(runDir) : null;
   const config = resolveTrainingConfig(options, savedRun?.training ?? null, log);
   if (config.threads) setNumThreads(config.threads);
@@ -108,7 +128,7 @@ async function trainLocked(options: Partial<TrainingConfig>, runDir: string, res
   let averageModel: AplNet | null = null;
   try {
     const skippedList = runPath(runDir, 'skipped');
-    await writeSkippedList(skippedList, dataset.summary.skippedImages);
+    if (writes) await writeSkippedList(skippedList, dataset.summary.skippedImages);
     log(formatDataSummary(dataset.summary, { skippedListPath: skippedList }));
     let runConfig: RunConfig;
     if (savedRun) {
@@ -119,13 +139,17 @@ async function trainLocked(options: Partial<TrainingConfig>, runDir: string, res
       runConfig = { aplnetVersion: packageVersion(), createdAt: new Date().toISOString(), training: config, model: modelConfig, splitKind: split.kind };
       writeJsonAtomic(runPath(runDir, 'config'), runConfig);
     }
+    role?.runFolderReady();
     const trainSubset = dataset.subset('train');
     if (trainSubset.images.length === 0) throw new Error(`no training images in ${config.data} after splitting; add images or change --split`);
     if (dataset.subset('val').images.length === 0) throw new Error(`no validation images in ${config.data} after splitting; each class needs a few images for validation`);
 
+    await role?.waitForDataEverywhere();
     model = createModel(runConfig.model).to(device);
     const optimizer = new AdamW(parameterGroups(model, config.weightDecay), { lr: config.lr });
-    const train = dataset.loader('train', { batchSize: config.batch, order: config.balance === 'sampler' ? 'balanced' : 'shuffle', seed: config.seed, augmentation: config.augment ? smearAugmentationWith({ stainJitter: config.stainJitter, rotation: config.rotation, fill: config.rotationFill }) : null, dropLast: trainSubset.images.length > config.batch });
+    const trainOptions = { batchSize: config.batch, order: config.balance === 'sampler' ? 'balanced' as const : 'shuffle' as const, seed: config.seed, augmentation: config.augment ? smearAugmentationWith({ stainJitter: config.stainJitter, rotation: config.rotation, fill: config.rotationFill }) : null, dropLast: trainSubset.images.length > config.batch };
+    // In a data-parallel run --batch is the global batch: each rank trains its share of every one.
+    const train = role ? role.trainLoader(dataset, trainOptions) : dataset.loader('train', trainOptions);
     const val = dataset.loader('val', { batchSize: Math.max(config.batch, 64), order: 'sequential', seed: config.seed, augmentation: null });
     const stepsPerEpoch = train.batchesPerEpoch;
     const classWeights = config.balance === 'weights'
@@ -144,7 +168,7 @@ async function trainLocked(options: Partial<TrainingConfig>, runDir: string, res
       if (position.finished && position.epoch >= config.epochs) {
         optimizer.dispose();
         classWeights?.dispose();
-        if (!calibrationIsCurrent(runDir)) {
+        if (writes && !calibrationIsCurrent(runDir)) {
           log(`${runDir} finished ${position.epoch} epochs but its calibration is missing or stale (stopped during calibration): calibrating now`);
           model.load(runPath(runDir, 'bestWeights'), { requireChecksum: true });
           await calibrateOnValidation(model, dataset, device, runDir, config.batch, log);
@@ -158,18 +182,21 @@ async function trainLocked(options: Partial<TrainingConfig>, runDir: string, res
     } else if (resume) {
       log(`${runDir} has no checkpoint yet (it was stopped during its first epoch): training again from epoch 1 with the saved configuration and split`);
     }
+    if (role) role.recordWorld(runDir, config.batch, config.syncBn, position, log);
+    else noteSingleProcess(runDir, config.batch, position, log);
+    const parallel = role?.wrap(model, config.syncBn) ?? null;
     const interrupts = interruptHandler(log);
+    const rankZeroCallbacks = [
+      progressBar(config.epochs),
+      metricsLog(runPath(runDir, 'metricsLog')),
+      checkpointing({ best: runPath(runDir, 'bestWeights'), last: runPath(runDir, 'lastWeights'), checkpointDir }, weightsMetadata(runDir, dataset.classNames)),
+      earlyStopping(config.patience, log),
+    ];
     const learner = new Learner({
-      model, optimizer, train, val, device, epochs: config.epochs, classWeights, labelSmoothing: config.labelSmoothing, position, ema, loss,
+      model, optimizer, train, val, device, epochs: config.epochs, classWeights, labelSmoothing: config.labelSmoothing, position, ema, loss, parallel,
       mix: { mixup: config.mixup, cutmix: config.cutmix, probability: config.mixProbability, seed: config.seed },
       schedule: { kind: config.schedule, peakLr: config.lr, totalSteps: stepsPerEpoch * config.epochs, warmupSteps: Math.round(config.warmupEpochs * stepsPerEpoch) },
-      callbacks: [
-        progressBar(config.epochs),
-        metricsLog(runPath(runDir, 'metricsLog')),
-        checkpointing({ best: runPath(runDir, 'bestWeights'), last: runPath(runDir, 'lastWeights'), checkpointDir }, weightsMetadata(runDir, dataset.classNames)),
-        earlyStopping(config.patience, log),
-        interrupts,
-      ],
+      callbacks: role ? role.callbacks(rankZeroCallbacks, [interrupts]) : [...rankZeroCallbacks, interrupts],
     });
     log(`training ${runConfig.model.name} (${(model.parameterCount() / 1e6).toFixed(2)} M parameters) on ${device}, ${trainSubset.images.length} training images, ${stepsPerEpoch} steps per epoch`);
     let reason: StopReason;
@@ -177,12 +204,13 @@ async function trainLocked(options: Partial<TrainingConfig>, runDir: string, res
       reason = await learner.fit();
     } finally {
       interrupts.detach();
+      parallel?.detach();
       classWeights?.dispose();
       optimizer.dispose();
     }
     if (reason === 'interrupted') {
       log(`stopped; checkpoint saved in ${checkpointDir}. Continue with: aplnet train ${config.data} --out ${runDir} --resume`);
-    } else {
+    } else if (writes) {
       model.load(runPath(runDir, 'bestWeights'), { requireChecksum: true });
       await calibrateOnValidation(model, dataset, device, runDir, config.batch, log);
       log(`best validation macro-F1 ${learner.position.bestScore.toFixed(4)} at epoch ${learner.position.bestEpoch}; run saved in ${runDir}`);

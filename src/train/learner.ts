@@ -48,6 +48,19 @@ export type StopReason = 'completed' | 'early-stopped' | 'interrupted';
 
 export class NonFiniteLossError extends Error {}
 
+/**
+ * How a data-parallel rank joins the loop (src/train/distributed-data-parallel.ts): before each
+ * forward; after each loss, where the ranks exchange their losses and stop requests so that all
+ * stop, or fail, at the same step; at the end of an epoch's training (sums over ranks); and for
+ * validation (each rank scores its block, all get every logit).
+ */
+export interface DataParallelStep {
+  beforeForward(): void;
+  agree(loss: number, stop: boolean): { losses: number[]; stop: boolean };
+  reduceEpoch(sums: { seen: number; lossSum: number; correct: number }): { seen: number; lossSum: number; correct: number };
+  collectValidation(model: AplNet, loader: DataLoader, device: string): Promise<CollectedLogits>;
+}
+
 export interface LearnerOptions {
   model: AplNet;
   optimizer: Optimizer;
@@ -69,6 +82,8 @@ export interface LearnerOptions {
    * soft targets of those images + α·CE). Batches are not mixed when it is set.
    */
   loss?: TrainingLoss | null;
+  /** Set when this process is one rank of a data-parallel world. */
+  parallel?: DataParallelStep | null;
 }
 
 export type TrainingLoss = (logits: Tensor, y: Tensor, paths: readonly string[]) => Tensor;
@@ -103,6 +118,7 @@ export class Learner {
     return tidy(() => {
       this.optimizer.lr = learningRateAt(this.position.globalStep, this.options.schedule);
       this.optimizer.zeroGrad();
+      this.options.parallel?.beforeForward();
       const { logits } = this.model.forward(x);
       const lossOptions = { weight: this.options.classWeights ?? null, labelSmoothing: this.options.labelSmoothing };
       const loss = this.options.loss
@@ -110,9 +126,9 @@ export class Learner {
         : mixed
         ? F.crossEntropy(logits, y, lossOptions).mul(mixed.lambda).add(F.crossEntropy(logits, mixed.yB, lossOptions).mul(1 - mixed.lambda))
         : F.crossEntropy(logits, y, lossOptions);
-      const value = loss.item();
+      const { value, where } = this.options.parallel ? this.agreedLoss(loss.item(), this.options.parallel) : { value: loss.item(), where: '' };
       if (!Number.isFinite(value)) {
-        throw new NonFiniteLossError(`the training loss became ${value} at epoch ${this.position.epoch + 1}, step ${this.position.globalStep + 1}. Lower --lr (now ${this.options.schedule.peakLr}), check the images for corrupt values, or resume from the last checkpoint with --resume after lowering it.`);
+        throw new NonFiniteLossError(`the training loss became ${value}${where} at epoch ${this.position.epoch + 1}, step ${this.position.globalStep + 1}. Lower --lr (now ${this.options.schedule.peakLr}), check the images for corrupt values, or resume from the last checkpoint with --resume after lowering it.`);
       }
       loss.backward();
       this.optimizer.stepOnce();
@@ -122,6 +138,20 @@ export class Learner {
       // A mixed image counts as λ right when it names its first class, 1 − λ when it names its second.
       return { loss: value, correct: mixed ? mixed.lambda * correct + (1 - mixed.lambda) * predicted.eq(mixed.yB).sum().item() : correct };
     });
+  }
+
+  /** The mean of every rank's loss (the global batch's), and which ranks' were not finite; all ranks stop together. */
+  private agreedLoss(mine: number, parallel: DataParallelStep): { value: number; where: string } {
+    const { losses, stop } = parallel.agree(mine, this.stopRequest === 'interrupted');
+    if (stop) this.stopRequest = 'interrupted';
+    const bad = losses.flatMap((loss, rank) => (Number.isFinite(loss) ? [] : [rank]));
+    return { value: losses.reduce((a, b) => a + b, 0) / losses.length, where: bad.length ? ` on rank ${bad.join(', ')}` : '' };
+  }
+
+  /** Validation logits: this process's, or in a data-parallel world every rank's block gathered in order. */
+  private collect(model: AplNet): Promise<CollectedLogits> {
+    const { parallel, val, device } = this.options;
+    return parallel ? parallel.collectValidation(model, val, device) : collectLogits(model, val, device);
   }
 
   async fit(): Promise<StopReason> {
@@ -163,12 +193,13 @@ export class Learner {
         reason = 'interrupted';
         break;
       }
+      if (this.options.parallel) ({ seen, lossSum, correct } = this.options.parallel.reduceEpoch({ seen, lossSum, correct }));
       const trainSeconds = (performance.now() - started) / 1000;
-      const validation = await collectLogits(this.validatedModel, this.options.val, this.options.device);
+      const validation = await this.collect(this.validatedModel);
       const summary = this.summarize(epoch, seen, lossSum, correct, trainSeconds, validation, (performance.now() - started) / 1000);
       if (this.options.ema) {
         // The trained weights' own figures beside the average's: the EMA's effect, read off the same run.
-        const live = this.summarize(epoch, seen, lossSum, correct, trainSeconds, await collectLogits(this.model, this.options.val, this.options.device), 0);
+        const live = this.summarize(epoch, seen, lossSum, correct, trainSeconds, await this.collect(this.model), 0);
         summary.val_acc_live = live.val_acc;
         summary.val_macro_f1_live = live.val_macro_f1;
         summary.seconds = (performance.now() - started) / 1000;

@@ -34,6 +34,8 @@ export const TrainingConfigSchema = z.object({
   split: z.object({ train: z.number().gt(0).lt(1), val: z.number().gt(0).lt(1), test: z.number().min(0).lt(1) }).default({ train: 0.7, val: 0.15, test: 0.15 }),
   workers: z.number().int().min(0).max(64).optional(),
   cacheDir: z.string().optional(),
+  /** Data-parallel runs: batch norm with the global batch's statistics (torch.nn.SyncBatchNorm) instead of each process's. */
+  syncBn: z.boolean().default(false),
   // Recipe levers (docs/accuracy-results.md): each default is today's behaviour until validation shows a gain.
   /** Mixup (Zhang et al. 2018): Beta(α, α) blend of image pairs and their targets; 0 = off. */
   mixup: z.number().min(0).max(10).default(0),

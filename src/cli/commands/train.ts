@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { presetNames } from '../../model/index.js';
 import { TRAINING_DEFAULTS as D, trainFolds, trainRun } from '../../train/index.js';
-import { int, num, threadCount, unitInterval } from '../parse-options.js';
+import { worldFromEnv } from '../../torch/index.js';
+import { exitWithLauncher, launchRanks, threadsPerRank, withoutOption } from '../launch-ranks.js';
+import { int, intIn, num, threadCount, unitInterval } from '../parse-options.js';
 
 /** Help text with the schema's default; the option itself has none, so only typed values are passed on. */
 const withDefault = (text: string, value: unknown): string => `${text} (default: ${typeof value === 'object' ? JSON.stringify(value) : String(value)})`;
@@ -48,20 +50,34 @@ export function registerTrain(program: Command): void {
     .option('--rotation <kind>', withDefault('quarter (90° turns + ±15° jitter) or any (uniform angle in [0°, 360°))', D.rotation))
     .option('--rotation-fill <how>', withDefault('corners a rotation uncovers: reflect or background (border median colour)', D.rotationFill))
     .option('--stain-jitter <factor>', withDefault('multiplies the stain (HED) jitter; 0 = off', D.stainJitter), num('--stain-jitter'))
+    .option('--nproc <n>', 'data-parallel: start n local processes (torchrun\'s environment, Gloo on CPU, NCCL on CUDA); --batch stays the global batch, split between them', intIn('--nproc', 1, 256))
+    .option('--sync-bn', 'data-parallel: batch norm with the global batch\'s statistics instead of each process\'s')
     .option('--resume', 'continue the run in --out exactly where it stopped (only --epochs, --device, --threads, --workers, --cache-dir may be given again)')
     .action(async (data: string, o: Record<string, unknown>, command: Command) => {
       // Only what the user typed: commander reports 'default' for options left out (--no-augment's implicit true).
       const typed: Record<string, unknown> = { data };
-      for (const key of ['model', 'size', 'epochs', 'batch', 'lr', 'weightDecay', 'warmupEpochs', 'schedule', 'labelSmoothing', 'patience', 'split', 'device', 'threads', 'seed', 'folds', 'balance', 'augment', 'stainNorm', 'resize', 'onBadImage', 'workers', 'cacheDir', 'mixup', 'cutmix', 'mixProbability', 'ema', 'dropPath', 'rotation', 'rotationFill', 'stainJitter']) {
+      for (const key of ['model', 'size', 'epochs', 'batch', 'lr', 'weightDecay', 'warmupEpochs', 'schedule', 'labelSmoothing', 'patience', 'split', 'device', 'threads', 'seed', 'folds', 'balance', 'augment', 'stainNorm', 'resize', 'onBadImage', 'workers', 'cacheDir', 'mixup', 'cutmix', 'mixProbability', 'ema', 'dropPath', 'rotation', 'rotationFill', 'stainJitter', 'syncBn']) {
         if (o[key] !== undefined && command.getOptionValueSource(key) !== 'default') typed[key] = o[key];
       }
+      const nproc = o.nproc as number | undefined;
+      if (nproc !== undefined && nproc > 1) {
+        if (typed.folds !== undefined) throw new Error('--nproc trains one run at a time: train each fold with --fold i and --nproc, or drop --nproc');
+        const args = withoutOption(process.argv.slice(2), '--nproc');
+        if (typed.threads === undefined) args.push('--threads', String(threadsPerRank(nproc)));
+        process.exitCode = await launchRanks(nproc, args);
+        return;
+      }
+      // Under torchrun, a PyTorchJob or --nproc, this process is one rank of a data-parallel world.
+      const world = worldFromEnv();
+      if (world && typed.folds !== undefined) throw new Error('a data-parallel rank trains one run: pass --fold i instead of --folds');
+      if (world) exitWithLauncher();
       if (typed.folds !== undefined && !o.resume) {
         const results = await trainFolds(typed, o.out as string);
         if (results.some((r) => r.reason === 'interrupted')) process.exitCode = 130;
         return;
       }
       if (typed.folds !== undefined) throw new Error('--resume continues one run: pass the fold folder (<run>/fold-i) as --out, without --folds');
-      const result = await trainRun(typed, o.out as string, { resume: Boolean(o.resume) });
+      const result = await trainRun(typed, o.out as string, { resume: Boolean(o.resume), world });
       if (result.reason === 'interrupted') process.exitCode = 130;
     });
 }

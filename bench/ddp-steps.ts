@@ -1,0 +1,72 @@
+// A few optimizer steps of aplnet-s-ap on fixed random images, run either as one process on the
+// whole global batch or as one rank of a data-parallel world on its share (DDP + sync BN). Shared
+// by `npm run bench -- ddp` and the equality test. Dropout is off: its random masks depend on how
+// the batch is split, which no data-parallel scheme makes equal.
+import { AdamW, F, SGD, manualSeed, randint, randn, tidy, type Tensor } from '../src/torch/index.js';
+import { createModel, presetConfig, type AplNet } from '../src/model/index.js';
+import { DistributedDataParallel } from '../src/train/distributed-data-parallel.js';
+
+export interface StepsOptions {
+  steps: number;
+  globalBatch: number;
+  size: number;
+  /** Data-parallel: this rank's place; null for one process on the whole batch. */
+  shard: { rank: number; worldSize: number } | null;
+  syncBatchNorm: boolean;
+  /** AdamW (training's) or plain SGD, whose weights follow the gradients linearly (the weight comparison). */
+  optimizer?: 'adamw' | 'sgd';
+}
+
+export interface StepsResult {
+  /** The global batch's mean loss at every step. */
+  losses: number[];
+  /** Milliseconds per step after the first (warm-up) step. */
+  msPerStep: number;
+  /** Milliseconds per step in the step's own collectives (buffer broadcast, loss exchange). */
+  collectiveMsPerStep: number;
+  model: AplNet;
+}
+
+/** The global batch of `step`: the same images and labels whatever the world size. */
+function globalBatch(step: number, n: number, size: number): { x: Tensor; y: Tensor } {
+  manualSeed(1000 + step);
+  return { x: randn([n, 3, size, size]), y: randint(0, 3, [n], { dtype: 'int64' }) };
+}
+
+export function trainSteps({ steps, globalBatch: n, size, shard, syncBatchNorm, optimizer: kind = 'adamw' }: StepsOptions): StepsResult {
+  manualSeed(0);
+  const model = createModel({ ...presetConfig('aplnet-s-ap', 3), inputSize: size, dropout: 0 });
+  const ddp = shard ? new DistributedDataParallel(model, shard, { syncBatchNorm }) : null;
+  const optimizer = kind === 'adamw' ? new AdamW(model.parameters(), { lr: 1e-3 }) : new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  const local = shard ? n / shard.worldSize : n;
+  const losses: number[] = [];
+  let started = 0;
+  let collectiveAtStart = 0;
+  model.train();
+  for (let step = 0; step < steps; step++) {
+    if (step === 1) {
+      started = performance.now();
+      collectiveAtStart = ddp?.collectiveMs ?? 0;
+    }
+    const { x, y } = globalBatch(step, n, size);
+    tidy(() => {
+      const from = shard ? shard.rank * local : 0;
+      optimizer.zeroGrad();
+      ddp?.beforeForward();
+      const loss = F.crossEntropy(model.forward(x.slice(0, from, from + local)).logits, y.slice(0, from, from + local));
+      const mine = loss.item();
+      const agreed = ddp ? ddp.agree(mine, false).losses : [mine];
+      losses.push(agreed.reduce((a, b) => a + b, 0) / agreed.length);
+      loss.backward();
+      optimizer.stepOnce();
+    });
+    x.dispose();
+    y.dispose();
+  }
+  const msPerStep = (performance.now() - started) / Math.max(1, steps - 1);
+  const collectiveMsPerStep = ((ddp?.collectiveMs ?? 0) - collectiveAtStart) / Math.max(1, steps - 1);
+  ddp?.detach();
+  optimizer.dispose();
+  return { losses, msPerStep, collectiveMsPerStep, model };
+}
+
