@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { blankImage, loadSplitFile, noiseImage, readSource, type RgbImage } from '../src/data/index.js';
 import { loadRun, predictImages, runPath, type ImagePrediction } from '../src/run/index.js';
-import { aplnet, copyRun, trainTinyRunSync } from './helpers/tiny-run.js';
+import { aplnet, copyRun, trainArgs, trainTinyRunSync } from './helpers/tiny-run.js';
 
 let root: string;
 let run: string;
@@ -135,4 +135,16 @@ test('aplnet evaluate fits a missing check and reports the in-distribution flag 
   assert.ok(Number(row[header.indexOf('ood_score')]) > Number(row[header.indexOf('ood_threshold')]));
   const json = JSON.parse(aplnet(['predict', copy, outliers[1], '--format', 'json', '--threads', '1']).stdout);
   assert.equal(json[0].ood.flagged, true);
+});
+
+test('train --resume fits a missing check on a finished run, as it does a missing temperature', () => {
+  const copy = copyRun(run, root, 'ood-resume');
+  rmSync(runPath(copy, 'ood'));
+  const before = readFileSync(runPath(copy, 'calibration'), 'utf8');
+  const resumed = aplnet(trainArgs(data, copy, root, '--epochs', '2', '--resume'));
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.match(resumed.stderr, /out-of-distribution check .* fitted on \d+ training images; threshold [\d.]+ flags/);
+  const record = JSON.parse(readFileSync(runPath(copy, 'ood'), 'utf8'));
+  assert.equal(record.weightsSha256, JSON.parse(before).weightsSha256);
+  assert.deepEqual(JSON.parse(readFileSync(runPath(copy, 'calibration'), 'utf8')).temperature, JSON.parse(before).temperature);
 });
