@@ -110,3 +110,12 @@ export async function loadEnsemble(dir: string, options: LoadRunOptions, loadMem
 export function disposeRun(run: LoadedRun): void {
   for (const member of run.members ?? [run]) member.model.dispose();
 }
+
+/**
+ * The folder whose config.json, classes.json and calibration.json describe a run without loading
+ * it (serve's model card): the run itself, or an ensemble's first member (members agree on classes,
+ * architecture and TTA mode; loading checks it).
+ */
+export function describingFolder(dir: string): string {
+  return isEnsembleFolder(dir) ? memberFolders(dir)[0] : dir;
+}

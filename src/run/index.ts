@@ -13,10 +13,13 @@ export { writeCaseSummaries, caseSummariesCsv, caseSummariesJson, caseSummaryFor
 export { evaluatedCases, writeEvaluatedCases, EVALUATED_CASES_FILE, type EvaluatedCase } from './evaluated-cases.js';
 export { parseTtaMode, calibratedTtaMode } from './tta-mode.js';
 export type { TtaMode } from '../train/index.js';
-export { isEnsembleFolder, disposeRun, CV_SUMMARY } from './ensemble-run.js';
+export { isEnsembleFolder, disposeRun, describingFolder, CV_SUMMARY, MEMBERS_CALIBRATION } from './ensemble-run.js';
 export { evaluateCases, formatCaseEvaluation, writeCaseEvaluation, readCellTypeColumn, CASE_METRICS_FILE, type CaseEvaluation, type CaseMethod, type CaseRow, type EvaluateCasesOptions } from './evaluate-cases.js';
 export { teacherSoftTargets } from './ensemble-soft-targets.js';
 export { refitOodWhereNeeded, oodFlagRate, type OodFlagRate, type OodRefitOptions } from './ood-refit.js';
 export { oodCheckOf, type OodCheck } from './ood-check.js';
 export { requireOod } from './load-run.js';
+export { distillTeacher, DEFAULT_STUDENT, type DistillTeacherOptions } from './ensemble-distill.js';
+export { modelsOnDataset, type ModelsOnDataset, type DatasetReadOptions } from './ensemble-probabilities.js';
+export { imagesLearnedFrom, refuseOverlap } from './ensemble-leakage.js';
 export { attachCaseEmbeddings } from './case-model-call.js';

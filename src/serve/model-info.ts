@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { defaultExplainMethods, type ExplainMethod } from '../explain/index.js';
 import { readJson } from '../io/index.js';
 import { parseModelConfig } from '../model/index.js';
-import { readRunConfig, runPath, type Calibration } from '../run/index.js';
+import { describingFolder, isEnsembleFolder, MEMBERS_CALIBRATION, readRunConfig, runPath, type Calibration } from '../run/index.js';
 
 export interface ModelInfo {
   name: string;
@@ -57,10 +57,13 @@ function runMetrics(runDir: string): Record<string, string> | null {
 const splitName = (value: unknown): string => (typeof value === 'string' && /^[\w -]{1,40}$/.test(value) ? value : 'unknown');
 
 export function readModelInfo(runDir: string): ModelInfo {
-  const config = readRunConfig(runDir);
-  const classes = readJson<string[]>(runPath(runDir, 'classes'), 'class names');
+  // An ensemble of folds is described by its first member; it averages calibrated probabilities (T = 1).
+  const files = describingFolder(runDir);
+  const config = readRunConfig(files);
+  const classes = readJson<string[]>(runPath(files, 'classes'), 'class names');
   // The worker refuses a run whose calibration is missing or invalid, so the server never starts with one.
-  const calibration = readJson<Calibration>(runPath(runDir, 'calibration'), 'the run has no calibration; see "aplnet train --resume" or "aplnet evaluate"');
+  const member = readJson<Calibration>(runPath(files, 'calibration'), 'the run has no calibration; see "aplnet train --resume" or "aplnet evaluate"');
+  const calibration = isEnsembleFolder(runDir) ? { ...member, temperature: 1, fittedOn: MEMBERS_CALIBRATION } : member;
   return {
     name: config.model.name,
     classes,

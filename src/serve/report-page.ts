@@ -4,7 +4,7 @@
 // (and the run folder itself) is shown as its last component only.
 import { readFileSync } from 'node:fs';
 import { basename, isAbsolute, resolve } from 'node:path';
-import { readRunConfig, runPath } from '../run/index.js';
+import { describingFolder, readRunConfig, runPath } from '../run/index.js';
 
 function absolutePathsIn(value: unknown, found: Set<string>): Set<string> {
   if (typeof value === 'string' && value.length > 1 && isAbsolute(value)) found.add(value);
@@ -23,7 +23,7 @@ function spellings(path: string): string[] {
 
 export function readServedReport(runDir: string): Buffer {
   const html = readFileSync(runPath(runDir, 'report'), 'utf8');
-  const paths = absolutePathsIn(readRunConfig(runDir), new Set([resolve(runDir)]));
+  const paths = absolutePathsIn(readRunConfig(describingFolder(runDir)), new Set([resolve(runDir)]));
   // Longest first, so a folder inside another is replaced before its parent could cut it in two.
   let redacted = html;
   for (const path of [...paths].sort((a, b) => b.length - a.length)) {
