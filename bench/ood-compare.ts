@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeOodSets, OOD_SET_NAMES, photoCrop } from '../src/data/index.js';
+import { applyStainNormalizer, fitStainNormalizer, makeOodSets, OOD_SET_NAMES, photoCrop, type RgbImage } from '../src/data/index.js';
 import { energyScore, fitClassGaussians, fitOodThreshold, flaggedShare, maxSoftmaxScore, nearestClassMahalanobis, oodAuroc } from '../src/eval/index.js';
 import { loadRun } from '../src/run/index.js';
 import { setNumThreads } from '../src/torch/index.js';
@@ -50,6 +50,15 @@ function knnScore(train: Float64Array[], k: number): (x: Float32Array) => number
   };
 }
 
+/**
+ * Photographs given the colour statistics of smear crops (Reinhard transfer fitted on the cells):
+ * inputs that colour statistics alone cannot tell from a smear, so only the embedding can.
+ */
+export function inSmearColours(photos: RgbImage[], cells: readonly RgbImage[]): RgbImage[] {
+  const smear = fitStainNormalizer('reinhard', cells.slice(0, 64).map((cell) => cell.pixels));
+  return photos.map((photo) => ({ ...photo, pixels: applyStainNormalizer(smear, photo.pixels) }));
+}
+
 export async function compareOodScores(options: { run?: string; data?: string; threads?: number; share?: number; cells?: number }): Promise<Record<string, unknown>> {
   const started = Date.now();
   setNumThreads(options.threads ?? 2);
@@ -72,8 +81,8 @@ export async function compareOodScores(options: { run?: string; data?: string; t
     const cells = valCells.slice(0, options.cells ?? valCells.length);
     const sets = makeOodSets(cells, photos, side, { count: 60, seed: 1 });
     const [ihc] = await fixturePhotos(FIXTURES, ['ihc-tissue.jpg']);
-    const extra = { ihc_tissue: Array.from({ length: 30 }, (_, i) => photoCrop(ihc, side, 100 + i)) };
-    console.error(`features of the OOD sets (${Object.values(sets).reduce((n, s) => n + s.length, 0) + 30} images) …`);
+    const extra = { ihc_tissue: Array.from({ length: 30 }, (_, i) => photoCrop(ihc, side, 100 + i)), not_smear_in_smear_colours: inSmearColours(sets.not_smear, cells) };
+    console.error(`features of the OOD sets (${Object.values(sets).reduce((n, s) => n + s.length, 0) + 30 + extra.not_smear_in_smear_colours.length} images) …`);
     const setFeatures = Object.fromEntries([...Object.entries(sets), ...Object.entries(extra)].map(([name, images]) => [name, featuresOf(run, images)]));
 
     const dim = trainFeatures.embeddings[0].length;

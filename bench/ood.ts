@@ -3,7 +3,8 @@
 // validation splits) scores, through the prediction core, the images of one split of its data (in
 // distribution) and OOD sets made by code from those same cells and from photographs: blank,
 // noise, grayscale, washed, not_smear, other_stain (an approximation: H&E- and IHC-like
-// recolouring of the cells), and, as an extra, crops of a real IHC tissue image. Each set's AUROC
+// recolouring of the cells), and, as extras, crops of a real IHC tissue image and the photographs
+// recoloured to a smear's colour statistics (only the embedding can tell those). Each set's AUROC
 // against the in-distribution images, and the share the run's threshold flags.
 // `--compare 1` instead compares the candidate scores on the validation split (bench/ood-compare.ts).
 import { existsSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { makeOodSets, OOD_SET_NAMES, photoCrop, type OodSetName, type RgbImage, 
 import { flaggedShare, oodAuroc } from '../src/eval/index.js';
 import { loadRun, predictImages, type LoadedRun, type PredictInput } from '../src/run/index.js';
 import { setNumThreads } from '../src/torch/index.js';
-import { compareOodScores, FIXTURES, PHOTOS } from './ood-compare.js';
+import { compareOodScores, FIXTURES, inSmearColours, PHOTOS } from './ood-compare.js';
 import { decodeForRun, fixturePhotos, splitImages } from './ood-features.js';
 
 /** The run the figures of record use: a copy of /tmp/runs/pbc-ap with its check fitted by "aplnet evaluate". */
@@ -59,6 +60,7 @@ export async function measureOod(run: LoadedRun, options: OodMeasureOptions = {}
   const sets: Record<string, RgbImage[]> = makeOodSets(cells, await fixturePhotos(FIXTURES, PHOTOS), side, { count: options.count ?? 60, seed: options.seed ?? 1 });
   const [ihc] = await fixturePhotos(FIXTURES, ['ihc-tissue.jpg']);
   sets.ihc_tissue = Array.from({ length: options.count ?? 60 }, (_, i) => photoCrop(ihc, side, 1000 + i));
+  sets.not_smear_in_smear_colours = inSmearColours(sets.not_smear, cells);
   const aurocs: Record<string, number> = {};
   const caught: Record<string, number> = {};
   const sizes: Record<string, number> = {};
@@ -74,7 +76,7 @@ export async function measureOod(run: LoadedRun, options: OodMeasureOptions = {}
   const record = (run.members ?? [run])[0].ood!.record;
   return {
     ood_auroc: oodAurocs,
-    extra_auroc: { ihc_tissue: aurocs.ihc_tissue },
+    extra_auroc: { ihc_tissue: aurocs.ihc_tissue, not_smear_in_smear_colours: aurocs.not_smear_in_smear_colours },
     flagged_at_threshold: caught,
     in_distribution_flagged: round(flaggedShare(id.scores, id.threshold)),
     in_distribution_images: paths.length,
