@@ -57,10 +57,18 @@ test('a cell-type run shows each case as its predicted differential above the tr
   const cases = [reportCase('P1', [0, 0, 0, 0, 3, 1, 6, 0], { trueDifferential: [0, 0, 0, 0, 3, 0, 7, 0] })];
   const page = await buildReportHtml({ ...input, cases });
   assert.match(page, /The run&#39;s labels are cell types, so each case is its differential/);
-  assert.match(page, /<strong>No call<\/strong>/);
+  assert.ok(!page.includes('<strong>No call</strong>'), 'the section says it once, not every card');
   assert.match(page, /<div class="bar-label">predicted<\/div>/);
   assert.match(page, /<div class="bar-label">true<\/div>/);
   assert.match(page, /neutrophil 7 \(70%\)/);
+});
+
+test('a case without usable cells says there is no call', async () => {
+  const empty = reportCase('P2', [0, 0, 0, 0, 0, 0, 0, 0], { cells: 3, failed: 3, refer: true, referReasons: ['no usable cells: all 3 image(s) were unreadable or unlike the training cells'], flaggedShare: 1 });
+  const page = await buildReportHtml({ ...input, cases: [empty] });
+  assert.match(page, /<strong>No call<\/strong>: no usable cells/);
+  assert.match(page, /<li>no usable cells: all 3 image\(s\) were unreadable or unlike the training cells<\/li>/);
+  assert.match(page, /3 unreadable set aside/);
 });
 
 test('case ids and reasons from the data are escaped, and counts that do not match the classes are refused', async () => {

@@ -21,8 +21,9 @@ function differentialBar(counts: readonly number[], classNames: readonly string[
   </div>`;
 }
 
-function callLine(c: ReportCase): SafeHtml {
-  if (!c.call) return html`<p class="call"><strong>No call</strong>: ${c.usable === 0 ? 'no usable cells' : "the run's labels are cell types, so the differential is the summary"}</p>`;
+/** The call against the truth; nothing for a cell-type run's case (the section says once that its differential is the summary). */
+function callLine(c: ReportCase): SafeHtml | null {
+  if (!c.call) return c.usable === 0 ? html`<p class="call"><strong>No call</strong>: no usable cells</p>` : null;
   const verdict = c.truth === null ? null : c.truth === c.call.label ? html` <span class="verdict right">= truth</span>` : html` <span class="verdict wrong">truth: ${c.truth}</span>`;
   return html`<p class="call"><strong>${c.call.label} ${formatPercent(c.call.probability)}</strong>${verdict}<br><span class="source">${c.call.source}</span></p>`;
 }
