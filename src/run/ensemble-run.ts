@@ -48,16 +48,16 @@ function checkMembersAgree(dir: string, members: LoadedRun[]): void {
       throw differs('its stain normaliser (each fold fitted its own)', 'an ensemble needs one stain normalisation for all members: train the folds with --stain-norm none');
     }
     if (!same(member.config.model, first.config.model)) throw differs('its architecture (config.json "model")', 'members must be trained with the same preset');
-    const mode = (run: LoadedRun) => run.calibration?.tta ?? 'none';
-    if (mode(member) !== mode(first)) {
-      throw differs(`the output its temperature was fitted for (TTA ${mode(member)} vs ${mode(first)})`, `refit every member for one mode: aplnet evaluate ${dir} <data> --tta on (or off)`);
-    }
   }
 }
 
-/** The ensemble's own calibration: temperature 1 over the mean of calibrated probabilities, in the members' mode. */
+/**
+ * The ensemble's own calibration: temperature 1 over the mean of calibrated probabilities, in the
+ * members' mode; null while a member has none, or the members were fitted for different modes.
+ */
 function ensembleCalibration(members: LoadedRun[]): Calibration | null {
   if (members.some((m) => m.calibration === null)) return null;
+  if (new Set(members.map((m) => m.calibration!.tta)).size > 1) return null;
   const thresholds = new Set(members.map((m) => m.calibration!.referralThreshold));
   if (thresholds.size > 1) throw new Error(`the members of the ensemble refer below different thresholds (${[...thresholds].join(', ')}); set one threshold (--threshold) or refit them together with aplnet evaluate`);
   const first = members[0].calibration!;
@@ -95,8 +95,8 @@ export async function loadEnsemble(dir: string, options: LoadRunOptions, loadMem
     checkMembersAgree(dir, members);
     const calibration = ensembleCalibration(members);
     if (!calibration && options.calibration !== 'optional') {
-      const missing = members.filter((m) => m.calibration === null).map((m) => m.dir);
-      throw new Error(`${dir}: member(s) ${missing.join(', ')} have no calibration fitted for their weights; run "aplnet evaluate ${dir} <data>" to refit every member on its validation fold`);
+      const state = members.map((m) => `${m.dir}: ${m.calibration ? `TTA ${m.calibration.tta}` : 'none fitted for its weights'}`).join('; ');
+      throw new Error(`${dir}: the members are not calibrated for one mode (${state}); run "aplnet evaluate ${dir} <data> [--tta on|off]" to refit every member on its validation fold`);
     }
     const first = members[0];
     return { dir, config: first.config, classNames: first.classNames, inference: first.inference, model: first.model, calibration, weightsSha256: ensembleDigest(members), members, caseLevel: null };
