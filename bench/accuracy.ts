@@ -22,7 +22,7 @@ export interface BenchAccuracyOptions {
   run?: string;
   /** A folds folder trained on the train + val part of that split (reused). */
   ensemble?: string;
-  /** A student distilled from that ensemble (reused). */
+  /** A student distilled from that ensemble (reused), or 'none' to leave the student out. */
   student?: string;
   /** Where runs trained inside, the split's manifests and the latency copy go. */
   out?: string;
@@ -151,18 +151,22 @@ export async function benchAccuracy(o: BenchAccuracyOptions): Promise<Record<str
   const cvSd = Math.sqrt(cvAccuracies.reduce((a, b) => a + (b - cvMean) ** 2, 0) / Math.max(1, cvAccuracies.length - 1));
   const ensembleFigures = await testFigures(ensemble, manifests.test);
 
-  // One student distilled from the ensemble.
-  const studentDir = o.student ? resolve(o.student) : join(out, 'student');
-  if (o.student) provenance.student = `reused ${studentDir}`;
+  // One student distilled from the ensemble ('--student none': not measured this time).
+  let studentFigures: (Figures & { tta: TtaMode }) | null = null;
+  if (o.student === 'none') provenance.student = 'none (--student none)';
   else {
-    if (existsSync(studentDir)) throw new Error(`${studentDir} exists; pass it as --student to reuse it, or remove it`);
-    await distillTeacher(ensemble, studentDir, { training: { threads, ...epochs }, log });
-    provenance.student = `distilled inside into ${studentDir}`;
+    const studentDir = o.student ? resolve(o.student) : join(out, 'student');
+    if (o.student) provenance.student = `reused ${studentDir}`;
+    else {
+      if (existsSync(studentDir)) throw new Error(`${studentDir} exists; pass it as --student to reuse it, or remove it`);
+      await distillTeacher(ensemble, studentDir, { training: { threads, ...epochs }, log });
+      provenance.student = `distilled inside into ${studentDir}`;
+    }
+    const student = await loadRun(studentDir);
+    studentFigures = await testFigures(student, manifests.test);
+    disposeRun(student);
   }
   disposeRun(ensemble);
-  const student = await loadRun(studentDir);
-  const studentFigures = await testFigures(student, manifests.test);
-  disposeRun(student);
 
   // Latency of the prediction core with the default map, in the default mode and with one view.
   const image = readFileSync(manifests.test, 'utf8').split('\n')[1].split(',')[0];
@@ -183,15 +187,15 @@ export async function benchAccuracy(o: BenchAccuracyOptions): Promise<Record<str
     test_macro_f1: singleOff.macro_f1,
     tta_test_accuracy: singleOn.accuracy,
     ensemble_test_accuracy: ensembleFigures.accuracy,
-    distilled_test_accuracy: studentFigures.accuracy,
+    distilled_test_accuracy: studentFigures?.accuracy ?? null,
     train_s: trainSeconds,
     predict_ms: latency[`predict_ms_tta_${DEFAULT_TTA}_1_threads`],
     tta_test_macro_f1: singleOn.macro_f1,
     weakest_class_tta: `${singleOn.weakest_class} F1 ${singleOn.weakest_f1.toFixed(4)}`,
     ensemble_test_macro_f1: ensembleFigures.macro_f1,
     ensemble_weakest_class: `${ensembleFigures.weakest_class} F1 ${ensembleFigures.weakest_f1.toFixed(4)}`,
-    distilled_test_macro_f1: studentFigures.macro_f1,
-    distilled_tta: studentFigures.tta,
+    distilled_test_macro_f1: studentFigures?.macro_f1 ?? null,
+    distilled_tta: studentFigures?.tta ?? null,
     ...latency,
     runs: provenance,
     notes: 'cv accuracy: each fold member at its best epoch on its validation fold, one view; test figures: the held-out test split of the single run; train_s: the single run (sum of its epochs when reused); predict_ms: predict + default map, one image, 1 thread, median, in the default TTA mode',
