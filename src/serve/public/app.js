@@ -1,115 +1,188 @@
-// The case view: upload images, show each prediction with its overlay, summarise the case, export it.
-// Plain DOM, no dependencies; every user-supplied string goes through textContent or escapeHtml.
-
+// The review page: one open case at a time, named by its id (kept in the address, so a reload finds
+// it on the server again). Images are added to the case in batches; the summary, the differential
+// and the gallery follow each batch; a reviewer confirms or reclassifies cells and exports the case.
+// Plain DOM, no dependencies; every user-supplied string goes through textContent.
+import { addToCase, casePath, fetchJson, RequestError, sendJson } from './case-client.js';
+import { openCellDialog } from './cell-dialog.js';
 import { $, el, pct } from './dom.js';
-import { exportCase } from './export-case.js';
+import { Gallery } from './gallery.js';
 import { MAP_FLOOR, MAX_OPACITY, rememberedOpacity, rememberOpacity } from './overlay-settings.js';
+import { renderSummary } from './summary-view.js';
 
-const state = { model: null, result: null, overlay: 'attention-grad', opacity: rememberedOpacity() };
+const CASE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const state = { model: null, limits: null, caseId: '', view: null, overlay: 'attention-grad', opacity: rememberedOpacity(), uploading: false, openCell: null };
+const settings = () => ({ overlay: state.overlay, opacity: state.opacity });
+const gallery = new Gallery($('gallery'), { onOpen: openCell, onReview: review, settings });
 
 function setStatus(message, isError = false) {
   $('status').textContent = message;
   $('status').classList.toggle('error', isError);
 }
 
-function bars(probabilities, label) {
-  const entries = Object.entries(probabilities);
-  const top = Math.max(...entries.map(([, p]) => p));
-  const list = el('ul', { class: 'bars', 'aria-label': label });
-  for (const [name, p] of entries) {
-    const fill = el('div', { class: 'fill' });
-    fill.style.width = pct(p);
-    list.append(el('li', { class: p === top ? 'top' : '' }, el('span', { class: 'name', text: name, title: name }), el('div', { class: 'track', 'aria-hidden': 'true' }, fill), el('span', { class: 'value', text: pct(p) })));
-  }
-  return list;
+function newCaseId() {
+  const now = new Date();
+  const two = (n) => String(n).padStart(2, '0');
+  const stamp = `${now.getFullYear()}${two(now.getMonth() + 1)}${two(now.getDate())}-${two(now.getHours())}${two(now.getMinutes())}${two(now.getSeconds())}`;
+  const random = [...crypto.getRandomValues(new Uint8Array(2))].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return `case-${stamp}-${random}`;
 }
 
-function flag(refer) {
-  return refer
-    ? el('span', { class: 'flag refer', text: '⚠ Refer to a specialist' })
-    : el('span', { class: 'flag ok', text: 'Above referral threshold' });
+function showProblems(skipped) {
+  $('problem-list').replaceChildren(...skipped.map((s) => el('li', {}, el('b', { text: s.name }), ` — ${s.message.startsWith(s.name) ? s.message.slice(s.name.length).replace(/^[:\s]+/, '') : s.message}`, el('span', { class: 'muted small', text: ` (${s.reason})` }))));
+  $('problems').hidden = skipped.length === 0;
 }
 
-/** The original beside the same image with the map laid over it, as the CLI's panel draws them. */
-function overlayImages(image) {
-  const heatmap = el('img', { class: 'heatmap', alt: '' });
-  const original = el('figure', { class: 'view original' }, el('div', { class: 'stack' }, el('img', { src: image.input, alt: `${image.file} as the model saw it` })), el('figcaption', { text: 'original' }));
-  const overlaid = el('figure', { class: 'view overlaid' }, el('div', { class: 'stack' }, el('img', { src: image.input, alt: '' }), heatmap), el('figcaption', { class: 'overlay-caption' }));
-  updateOverlay(overlaid, image);
-  return el('div', { class: 'pair' }, original, overlaid);
+function updateExportLinks() {
+  const base = casePath(state.caseId);
+  $('export-csv').href = `${base}/export.csv`;
+  $('export-json').href = `${base}/export.json`;
+  $('export-html').href = `${base}/export.html?overlay=${encodeURIComponent(state.overlay)}&opacity=${state.opacity}`;
 }
 
-function updateOverlay(figure, image) {
-  const heatmap = figure.querySelector('img.heatmap');
-  const src = state.overlay === 'none' ? null : image.heatmaps[state.overlay];
-  heatmap.hidden = !src;
-  if (src) heatmap.src = src;
-  heatmap.style.opacity = String(state.opacity);
-  figure.querySelector('figcaption').textContent = src ? `overlay ${Math.round(state.opacity * 100)}%` : 'no overlay';
+/** Names the open case everywhere: the id field, the address (for a reload), the export links. */
+function nameCase(caseId) {
+  state.caseId = caseId;
+  $('case-id').value = caseId;
+  history.replaceState(null, '', `#case=${encodeURIComponent(caseId)}`);
+  updateExportLinks();
 }
 
-function updateLegend() {
-  $('legend').hidden = state.overlay === 'none';
-  $('legend-method').textContent = state.overlay;
+/** Takes the case off the screen before anything else is shown: no case stays under another's error. */
+function clearScreen() {
+  state.view = null;
+  for (const id of ['summary', 'controls', 'exports', 'problems']) $(id).hidden = true;
+  gallery.clear();
+  if ($('cell-dialog').open) $('cell-dialog').close();
+  setStatus('');
 }
 
-function renderCase(result) {
-  const c = result.case;
-  const body = $('case-body');
-  body.replaceChildren(
-    el('p', { class: 'call' }, `${c.predicted} `, el('span', { class: 'muted', text: `${pct(c.probability)} mean over ${c.images} image${c.images === 1 ? '' : 's'}` }), flag(c.refer)),
-    bars(c.probabilities, 'Mean probability of each class over the case'),
-    el('p', { class: 'muted small', text: `Referral threshold ${pct(result.referralThreshold)}. Images below are ranked by their probability of ${c.predicted}.` }),
-  );
-  $('case').hidden = false;
+function showCase(view) {
+  state.view = view;
+  $('gradcam-choice').hidden = !view.cells.some((cell) => cell.images.maps.gradcam);
+  renderSummary(view);
+  gallery.render(view);
+  const has = view.cells.length > 0;
+  $('controls').hidden = !has;
+  $('exports').hidden = !has;
+  if (state.openCell !== null && $('cell-dialog').open) openCell(view.cells[state.openCell]);
 }
 
-function renderImages(result) {
-  const called = result.case.predicted;
-  const cards = result.case.ranking.map((index, rank) => {
-    const image = result.images[index];
-    const card = el('article', { class: 'image-card', 'data-index': String(index), 'aria-label': `Image ${rank + 1}: ${image.file}` },
-      el('h3', {}, el('span', { class: 'rank', text: `#${rank + 1} ` }), image.file),
-      overlayImages(image),
-      el('p', { class: 'call' }, image.predicted, el('span', { class: 'muted', text: ` ${pct(image.confidence)}` }), flag(image.refer)),
-      el('p', { class: 'muted small', text: `Support for ${called}: ${pct(image.probabilities[called])}${image.notes.length ? ` · converted: ${image.notes.join(', ')}` : ''}` }),
-      bars(image.probabilities, `Probability of each class for ${image.file}`),
-    );
-    return card;
-  });
-  $('images').replaceChildren(...cards);
+async function refreshOpenCases() {
+  const { cases } = await fetchJson('/api/cases');
+  const select = $('open-cases');
+  select.replaceChildren(el('option', { value: '', text: cases.length ? `${cases.length} on this server…` : 'none yet' }),
+    ...cases.map((c) => el('option', { value: c.caseId, text: `${c.caseId} (${c.cells})` })));
+  select.value = '';
 }
 
-async function predict(files) {
-  if (files.length === 0) return;
-  const form = new FormData();
-  for (const file of files) form.append('image', file, file.name);
-  setStatus(`Analysing ${files.length} image${files.length === 1 ? '' : 's'}…`);
-  $('drop').setAttribute('aria-busy', 'true');
+async function loadCase(caseId) {
+  clearScreen();
+  nameCase(caseId);
   try {
-    const response = await fetch('/api/predict', { method: 'POST', body: form });
-    const body = await response.json();
-    if (!response.ok) {
-      const details = body.error?.files?.map((f) => `${f.name}: ${f.message}`).join('; ');
-      setStatus(`Not analysed: ${details || body.error?.message || response.statusText}`, true);
-      return;
-    }
-    state.result = body;
-    renderCase(body);
-    renderImages(body);
-    $('controls').hidden = false;
-    setStatus(`Done: ${body.images.length} image${body.images.length === 1 ? '' : 's'} in ${(body.elapsedMs / 1000).toFixed(1)} s.`);
+    showCase(await fetchJson(casePath(caseId)));
+    setStatus(`Case ${caseId} reopened: ${state.view.cells.length} image${state.view.cells.length === 1 ? '' : 's'}.`);
   } catch (error) {
-    setStatus(`Not analysed: ${error.message}`, true);
+    if (!(error instanceof RequestError && error.status === 404)) throw error;
+    nameCase(newCaseId());
+    setStatus(`${error.message} A new case was started.`, true);
+  }
+}
+
+async function addFiles(files) {
+  if (files.length === 0) return;
+  if (state.uploading) {
+    setStatus('Images are still being added; wait for this batch to finish.', true);
+    return;
+  }
+  const caseId = state.caseId;
+  const started = performance.now();
+  state.uploading = true;
+  $('drop').setAttribute('aria-busy', 'true');
+  const progress = $('progress');
+  Object.assign(progress, { max: files.length, value: 0, hidden: false });
+  setStatus(`Analysing ${files.length} image${files.length === 1 ? '' : 's'}…`);
+  try {
+    // The model's own map comes with the forward pass; Grad-CAM needs a backward pass per image.
+    const overlays = $('gradcam-too').checked ? state.model.defaultMaps : state.model.defaultMaps.slice(0, 1);
+    const { skipped } = await addToCase(caseId, files, {
+      limits: state.limits,
+      overlays,
+      onBatch: ({ done, total, view }) => {
+        progress.value = done;
+        if (state.caseId !== caseId) return;
+        if (view) showCase(view);
+        setStatus(`Analysed ${done} of ${total} image${total === 1 ? '' : 's'}…`);
+      },
+    });
+    if (state.caseId !== caseId) return;
+    showProblems(skipped);
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    setStatus(`Added ${files.length - skipped.length} of ${files.length} image${files.length === 1 ? '' : 's'} to case ${caseId} in ${seconds} s${skipped.length ? `; ${skipped.length} not added (listed below)` : ''}. The case holds ${state.view?.cells.length ?? 0}.`, skipped.length > 0);
+    await refreshOpenCases();
+  } catch (error) {
+    if (state.caseId === caseId) setStatus(`Adding images stopped: ${error.message}. The images added before stay in the case.`, true);
   } finally {
+    state.uploading = false;
+    progress.hidden = true;
     $('drop').removeAttribute('aria-busy');
   }
 }
 
-function applyOverlaySettings() {
-  if (!state.result) return;
-  for (const card of document.querySelectorAll('.image-card')) {
-    updateOverlay(card.querySelector('figure.overlaid'), state.result.images[Number(card.dataset.index)]);
+async function review(index, className) {
+  const caseId = state.caseId;
+  try {
+    const { cell, reviewed } = await sendJson(`${casePath(caseId)}/cells/${index}/review`, 'PUT', { className });
+    if (state.caseId !== caseId || !state.view) return;
+    state.view.cells[index] = cell;
+    state.view.reviewed = reviewed;
+    showCase(state.view);
+  } catch (error) {
+    setStatus(`The review was not saved: ${error.message}`, true);
+    if (state.view) showCase(state.view);
+  }
+}
+
+/** The cells in the order the gallery shows them, for stepping through them one by one. */
+const galleryOrder = () => [...document.querySelectorAll('#gallery .tile')].map((tile) => Number(tile.dataset.index));
+
+function openCell(cell) {
+  state.openCell = cell.index;
+  openCellDialog(cell, state.view, settings(), review);
+  const order = galleryOrder();
+  const at = order.indexOf(cell.index);
+  $('cell-position').textContent = `${at + 1} of ${order.length}`;
+  $('cell-previous').disabled = at <= 0;
+  $('cell-next').disabled = at >= order.length - 1;
+}
+
+function stepCell(delta) {
+  const order = galleryOrder();
+  const next = order[order.indexOf(state.openCell) + delta];
+  if (next !== undefined) openCell(state.view.cells[next]);
+}
+
+async function renameCase(event) {
+  event.preventDefault();
+  const wanted = $('case-id').value.trim();
+  if (!CASE_ID.test(wanted)) {
+    setStatus('A case id is 1–64 letters, digits, ".", "-" or "_", starting with a letter or digit.', true);
+    return;
+  }
+  if (wanted === state.caseId) return;
+  if (!state.view || state.view.cells.length === 0) {
+    nameCase(wanted);
+    setStatus(`The next images go to case ${wanted}.`);
+    return;
+  }
+  try {
+    const view = await sendJson(casePath(state.caseId), 'PATCH', { caseId: wanted });
+    nameCase(view.caseId);
+    showCase(view);
+    setStatus(`Case renamed to ${wanted}.`);
+    await refreshOpenCases();
+  } catch (error) {
+    $('case-id').value = state.caseId;
+    setStatus(`Not renamed: ${error.message}`, true);
   }
 }
 
@@ -119,6 +192,7 @@ function renderModelCard(model) {
     ['Trained', new Date(model.createdAt).toLocaleString()], ['aplnet', model.aplnetVersion],
     ['Calibration', `temperature ${model.calibration.temperature.toFixed(3)} (fitted on ${model.calibration.fittedOn})`],
     ['Referral threshold', pct(model.calibration.referralThreshold)],
+    ['Stated share of flagged cells', pct(state.limits.maxFlaggedShare)],
   ];
   if (model.metrics) rows.push(['Metrics', Object.entries(model.metrics).map(([k, v]) => `${k} ${v}`).join(' · ')]);
   const list = el('dl');
@@ -129,33 +203,23 @@ function renderModelCard(model) {
   $('model-card').replaceChildren(list, ...extras);
 }
 
-/** The Attention choice shows the model's own map: its attention-pooling weights when it has them. */
-function showModelsOwnMap(method) {
-  const choice = $('attention-choice');
-  choice.querySelector('input').value = method;
-  if (method === 'attention-pool') choice.title = 'The weights the model sums its per-position class evidence with: each class score is computed from exactly this map';
-  state.overlay = method;
+/** The Attention choice shows the model's own map; Grad-CAM is offered only when the server computes it. */
+function setUpMapChoices(model) {
+  const own = model.defaultMaps[0];
+  $('attention-choice').querySelector('input').value = own;
+  if (own === 'attention-pool') $('attention-choice').title = 'The weights the model sums its per-position class evidence with: each class score is computed from exactly this map';
+  $('with-gradcam').hidden = !model.defaultMaps.includes('gradcam');
+  $('gradcam-choice').hidden = true;
+  state.overlay = own;
 }
 
-async function init() {
-  const response = await fetch('/api/model');
-  state.model = await response.json();
-  $('model-name').textContent = `${state.model.name} · ${state.model.classes.length} classes`;
-  renderModelCard(state.model);
-  showModelsOwnMap(state.model.defaultMaps[0]);
-  $('model-button').addEventListener('click', () => $('model-dialog').showModal());
-
-  const drop = $('drop');
-  for (const type of ['dragenter', 'dragover']) drop.addEventListener(type, (e) => { e.preventDefault(); drop.classList.add('over'); });
-  for (const type of ['dragleave', 'drop']) drop.addEventListener(type, () => drop.classList.remove('over'));
-  drop.addEventListener('drop', (e) => { e.preventDefault(); predict([...e.dataTransfer.files]); });
-  // Dropping beside the zone must not navigate away from the case.
-  window.addEventListener('dragover', (e) => e.preventDefault());
-  window.addEventListener('drop', (e) => e.preventDefault());
-  $('file-input').addEventListener('change', (e) => { predict([...e.target.files]); e.target.value = ''; });
-
+function setUpMapControls() {
+  const updateLegend = () => {
+    $('legend').hidden = state.overlay === 'none';
+    $('legend-method').textContent = state.overlay;
+  };
   for (const radio of document.querySelectorAll('input[name="overlay"]')) {
-    radio.addEventListener('change', () => { state.overlay = radio.value; updateLegend(); applyOverlaySettings(); });
+    radio.addEventListener('change', () => { state.overlay = radio.value; updateLegend(); gallery.redrawMaps(); updateExportLinks(); });
   }
   const showOpacity = () => {
     const percent = String(Math.round(state.opacity * 100));
@@ -170,17 +234,52 @@ async function init() {
   $('opacity').addEventListener('input', (e) => {
     state.opacity = rememberOpacity(Number(e.target.value) / 100);
     showOpacity();
-    applyOverlaySettings();
+    gallery.redrawMaps();
+    updateExportLinks();
   });
-  $('export').addEventListener('click', () => state.result && exportCase(state.result, state).catch((error) => setStatus(`Export failed: ${error.message}`, true)));
-  $('clear').addEventListener('click', () => {
-    state.result = null;
-    $('case').hidden = true;
-    $('controls').hidden = true;
-    $('images').replaceChildren();
-    setStatus('');
+}
+
+function setUpDrop() {
+  const drop = $('drop');
+  for (const type of ['dragenter', 'dragover']) drop.addEventListener(type, (e) => { e.preventDefault(); drop.classList.add('over'); });
+  for (const type of ['dragleave', 'drop']) drop.addEventListener(type, () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (e) => { e.preventDefault(); addFiles([...e.dataTransfer.files]); });
+  // Dropping beside the zone must not navigate away from the case.
+  window.addEventListener('dragover', (e) => e.preventDefault());
+  window.addEventListener('drop', (e) => e.preventDefault());
+  $('file-input').addEventListener('change', (e) => { addFiles([...e.target.files]); e.target.value = ''; });
+}
+
+async function init() {
+  [state.model, state.limits] = await Promise.all([fetchJson('/api/model'), fetchJson('/api/limits')]);
+  $('model-name').textContent = `${state.model.name} · ${state.model.classes.length} classes`;
+  renderModelCard(state.model);
+  setUpMapChoices(state.model);
+  $('model-button').addEventListener('click', () => $('model-dialog').showModal());
+  $('cell-dialog').addEventListener('close', () => { state.openCell = null; });
+  $('cell-previous').addEventListener('click', () => stepCell(-1));
+  $('cell-next').addEventListener('click', () => stepCell(1));
+  // Arrow keys step through the cells, except where they change a choice (the review list).
+  $('cell-dialog').addEventListener('keydown', (e) => {
+    if (e.target.tagName === 'SELECT' || !['ArrowLeft', 'ArrowRight'].includes(e.key)) return;
+    e.preventDefault();
+    stepCell(e.key === 'ArrowLeft' ? -1 : 1);
+  });
+  setUpDrop();
+  setUpMapControls();
+  $('case-id-form').addEventListener('submit', renameCase);
+  $('new-case').addEventListener('click', () => {
+    clearScreen();
+    nameCase(newCaseId());
     $('file-input').focus();
   });
+  $('open-cases').addEventListener('change', (e) => { if (e.target.value) loadCase(e.target.value).catch((error) => setStatus(error.message, true)); });
+  $('problems-dismiss').addEventListener('click', () => { $('problems').hidden = true; });
+  const fromAddress = /^#case=(.+)$/.exec(location.hash);
+  const remembered = fromAddress ? decodeURIComponent(fromAddress[1]) : '';
+  if (CASE_ID.test(remembered)) await loadCase(remembered);
+  else nameCase(newCaseId());
+  await refreshOpenCases();
 }
 
 init().catch((error) => setStatus(`Cannot reach the aplnet server: ${error.message}`, true));

@@ -2,7 +2,6 @@
 
 export const $ = (id) => document.getElementById(id);
 export const pct = (p) => `${(p * 100).toFixed(1)}%`;
-export const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -14,6 +13,3 @@ export function el(tag, attrs = {}, ...children) {
   for (const child of children) if (child) node.append(child);
   return node;
 }
-
-/** What each overlay choice is called, for people. */
-export const OVERLAY_NAMES = { 'attention-pool': 'attention', 'attention-grad': 'attention', gradcam: 'Grad-CAM', none: 'no' };
