@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { aggregateByPatient, evaluateClassifier, evaluateWithTemperatureScaling } from '../src/eval/index.js';
+import { aggregateByPatient, evaluateClassifier, evaluateWithTemperatureScaling, labelsBelongToPatients } from '../src/eval/index.js';
 import { close, labels, probs } from './helpers/six-images.js';
 
 const patientIds = ['A', 'A', 'B', 'B', 'C', 'C'];
@@ -33,6 +33,16 @@ test('evaluateClassifier reports image and patient metrics and survives JSON', (
   // −(ln .5 + ln .65 + ln .55)/3 = (0.693147 + 0.430783 + 0.597837)/3
   close(report.patients.negativeLogLikelihood, 0.573922);
   assert.deepEqual(JSON.parse(JSON.stringify(report)), report);
+});
+
+test('cell-type labels with patient ids (many classes per patient): image metrics, no patient metrics, no error', () => {
+  // A lab's usual data: each patient contributes cells of several classes, so there is no patient call.
+  const mixed = ['A', 'B', 'B', 'C', 'C', 'C'];
+  assert.equal(labelsBelongToPatients(labels, mixed), false);
+  assert.equal(labelsBelongToPatients(labels, patientIds), true);
+  const report = evaluateClassifier({ probs, labels, classNames: ['a', 'b', 'c'], patientIds: mixed });
+  close(report.images.accuracy, 4 / 6);
+  assert.equal(report.patients, null);
 });
 
 test('evaluateClassifier accepts logits and a temperature', () => {

@@ -2,7 +2,7 @@ import { bootstrapIntervals, type BootstrapIntervals, type BootstrapOptions } fr
 import { calibrationBinCount, expectedCalibrationError, type CalibrationReport } from './calibration-error.js';
 import { accuracy, balancedAccuracy, macroF1, perClassMetrics, weightedF1, type ClassMetrics } from './classification-metrics.js';
 import { confusionMatrix } from './confusion-matrix.js';
-import { aggregateByPatient } from './patient-aggregation.js';
+import { aggregateByPatient, labelsBelongToPatients } from './patient-aggregation.js';
 import { summarizeReferral, type ReferralSummary } from './referral.js';
 import { rocAucOneVsRest, type RocOneVsRest } from './roc.js';
 import { predictedClasses, type Rows } from './rows.js';
@@ -73,7 +73,8 @@ export function evaluateClassifier(input: EvaluateClassifierInput): ClassifierRe
   const options = { bins: input.calibrationBins, referralThreshold: input.referralThreshold, bootstrap: input.bootstrap ?? {} };
   const images = computeMetrics(probs, labels, classNames, { ...options, groups: input.patientIds, unit: 'image' });
   let patients: MetricsReport | null = null;
-  if (input.patientIds !== undefined) {
+  // Patient-level metrics only where the label is the patient's; cell-type labels still resample by patient.
+  if (input.patientIds !== undefined && labelsBelongToPatients(labels, input.patientIds)) {
     const pooled = aggregateByPatient(probs, labels, input.patientIds);
     patients = computeMetrics(pooled.probs, pooled.labels, classNames, { ...options, unit: 'patient' });
   }

@@ -14,7 +14,7 @@ export {
 export { bootstrapIntervals, type BootstrapIntervals, type BootstrapOptions, type Interval } from './bootstrap.js';
 export { negativeLogLikelihood, brierScore } from './scoring-rules.js';
 export { fitTemperature, applyTemperature, TEMPERATURE_RANGE, type TemperatureFit } from './temperature-scaling.js';
-export { aggregateByPatient, type PatientPredictions } from './patient-aggregation.js';
+export { aggregateByPatient, labelsBelongToPatients, type PatientPredictions } from './patient-aggregation.js';
 export { shouldReferToSpecialist, summarizeReferral, type ReferralSummary } from './referral.js';
 export {
   evaluateClassifier,
@@ -33,5 +33,5 @@ export { ledoitWolfCovariance, invertPositiveDefinite, quadraticForm, type Squar
 export { imageStatistics, IMAGE_STATISTICS, type ChannelNormalization } from './ood-image-stats.js';
 export { fitOodThreshold, isOutOfDistribution, flaggedShare } from './ood-threshold.js';
 export { oodAuroc } from './ood-auroc.js';
-export { collectOodInputs, rowOf, type OodInputs } from './ood-collect.js';
+export { collectOodInputs, type OodInputs } from './ood-collect.js';
 export { fitOodDetector, oodScore, oodPartScores, OOD_METHOD, type OodDetector, type OodFit, type OodFitSplit } from './ood-detector.js';

@@ -10,6 +10,21 @@ export interface PatientPredictions {
 }
 
 /**
+ * True when every patient's images carry one label: the label belongs to the patient (a subtype),
+ * so pooling a patient's images into one call means something. A lab's cell-type data (many cell
+ * classes per patient) is false: there the patient is a resampling unit, not a prediction.
+ */
+export function labelsBelongToPatients(labels: ArrayLike<number>, patientIds: readonly string[]): boolean {
+  const labelOf = new Map<string, number>();
+  for (let i = 0; i < patientIds.length; i++) {
+    const seen = labelOf.get(patientIds[i]);
+    if (seen === undefined) labelOf.set(patientIds[i], labels[i]);
+    else if (seen !== labels[i]) return false;
+  }
+  return true;
+}
+
+/**
  * A diagnosis is made per patient, not per cell, so the lab-relevant numbers come from pooling a
  * patient's images. Averaging probabilities (rather than voting) keeps a calibrated-looking
  * distribution that the same metrics, ROC and ECE included, can be computed on.
