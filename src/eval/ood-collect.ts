@@ -63,11 +63,6 @@ export async function collectOodInputs(model: AplNet, loader: DataLoader, device
   };
 }
 
-/** Rows i of a flat row-major buffer with `width` columns. */
-export function rowOf<T extends Float32Array | Float64Array>(flat: T, i: number, width: number): T {
-  return flat.subarray(i * width, (i + 1) * width) as T;
-}
-
 function concat(chunks: Float32Array[]): Float32Array {
   const out = new Float32Array(chunks.reduce((sum, c) => sum + c.length, 0));
   let offset = 0;

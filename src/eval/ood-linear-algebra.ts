@@ -58,12 +58,6 @@ export function ledoitWolfCovariance(centred: Float64Array, rows: number, n: num
   return { covariance: { n, values }, shrinkage };
 }
 
-/** A ← A + λ·I, in place: the floor under every eigenvalue when a covariance is (near) singular. */
-export function addToDiagonal(matrix: SquareMatrix, lambda: number): SquareMatrix {
-  for (let i = 0; i < matrix.n; i++) matrix.values[i * matrix.n + i] += lambda;
-  return matrix;
-}
-
 /** The inverse of a symmetric positive definite matrix by Cholesky; throws when it is not positive definite. */
 export function invertPositiveDefinite({ n, values }: SquareMatrix): SquareMatrix {
   const l = new Float64Array(n * n);
