@@ -61,6 +61,12 @@ test('Mahalanobis to the nearest class on a hand-computed example', () => {
   close(nearestClassMahalanobis(shrunk, [2, 3]), 4 / 1.75);
 });
 
+test('a degenerate fit (every training image alike) stays usable and flags whatever differs', () => {
+  const same = fitClassGaussians(Float64Array.from([1, 2, 1, 2, 1, 2]), [0, 0, 0], 2, 1);
+  close(nearestClassMahalanobis(same, [1, 2]), 0);
+  assert.ok(nearestClassMahalanobis(same, [1.01, 2]) > 1e3);
+});
+
 test('the inverse of a correlated matrix and its quadratic form', () => {
   const inverse = invertPositiveDefinite({ n: 2, values: Float64Array.from([2, 1, 1, 2]) });
   [2 / 3, -1 / 3, -1 / 3, 2 / 3].forEach((v, i) => close(inverse.values[i], v));

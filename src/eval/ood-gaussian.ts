@@ -49,6 +49,12 @@ export function fitClassGaussians(features: ArrayLike<number>, labels: ArrayLike
   const { covariance, shrinkage } = options.shrinkage === undefined
     ? ledoitWolfCovariance(centred, rows, dim)
     : { covariance: shrinkTo(centred, rows, dim, options.shrinkage), shrinkage: options.shrinkage };
+  // A ridge of 1e-9 of the mean variance keeps a degenerate fit (every image alike, e.g. a collapsed
+  // model) invertible: it then flags whatever differs, instead of failing at the end of training.
+  let trace = 0;
+  for (let i = 0; i < dim; i++) trace += covariance.values[i * dim + i];
+  const ridge = 1e-9 * (trace > 0 ? trace / dim : 1);
+  for (let i = 0; i < dim; i++) covariance.values[i * dim + i] += ridge;
   return { dim, means: means.filter((mean): mean is Float64Array => mean !== null), precision: invertPositiveDefinite(covariance), shrinkage };
 }
 
