@@ -13,7 +13,7 @@ import {
   disposeRun, distillTeacher, evaluateRun, imagesLearnedFrom, loadRun, modelsOnDataset, predictImages, refitOodWhereNeeded, refuseOverlap, type LoadedRun, type TtaMode,
 } from '../src/run/index.js';
 import { setNumThreads } from '../src/torch/index.js';
-import { DEFAULT_TTA, readMetricsLog, runPath, trainFolds, trainRun } from '../src/train/index.js';
+import { DEFAULT_TTA, readMetricsLog, runPath, sha256OfFile, trainFolds, trainRun } from '../src/train/index.js';
 
 export interface BenchAccuracyOptions {
   data?: string;
@@ -87,9 +87,17 @@ async function predictMs(run: LoadedRun, image: string, threads: number, repeats
   return times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
 }
 
-/** The single run copied and calibrated for `tta` (the copy's evaluate refits temperature and OOD check), for latency. */
-async function calibratedCopy(run: string, out: string, tta: TtaMode): Promise<LoadedRun> {
+/**
+ * The single run copied and calibrated for `tta` (the copy's evaluate refits temperature and OOD
+ * check), for latency; a copy left by an earlier call for the same weights and mode is reused.
+ */
+export async function calibratedCopy(run: string, out: string, tta: TtaMode): Promise<LoadedRun> {
   const copy = join(out, `latency-${tta}`);
+  if (existsSync(copy)) {
+    const kept = await loadRun(copy).catch(() => null);
+    if (kept && kept.calibration?.tta === tta && kept.weightsSha256 === sha256OfFile(runPath(run, 'bestWeights'))) return kept;
+    if (kept) disposeRun(kept);
+  }
   rmSync(copy, { recursive: true, force: true });
   cpSync(run, copy, { recursive: true });
   rmSync(join(copy, '.lock'), { force: true });
