@@ -2,7 +2,7 @@
 // the one prediction core (src/run), so a slow forward pass or map never blocks the server's event
 // loop, and the page shows exactly what `aplnet predict` would say.
 import { parentPort, workerData } from 'node:worker_threads';
-import { heatmapPng, inputPng, loadRun, predictImages, summarizeCase, type CaseSummary, type LoadedRun, type PredictResult } from '../run/index.js';
+import { attachCaseEmbeddings, heatmapPng, inputPng, loadRun, predictImages, summarizeCase, type CaseSummary, type LoadedRun, type PredictResult } from '../run/index.js';
 import { setNumThreads } from '../torch/index.js';
 import type { ImageOutcome, PredictRequest, StopRequest, SummarizeRequest, WorkerInit, WorkerMessage } from './protocol.js';
 
@@ -21,8 +21,9 @@ async function served(result: PredictResult, request: PredictRequest): Promise<I
 
 async function predict(run: LoadedRun, request: PredictRequest): Promise<ImageOutcome[]> {
   const inputs = request.images.map(({ name, bytes }) => ({ name, bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) }));
-  // The embedding is what a case model reads; the case keeps it beside the call.
   const results = await predictImages(run, inputs, { maps: request.overlays, embeddings: true });
+  // What the run's case model reads, taken while the pixels are here: a case keeps calls, not pixels.
+  attachCaseEmbeddings(run, results);
   return Promise.all(results.map((result) => served(result, request)));
 }
 

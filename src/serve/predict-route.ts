@@ -49,9 +49,10 @@ async function analyse(ctx: PredictRouteContext, uploads: Upload[], overlays: Ov
     const summary = problems.length === 1 ? `"${first.name}": ${first.message}` : `${problems.length} of ${uploads.length} files cannot be used (first, "${first.name}": ${first.message})`;
     throw new ServeError(statusOfImageReason(first.reason), first.reason, summary, problems);
   }
-  // The embedding is for case models, not for people: it stays out of the answer.
-  const predictions = (outcomes as ServedPrediction[]).map(({ embedding: _embedding, ...served }) => served);
-  const summary = await pool.summarize(predictions.map(({ inputPng: _png, heatmaps: _maps, ...call }) => call), null, ctx.maxFlaggedShare);
+  const served = outcomes as ServedPrediction[];
+  const summary = await pool.summarize(served.map(({ inputPng: _png, heatmaps: _maps, ...call }) => call), null, ctx.maxFlaggedShare);
+  // The embeddings are for case models and the OOD check, not for people: they stay out of the answer.
+  const predictions = served.map(({ embedding: _embedding, caseEmbedding: _caseEmbedding, ...call }) => call);
   const elapsed = Math.round(performance.now() - started);
   log(`serve: predict ${uploads.length} image(s), ${overlays.length} overlay method(s), ${elapsed} ms`);
   return {
