@@ -41,11 +41,11 @@ function summaryHtml(view: CaseView): string {
   const rows = view.reviewed.rows.filter((r) => r.modelCount > 0 || r.reviewedCount > 0 || view.classes.includes(r.className))
     .map((r) => `<tr><th>${escapeHtml(r.className)}</th><td>${r.modelCount}</td><td>${r.modelPercent.toFixed(1)}%</td><td>${r.reviewedCount}</td><td>${r.reviewedPercent.toFixed(1)}%</td></tr>`).join('');
   const table = `<table class="diff"><thead><tr><th>Class</th><th>Model</th><th>%</th><th>Reviewed</th><th>%</th></tr></thead><tbody>${rows}</tbody></table>
-<p class="muted">Reviewed: ${view.reviewed.reviewed} cell(s), ${view.reviewed.reclassified} reclassified, ${view.reviewed.notACell} marked not a cell. Unreviewed cells count under the model's call.</p>`;
+<p class="muted">Reviewed: ${view.reviewed.reviewed} cell(s), ${view.reviewed.reviewed - view.reviewed.reclassified} confirmed, ${view.reviewed.reclassified} reclassified (${view.reviewed.notACell} as not a cell). Unreviewed cells count under the model's call; cells set aside count only once reviewed.</p>`;
   return `${call}${flag}${counts}${table}`;
 }
 
-function cellHtml(openCase: OpenCase, store: CaseStore, cell: CellView, options: HtmlExportOptions): string {
+function cellHtml(openCase: OpenCase, store: CaseStore, cell: CellView, options: HtmlExportOptions, withCall: boolean): string {
   const stored = store.cell(openCase, cell.index);
   const title = `<h4>${escapeHtml(cell.file)}</h4>`;
   if (!stored.inputPng) return `<section class="cell">${title}<p class="refer">${escapeHtml(cell.message ?? 'unreadable')}</p></section>`;
@@ -58,7 +58,7 @@ function cellHtml(openCase: OpenCase, store: CaseStore, cell: CellView, options:
     : '<p class="muted">Not reviewed</p>';
   const ood = cell.ood ? `<p class="muted">OOD score ${cell.ood.score.toFixed(2)} (threshold ${cell.ood.threshold.toFixed(2)})${cell.ood.flagged ? ' <b>set aside</b>' : ''}</p>` : '';
   return `<section class="cell">${title}<div class="pair"><img src="${dataUrl(stored.inputPng)}" alt="${escapeHtml(cell.file)}, original">${overlaid}</div>
-<p>Model: <b>${escapeHtml(cell.predicted ?? '')}</b> ${pct(cell.confidence ?? 0)}${cell.refer ? ' <span class="refer">low confidence</span>' : ''}${cell.rank ? ` · weight #${cell.rank}` : ''}</p>${ood}${review}</section>`;
+<p>Model: <b>${escapeHtml(cell.predicted ?? '')}</b> ${pct(cell.confidence ?? 0)}${cell.refer ? ' <span class="refer">low confidence</span>' : ''}${cell.rank && withCall ? ` · weight #${cell.rank} in the call` : ''}</p>${ood}${review}</section>`;
 }
 
 export function caseExportHtml(view: CaseView, openCase: OpenCase, store: CaseStore, options: HtmlExportOptions): string {
@@ -68,7 +68,7 @@ export function caseExportHtml(view: CaseView, openCase: OpenCase, store: CaseSt
     ...(Object.keys(GROUP_TITLES) as (keyof typeof GROUP_TITLES)[]).map((group): [string, CellView[]] => [GROUP_TITLES[group], view.cells.filter((c) => c.group === group)]),
   ];
   const gallery = groups.filter(([, cells]) => cells.length > 0)
-    .map(([title, cells]) => `<h3>${escapeHtml(title)} (${cells.length})</h3>${cells.map((c) => cellHtml(openCase, store, c, options)).join('\n')}`).join('\n');
+    .map(([title, cells]) => `<h3>${escapeHtml(title)} (${cells.length})</h3>${cells.map((c) => cellHtml(openCase, store, c, options, view.summary.call !== null)).join('\n')}`).join('\n');
   const legend = options.overlay === 'none' ? '' : `<p class="legend"><b>${escapeHtml(options.overlay)}</b> map, drawn at ${Math.round(options.opacity * 100)}%: 0 low <span class="scale" style="background:${legendGradientCss()}, #fff"></span> 1 high (clear below ${DEFAULT_FLOOR})</p>`;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>aplnet case ${escapeHtml(view.caseId)}</title>
 <style>body{font:15px/1.4 system-ui,sans-serif;max-width:1100px;margin:1rem auto;padding:0 1rem;color:#1b1f24}

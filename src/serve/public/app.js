@@ -5,7 +5,7 @@
 import { addToCase, casePath, fetchJson, RequestError, sendJson } from './case-client.js';
 import { openCellDialog } from './cell-dialog.js';
 import { $, el, pct } from './dom.js';
-import { Gallery } from './gallery.js';
+import { Gallery, withoutName } from './gallery.js';
 import { MAP_FLOOR, MAX_OPACITY, rememberedOpacity, rememberOpacity } from './overlay-settings.js';
 import { renderSummary } from './summary-view.js';
 
@@ -28,7 +28,7 @@ function newCaseId() {
 }
 
 function showProblems(skipped) {
-  $('problem-list').replaceChildren(...skipped.map((s) => el('li', {}, el('b', { text: s.name }), ` — ${s.message.startsWith(s.name) ? s.message.slice(s.name.length).replace(/^[:\s]+/, '') : s.message}`, el('span', { class: 'muted small', text: ` (${s.reason})` }))));
+  $('problem-list').replaceChildren(...skipped.map((s) => el('li', {}, el('b', { text: s.name }), ` — ${withoutName(s.name, s.message)}`, el('span', { class: 'muted small', text: ` (${s.reason})` }))));
   $('problems').hidden = skipped.length === 0;
 }
 

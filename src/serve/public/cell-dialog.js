@@ -32,7 +32,7 @@ export function openCellDialog(cell, view, settings, onReview) {
   const facts = [
     `Model: ${cell.predicted} ${pct(cell.confidence)}${cell.refer ? ' — low confidence, review' : ''}`,
     cell.ood ? `Out-of-distribution score ${cell.ood.score.toFixed(2)} (threshold ${cell.ood.threshold.toFixed(2)})${cell.ood.flagged ? ': set aside, not counted' : ''}` : null,
-    cell.rank ? `Weight in the case ${cell.weight.toFixed(3)} (#${cell.rank} of ${view.summary.ranked.length})` : null,
+    cell.rank && view.summary.call ? `Weight in the case call ${cell.weight.toFixed(3)} (#${cell.rank} of ${view.summary.ranked.length})` : null,
     cell.review ? `Reviewer: ${reviewName(cell.review.className)} (${new Date(cell.review.reviewedAt).toLocaleString()})` : 'Not reviewed yet',
     cell.notes.length ? `Converted: ${cell.notes.join(', ')}` : null,
   ].filter(Boolean);

@@ -11,6 +11,9 @@ export const GROUP_TITLES = {
   unreadable: 'Could not be read',
 };
 
+/** A message that starts by naming the file, without the name (shown beside it already). */
+export const withoutName = (name, message) => (message.startsWith(name) ? message.slice(name.length).replace(/^[:\s]+/, '') : message);
+
 const REVIEW_NAMES = { 'other-cell': 'other cell type', 'not-a-cell': 'not a cell' };
 export const reviewName = (className) => REVIEW_NAMES[className] ?? className;
 
@@ -74,7 +77,8 @@ export class Gallery {
     tile.classList.toggle('reviewed', Boolean(cell.review));
     tile.replaceChildren(tile.thumb, el('figcaption', {},
       el('span', { class: 'tile-call', text: `${call}${ood}` }),
-      cell.rank ? el('span', { class: 'tile-rank', title: 'rank by weight in the case', text: `#${cell.rank}` }) : null,
+      // A rank by weight means something only where the cells weigh in a case call.
+      cell.rank && view.summary.call ? el('span', { class: 'tile-rank', title: 'rank by weight in the case call', text: `#${cell.rank}` }) : null,
       badge(cell),
       el('span', { class: 'tile-actions' }, tile.toggle, reviewSelect(cell, view, this.onReview))));
     this.drawMap(tile);
@@ -106,7 +110,7 @@ export class Gallery {
     this.root.replaceChildren(...groups.map((g) => {
       const cells = [...g.cells].sort(byRank);
       const body = g.group === 'unreadable'
-        ? el('ul', { class: 'unreadable' }, ...cells.map((c) => el('li', {}, el('b', { text: c.file }), ` — ${c.message ?? c.reason}`)))
+        ? el('ul', { class: 'unreadable' }, ...cells.map((c) => el('li', {}, el('b', { text: c.file }), ` — ${withoutName(c.file, c.message ?? c.reason)}`)))
         : el('div', { class: 'tiles' }, ...cells.map((c) => this.tile(c, view)));
       return el('section', { class: `group${g.group ? ` ${g.group}` : ''}`, id: g.id, 'aria-label': `${g.title}: ${cells.length}` },
         el('h3', {}, `${g.title} `, el('span', { class: 'count', text: String(cells.length) })), body);
