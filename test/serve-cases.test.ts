@@ -59,6 +59,7 @@ describe('aplnet serve: the open case', () => {
     const png = await server.app.inject(c.cells[4].images.input!);
     assert.equal(png.headers['content-type'], 'image/png');
     assert.equal(png.headers['cache-control'], 'no-store');
+    assert.equal(png.headers['cross-origin-resource-policy'], 'same-origin', 'no other site may embed a patient\'s cell');
     assert.deepEqual([(await sharp(png.rawPayload).metadata()).width], [144]);
     const map = await server.app.inject(c.cells[4].images.maps['attention-pool']);
     assert.equal(map.statusCode, 200);

@@ -124,7 +124,7 @@ export function openApiDocument(info: ModelInfo, limits: UploadLimits): Record<s
     info: {
       title: 'aplnet serve',
       version: info.aplnetVersion,
-      description: `Local inference for the run "${info.name}" (classes: ${info.classes.join(', ')}). Research and decision support; not a diagnosis. Images never leave this machine and are not stored.`,
+      description: `Local inference for the run "${info.name}" (classes: ${info.classes.join(', ')}). Research and decision support; not a diagnosis. Images never leave this machine and are never written to disk: /api/predict keeps nothing, and the open cases (/api/cases) are kept in memory only, until they are closed or the server stops.`,
     },
     paths: {
       '/api/predict': {

@@ -148,6 +148,9 @@ async function buildApp(o: ServeOptions & typeof serveDefaults, timeouts: typeof
     http: { headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs, connectionsCheckingInterval: checkEvery },
   });
   installHostGuard(app, o.host, () => (app.server.address() as AddressInfo | null)?.port ?? null);
+  // A page elsewhere may not even embed what this server answers (a case's cell images, say, by a
+  // guessed case id in an <img>): browsers refuse cross-origin loads of same-origin resources.
+  app.addHook('onRequest', async (_request, reply) => { reply.header('cross-origin-resource-policy', 'same-origin'); });
   installErrorHandlers(app, log);
   // Busboy options (not in the plugin's types): keep the name as sent (busboy would strip paths silently) and decode it as UTF-8, so odd names are seen and judged.
   const busboyOptions = { preservePath: true, defParamCharset: 'utf8' };
