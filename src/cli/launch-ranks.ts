@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { worldFromEnv } from '../torch/index.js';
+import { deviceOfRank } from '../run/index.js';
 
 const CLI = fileURLToPath(new URL('./main.js', import.meta.url));
 /** Set in the ranks this launcher starts, so a rank whose launcher dies stops too. */
@@ -98,6 +99,10 @@ export async function launchRanks(nproc: number, args: string[], log = (line: st
       child.on('exit', (code, signal) => {
         entry.exit = { code, signal };
         const failed = signal !== null || (code !== 0 && code !== 130);
+        // Rank 0 ending last, after every other rank succeeded, ends with the command's own result
+        // (predict exits 1 when an image could not be read): nothing to stop, and its output said why.
+        const othersSucceeded = rank === 0 && ranks.length === nproc && ranks.every((r) => r === entry || (r.exit && r.exit.signal === null && r.exit.code === 0));
+        if (failed && signal === null && othersSucceeded) return resolve();
         if (failed && !failure && interrupts === 0) {
           failure = entry;
           log(`aplnet: rank ${rank} ${describeExit(entry.exit)}; stopping the other ${nproc - 1} rank(s)`);
@@ -147,4 +152,24 @@ export function withoutOption(argv: string[], name: string): string[] {
     else if (!argv[i].startsWith(`${name}=`)) out.push(argv[i]);
   }
   return out;
+}
+
+/**
+ * `--nproc N` on predict or evaluate: starts N ranks of this same command (torchrun's environment,
+ * the cores split between them unless --threads is given) and resolves to the job's exit code.
+ * Null when this process is not the launcher: alone, or a rank, which then ends with its launcher
+ * and runs a plain `--device cuda` on its own GPU (cuda:LOCAL_RANK), as torchrun users expect.
+ */
+export async function launchInferenceRanks(o: Record<string, unknown>): Promise<number | null> {
+  const nproc = o.nproc as number | undefined;
+  if (nproc !== undefined && nproc > 1) {
+    const args = withoutOption(process.argv.slice(2), '--nproc');
+    if (o.threads === undefined) args.push('--threads', String(threadsPerRank(nproc)));
+    return launchRanks(nproc, args);
+  }
+  if (worldFromEnv()) {
+    exitWithLauncher();
+    if (typeof o.device === 'string') o.device = deviceOfRank(o.device);
+  }
+  return null;
 }

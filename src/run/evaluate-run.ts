@@ -3,7 +3,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prepareDataset, readSource, saveSplitFile, type PreparedDataset, type SkippedImage, type SplitFile, type SplitName } from '../data/index.js';
+import { prepareDataset, readSource, saveSplitFile, type DataLoader, type PreparedDataset, type SkippedImage, type SplitFile, type SplitName } from '../data/index.js';
 import {
   type CollectedLogits,
   applyTemperature,
@@ -32,6 +32,13 @@ export interface EvaluateRunOptions {
    * the run's default). Default: the mode the run is calibrated for, else DEFAULT_TTA.
    */
   tta?: TtaMode;
+  /**
+   * How a split's logits are collected; default this process reads the whole split. A sharded
+   * evaluate (sharded-evaluate.ts) passes one that scores this rank's blocks and gathers all ranks'.
+   */
+  collect?: (model: LoadedRun['model'], loader: DataLoader, device: string, tta: TtaMode) => Promise<CollectedLogits>;
+  /** Save a refitted temperature to calibration.json (default true); ranks other than 0 of a sharded evaluate write nothing. */
+  saveCalibration?: boolean;
 }
 
 /** What was evaluated, and how: the part of metrics.json that is not metrics. */
@@ -147,6 +154,7 @@ export async function evaluateRun(run: LoadedRun, device: string, options: Evalu
     throw new Error(`the run's training data ${training.data} is not there any more, so its test split cannot be read; pass a labelled dataset to evaluate: aplnet evaluate ${run.dir} <data>`);
   }
   const loaderOptions = { batchSize, order: 'sequential' as const, seed: 0, augmentation: null };
+  const collect = options.collect ?? collectLogitsInMode;
   const datasets: PreparedDataset[] = [];
   try {
     let validation: LabelledLogits | null = null;
@@ -156,7 +164,7 @@ export async function evaluateRun(run: LoadedRun, device: string, options: Evalu
       const own = await prepareDataset({ ...common, source: training.data, split: { kind: 'file', path: runPath(run.dir, 'split') } });
       datasets.push(own);
       if (own.subset('val').images.length > 0) {
-        validation = labelledLogits(await collectLogitsInMode(run.model, own.loader('val', loaderOptions), device, tta), ownPatientIds, 'validation');
+        validation = labelledLogits(await collect(run.model, own.loader('val', loaderOptions), device, tta), ownPatientIds, 'validation');
       }
     }
     const data = options.data ?? training.data;
@@ -171,7 +179,7 @@ export async function evaluateRun(run: LoadedRun, device: string, options: Evalu
     const evaluated = datasets[datasets.length - 1];
     if (evaluated.subset('test').images.length === 0) throw new Error(`${data} has no test images to evaluate (split: ${evaluated.summary.perSplit.test} test images)`);
     if (!validation) calibratedTtaMode(run, tta);
-    const testLogits = await collectLogitsInMode(run.model, evaluated.loader('test', loaderOptions), device, tta);
+    const testLogits = await collect(run.model, evaluated.loader('test', loaderOptions), device, tta);
     const patientIdsOf = options.data ? await patientIdLookup(options.data, run.classNames) : ownPatientIds!;
     const test = labelledLogits(testLogits, patientIdsOf, 'test');
     const threshold = run.calibration?.referralThreshold ?? DEFAULT_REFERRAL_THRESHOLD;
@@ -189,7 +197,7 @@ export async function evaluateRun(run: LoadedRun, device: string, options: Evalu
     let result: Omit<RunEvaluation, 'images'>;
     if (validation) {
       const fitted = evaluateWithTemperatureScaling({ validation, test, classNames: run.classNames, referralThreshold: threshold });
-      run.calibration = saveCalibration(run.dir, fitted.temperatureFit, threshold, run.weightsSha256, tta);
+      if (options.saveCalibration !== false) run.calibration = saveCalibration(run.dir, fitted.temperatureFit, threshold, run.weightsSha256, tta);
       result = { set, temperatureSource: 'val', ...fitted };
     } else {
       const saved = requireCalibration(run);

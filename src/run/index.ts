@@ -23,3 +23,6 @@ export { distillTeacher, DEFAULT_STUDENT, type DistillTeacherOptions } from './e
 export { modelsOnDataset, type ModelsOnDataset, type DatasetReadOptions } from './ensemble-probabilities.js';
 export { imagesLearnedFrom, refuseOverlap } from './ensemble-leakage.js';
 export { attachCaseEmbeddings } from './case-model-call.js';
+export { predictImagesInWorld } from './sharded-predict.js';
+export { evaluationShare, shardedLogitCollector, type EvaluationShare } from './sharded-evaluate.js';
+export { joinInferenceWorld, deviceOfRank, type InferenceWorld } from './sharded-world.js';

@@ -6,8 +6,9 @@ import { acquireRunLock } from '../../io/index.js';
 import type { ClassifierReport, Interval } from '../../eval/index.js';
 import { detectDataCredits, type DataCredit } from '../../report/index.js';
 import { evaluateCases, formatCaseEvaluation, writeCaseEvaluation } from '../../run/index.js';
-import { evaluateRun, evaluatedCases, writeEvaluatedCases, loadRun, parseTtaMode, RUN_FILES, type TtaMode, writeMetricsJson, writeRunReport, type RunEvaluation } from '../../run/index.js';
-import { int, threadCount } from '../parse-options.js';
+import { evaluationShare, evaluatedCases, writeEvaluatedCases, loadRun, parseTtaMode, RUN_FILES, type TtaMode, writeMetricsJson, writeRunReport, type RunEvaluation } from '../../run/index.js';
+import { int, intIn, threadCount } from '../parse-options.js';
+import { launchInferenceRanks } from '../launch-ranks.js';
 import { selectDevice } from '../device.js';
 import { formatTable } from '../format-table.js';
 import { evaluatedCasesListing } from '../evaluation-cases.js';
@@ -71,14 +72,24 @@ export function registerEvaluate(program: Command): void {
     .option('--cache-dir <dir>', "decoded-pixel cache (default: the run's, else ~/.cache/aplnet)")
     .option('--tta <on|off>', "test-time augmentation: the mean over the 8 flips and quarter turns; the temperature is refitted for it and it becomes the run's default (default: the run's mode)", (v: string) => parseTtaMode(v))
     .option('--key-cell-types <mapping>', 'case-level runs: the cell types that define each case class, read from the manifest\'s cell_type column to judge the case model\'s cell weights (e.g. left-shift=ig,erythroblastic=erythroblast)')
+    .option('--nproc <n>', "start n local processes that share out the scoring of the images (torchrun's environment); rank 0 computes and writes the metrics", intIn('--nproc', 1, 256))
     .action(async (runDir: string, data: string | undefined, o: Record<string, unknown>) => {
+      const launched = await launchInferenceRanks(o);
+      if (launched !== null) {
+        process.exitCode = launched;
+        return;
+      }
       const device = selectDevice(o.device as string, o.threads as number | undefined);
+      const reading = { data, cacheDir: o.cacheDir as string | undefined, workers: o.workers as number | undefined, tta: o.tta as TtaMode | undefined };
+      // In a world (--nproc, torchrun) every rank scores its share of the images; only rank 0 goes on (and locks, and writes).
+      const share = await evaluationShare(runDir, device, reading);
+      if (!share) return;
       // evaluate refits calibration.json and writes metrics.json and report.html: one writer at a time.
       const lock = acquireRunLock(resolve(runDir), 'evaluate');
       try {
         const run = await loadRun(runDir, { device, calibration: 'optional' });
         try {
-          const evaluation = await evaluateRun(run, device, { data, cacheDir: o.cacheDir as string | undefined, workers: o.workers as number | undefined, tta: o.tta as TtaMode | undefined });
+          const evaluation = await share.evaluateRun(run, device, reading);
           // The out-of-distribution check is fitted with the temperature (where missing or stale), before anything predicts.
           for (const line of await refitOodWhereNeeded(run, device, { cacheDir: o.cacheDir as string | undefined, workers: o.workers as number | undefined })) console.error(line);
           const outDir = resolve((o.out as string | undefined) ?? runDir);

@@ -4,11 +4,12 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { imageExtensions } from '../../data/index.js';
 import { DEFAULT_OPACITY, EXPLAIN_METHODS, defaultExplainMethods, type ExplainMethod } from '../../explain/index.js';
 import { writeFileAtomic } from '../../io/index.js';
-import { caseSummaryFormatOf, summarizeCases, DEFAULT_MAX_FLAGGED_SHARE, DEFAULT_MIN_USABLE_CELLS, loadRun, methodFileName, parseTtaMode, type TtaMode, panelPng, predictImages, unreadableInput, type DrawOptions, type ImageFailure, type ImagePrediction, type PredictResult } from '../../run/index.js';
+import { caseSummaryFormatOf, summarizeCases, DEFAULT_MAX_FLAGGED_SHARE, DEFAULT_MIN_USABLE_CELLS, loadRun, methodFileName, parseTtaMode, type TtaMode, panelPng, predictImagesInWorld, unreadableInput, type DrawOptions, type ImageFailure, type ImagePrediction, type PredictResult } from '../../run/index.js';
 import { int, intIn, num, threadCount, unitInterval } from '../parse-options.js';
 import { selectDevice } from '../device.js';
 import { formatTable } from '../format-table.js';
 import { listPredictInputs, reportCases } from '../predict-cases.js';
+import { launchInferenceRanks } from '../launch-ranks.js';
 
 const FORMATS = ['table', 'json', 'csv'] as const;
 type Format = (typeof FORMATS)[number];
@@ -82,7 +83,13 @@ export function registerPredict(program: Command): void {
     .option('--case-out <file>', 'write the case summaries to this .json (everything, cells ranked) or .csv (one row per case) file')
     .option('--max-flagged-share <share>', `refer a case when more than this share of its usable cells is flagged for review (default ${DEFAULT_MAX_FLAGGED_SHARE})`, unitInterval('--max-flagged-share'))
     .option('--min-cells <n>', `a case call needs at least this many usable cells (default ${DEFAULT_MIN_USABLE_CELLS})`, intIn('--min-cells', 1, 1_000_000))
+    .option('--nproc <n>', 'start n local processes that share the images out (torchrun\'s environment); one output, in input order', intIn('--nproc', 1, 256))
     .action(async (runDir: string, inputs: string[], o: Record<string, unknown>) => {
+      const launched = await launchInferenceRanks(o);
+      if (launched !== null) {
+        process.exitCode = launched;
+        return;
+      }
       const format = o.format as Format;
       if (!FORMATS.includes(format)) throw new Error(`--format must be one of ${FORMATS.join(', ')}, got "${format}"`);
       const drawing: DrawOptions = { opacity: o.opacity as number, contourQuantile: o.contour as number | undefined };
@@ -99,7 +106,10 @@ export function registerPredict(program: Command): void {
       const run = await loadRun(runDir, { device });
       try {
         const methods = overlayDir ? ((o.maps as ExplainMethod[] | undefined) ?? defaultExplainMethods(run.model)) : [];
-        const results = [...(await predictImages(run, files, { maps: methods, threshold: o.threshold as number | undefined, batchSize: o.batch as number, tta: o.tta as TtaMode | undefined, embeddings: Boolean(run.caseLevel?.model) })), ...listed.skipped.map(unreadableInput)];
+        // In a world (--nproc, torchrun) the ranks share the images out; rank 0 gets every result, the others are done.
+        const predicted = await predictImagesInWorld(run, files, { maps: methods, threshold: o.threshold as number | undefined, batchSize: o.batch as number, tta: o.tta as TtaMode | undefined, embeddings: Boolean(run.caseLevel?.model) });
+        if (!predicted) return;
+        const results = [...predicted, ...listed.skipped.map(unreadableInput)];
         if (overlayDir) await writeOverlays(overlayDir, results, methods, drawing, new Set(files.map((f) => resolve(f))));
         console.log(formatPredictions(results, run.classNames, format));
         if (listed.caseIds) {
