@@ -1,10 +1,13 @@
-// A few optimizer steps of aplnet-s-ap on fixed random images, run either as one process on the
-// whole global batch or as one rank of a data-parallel world on its share (DDP + sync BN). Shared
-// by `npm run bench -- ddp` and the equality test. Dropout is off: its random masks depend on how
-// the batch is split, which no data-parallel scheme makes equal.
-import { AdamW, F, SGD, manualSeed, randint, randn, tidy, type Tensor } from '../src/torch/index.js';
+// A few optimizer steps of aplnet-s-ap, run either as one process on the whole global batch or as
+// one rank of a data-parallel world on its share (DDP + sync BN). Shared by `npm run bench -- ddp`
+// and the equality test. On fixed random images by default; on real cells (ddp-data.ts) with
+// training's recipe when `cells` is given. Dropout is off: its random masks depend on how the
+// batch is split, which no data-parallel scheme makes equal.
+import { AdamW, F, SGD, manualSeed, randint, randn, tidy, type ParamGroup, type Tensor } from '../src/torch/index.js';
 import { createModel, presetConfig, type AplNet } from '../src/model/index.js';
 import { DistributedDataParallel } from '../src/train/distributed-data-parallel.js';
+import { TRAINING_DEFAULTS } from '../src/train/index.js';
+import { cellBatch, type CellBatches } from './ddp-data.js';
 
 export interface StepsOptions {
   steps: number;
@@ -15,6 +18,13 @@ export interface StepsOptions {
   syncBatchNorm: boolean;
   /** AdamW (training's) or plain SGD, whose weights follow the gradients linearly (the weight comparison). */
   optimizer?: 'adamw' | 'sgd';
+  /**
+   * Real cells, global batch `step` being images [step·n, (step+1)·n): then training's recipe, AdamW
+   * with its weight decay on conv and linear weights only and its label smoothing, at `lr`.
+   */
+  cells?: CellBatches | null;
+  /** AdamW's learning rate; default 1e-3. */
+  lr?: number;
 }
 
 export interface StepsResult {
@@ -33,11 +43,24 @@ function globalBatch(step: number, n: number, size: number): { x: Tensor; y: Ten
   return { x: randn([n, 3, size, size]), y: randint(0, 3, [n], { dtype: 'int64' }) };
 }
 
-export function trainSteps({ steps, globalBatch: n, size, shard, syncBatchNorm, optimizer: kind = 'adamw' }: StepsOptions): StepsResult {
+/** As training's: weight decay on conv and linear weights only. */
+function decayGroups(model: AplNet, weightDecay: number): ParamGroup[] {
+  const decay: Tensor[] = [];
+  const noDecay: Tensor[] = [];
+  for (const [, p] of model.namedParameters()) (p.ndim > 1 ? decay : noDecay).push(p);
+  return [{ params: decay, weightDecay }, { params: noDecay, weightDecay: 0 }];
+}
+
+export function trainSteps({ steps, globalBatch: n, size, shard, syncBatchNorm, optimizer: kind = 'adamw', cells = null, lr = 1e-3 }: StepsOptions): StepsResult {
   manualSeed(0);
-  const model = createModel({ ...presetConfig('aplnet-s-ap', 3), inputSize: size, dropout: 0 });
+  if (cells && cells.side !== size) throw new Error(`trainSteps: the cells are ${cells.side} px, the model ${size} px`);
+  if (cells && cells.labels.length < steps * n) throw new Error(`trainSteps: ${steps} steps of ${n} need ${steps * n} cells, ${cells.labels.length} were prepared`);
+  const model = createModel({ ...presetConfig('aplnet-s-ap', cells ? cells.classNames.length : 3), inputSize: size, dropout: 0 });
   const ddp = shard ? new DistributedDataParallel(model, shard, { syncBatchNorm }) : null;
-  const optimizer = kind === 'adamw' ? new AdamW(model.parameters(), { lr: 1e-3 }) : new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  const optimizer = cells
+    ? new AdamW(decayGroups(model, TRAINING_DEFAULTS.weightDecay), { lr })
+    : kind === 'adamw' ? new AdamW(model.parameters(), { lr }) : new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  const labelSmoothing = cells ? TRAINING_DEFAULTS.labelSmoothing : 0;
   const local = shard ? n / shard.worldSize : n;
   const losses: number[] = [];
   let started = 0;
@@ -48,12 +71,12 @@ export function trainSteps({ steps, globalBatch: n, size, shard, syncBatchNorm, 
       started = performance.now();
       collectiveAtStart = ddp?.collectiveMs ?? 0;
     }
-    const { x, y } = globalBatch(step, n, size);
+    const { x, y } = cells ? cellBatch(cells, step * n, n) : globalBatch(step, n, size);
     tidy(() => {
       const from = shard ? shard.rank * local : 0;
       optimizer.zeroGrad();
       ddp?.beforeForward();
-      const loss = F.crossEntropy(model.forward(x.slice(0, from, from + local)).logits, y.slice(0, from, from + local));
+      const loss = F.crossEntropy(model.forward(x.slice(0, from, from + local)).logits, y.slice(0, from, from + local), { labelSmoothing });
       const mine = loss.item();
       const agreed = ddp ? ddp.agree(mine, false).losses : [mine];
       losses.push(agreed.reduce((a, b) => a + b, 0) / agreed.length);

@@ -1,18 +1,26 @@
 // One process of the ddp benchmark and of the equality test: `node ddp-worker.js STEPS BATCH SIZE
-// THREADS OUT.safetensors [--local-bn] [--sgd]` trains STEPS steps (see ddp-steps.ts) alone, or as a rank
-// when the torchrun environment is set, then prints its losses and timings as one JSON line and
-// (alone or rank 0) saves the weights.
+// THREADS OUT.safetensors [--local-bn] [--sgd] [--cells PREFIX] [--lr RATE]` trains STEPS steps (see
+// ddp-steps.ts; on the real cells ddp-data.ts wrote to PREFIX when given) alone, or as a rank when
+// the torchrun environment is set, then prints its losses and timings as one JSON line and (alone
+// or rank 0) saves the weights.
 import { allReduce, destroyProcessGroup, initProcessGroup, setNumThreads, worldFromEnv, zeros } from '../src/torch/index.js';
 import { trainSteps } from './ddp-steps.js';
+import { readCells } from './ddp-data.js';
 
 const [steps, batch, size, threads] = process.argv.slice(2, 6).map(Number);
 const out = process.argv[6];
 const syncBatchNorm = !process.argv.includes('--local-bn');
+const valueOf = (flag: string): string | undefined => {
+  const at = process.argv.indexOf(flag);
+  return at > 0 ? process.argv[at + 1] : undefined;
+};
+const cellsPrefix = valueOf('--cells');
+const lr = valueOf('--lr');
 setNumThreads(threads);
 const world = worldFromEnv();
 if (world) await initProcessGroup(world);
 const shard = world ? { rank: world.rank, worldSize: world.worldSize } : null;
-const result = trainSteps({ steps, globalBatch: batch, size, shard, syncBatchNorm, optimizer: process.argv.includes('--sgd') ? 'sgd' : 'adamw' });
+const result = trainSteps({ steps, globalBatch: batch, size, shard, syncBatchNorm, optimizer: process.argv.includes('--sgd') ? 'sgd' : 'adamw', cells: cellsPrefix ? readCells(cellsPrefix) : null, lr: lr === undefined ? undefined : Number(lr) });
 let allreduceMs = 0;
 if (world) {
   // One step's gradient traffic on its own: every parameter's size, all-reduced as one buffer.
