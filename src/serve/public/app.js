@@ -12,7 +12,7 @@ import { renderSummary } from './summary-view.js';
 const CASE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const state = { model: null, limits: null, caseId: '', view: null, overlay: 'attention-grad', opacity: rememberedOpacity(), uploading: false, openCell: null };
 const settings = () => ({ overlay: state.overlay, opacity: state.opacity });
-const gallery = new Gallery($('gallery'), { onOpen: openCell, onReview: review, settings });
+const gallery = new Gallery($('gallery'), { onOpen: openCell, onReview: review, onConfirmAll: confirmAll, settings });
 
 function setStatus(message, isError = false) {
   $('status').textContent = message;
@@ -145,6 +145,26 @@ async function review(index, className) {
 /** The cells in the order the gallery shows them, for stepping through them one by one. */
 const galleryOrder = () => [...document.querySelectorAll('#gallery .tile')].map((tile) => Number(tile.dataset.index));
 
+/** Confirms the model's call on each cell given, one request each, then shows the case once. */
+async function confirmAll(indices, className) {
+  const caseId = state.caseId;
+  let saved = 0;
+  try {
+    for (const index of indices) {
+      const { cell, reviewed } = await sendJson(`${casePath(caseId)}/cells/${index}/review`, 'PUT', { className });
+      if (state.caseId !== caseId || !state.view) return;
+      state.view.cells[index] = cell;
+      state.view.reviewed = reviewed;
+      saved += 1;
+    }
+    setStatus(`Confirmed ${saved} cell${saved === 1 ? '' : 's'} as ${className}.`);
+  } catch (error) {
+    setStatus(`Confirmed ${saved} of ${indices.length}; the rest were not saved: ${error.message}`, true);
+  } finally {
+    if (state.caseId === caseId && state.view) showCase(state.view);
+  }
+}
+
 function openCell(cell) {
   state.openCell = cell.index;
   openCellDialog(cell, state.view, settings(), review);
@@ -276,7 +296,8 @@ async function init() {
   $('open-cases').addEventListener('change', (e) => { if (e.target.value) loadCase(e.target.value).catch((error) => setStatus(error.message, true)); });
   $('problems-dismiss').addEventListener('click', () => { $('problems').hidden = true; });
   const fromAddress = /^#case=(.+)$/.exec(location.hash);
-  const remembered = fromAddress ? decodeURIComponent(fromAddress[1]) : '';
+  let remembered = '';
+  try { remembered = fromAddress ? decodeURIComponent(fromAddress[1]) : ''; } catch { /* a mangled address: start a new case */ }
   if (CASE_ID.test(remembered)) await loadCase(remembered);
   else nameCase(newCaseId());
   await refreshOpenCases();

@@ -36,10 +36,11 @@ function badge(cell) {
 }
 
 export class Gallery {
-  constructor(root, { onOpen, onReview, settings }) {
+  constructor(root, { onOpen, onReview, onConfirmAll, settings }) {
     this.root = root;
     this.onOpen = onOpen;
     this.onReview = onReview;
+    this.onConfirmAll = onConfirmAll;
     this.settings = settings;
     this.tiles = new Map();
     /** Cells whose map the reviewer turned off by hand, to see the cell uncovered. */
@@ -112,8 +113,14 @@ export class Gallery {
       const body = g.group === 'unreadable'
         ? el('ul', { class: 'unreadable' }, ...cells.map((c) => el('li', {}, el('b', { text: c.file }), ` — ${withoutName(c.file, c.message ?? c.reason)}`)))
         : el('div', { class: 'tiles' }, ...cells.map((c) => this.tile(c, view)));
+      // As on a review station: the cells of a class the reviewer agrees with are accepted at once.
+      const unreviewed = g.group ? [] : cells.filter((c) => !c.review);
+      const confirmAll = unreviewed.length > 1
+        ? el('button', { type: 'button', class: 'link-button confirm-all', text: `✓ Confirm the ${unreviewed.length} unreviewed as ${g.title}` })
+        : null;
+      confirmAll?.addEventListener('click', () => this.onConfirmAll(unreviewed.map((c) => c.index), g.title));
       return el('section', { class: `group${g.group ? ` ${g.group}` : ''}`, id: g.id, 'aria-label': `${g.title}: ${cells.length}` },
-        el('h3', {}, `${g.title} `, el('span', { class: 'count', text: String(cells.length) })), body);
+        el('h3', {}, `${g.title} `, el('span', { class: 'count', text: String(cells.length) }), confirmAll ? ' ' : null, confirmAll), body);
     }));
   }
 }
