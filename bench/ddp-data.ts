@@ -72,17 +72,21 @@ export function readCells(prefix: string): CellBatches {
   return { ...meta, pixels: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), labels: Int32Array.from(meta.labels) };
 }
 
-/** Images [from, from + n) as a normalised NCHW float32 tensor and their labels (int64). */
-export function cellBatch(cells: CellBatches, from: number, n: number): { x: Tensor; y: Tensor } {
+/**
+ * Images [from, from + n) as a normalised NCHW float32 tensor and their labels (int64); `reversed`
+ * serves them last to first, the same batch summed in another order (the rounding control).
+ */
+export function cellBatch(cells: CellBatches, from: number, n: number, reversed = false): { x: Tensor; y: Tensor } {
   const { side, pixels, mean, std } = cells;
   const plane = side * side;
   const x = new Float32Array(n * 3 * plane);
+  const index = (i: number) => from + (reversed ? n - 1 - i : i);
   for (let i = 0; i < n; i++) {
-    const source = (from + i) * plane * 3;
+    const source = index(i) * plane * 3;
     for (let p = 0; p < plane; p++) {
       for (let c = 0; c < 3; c++) x[i * 3 * plane + c * plane + p] = (pixels[source + p * 3 + c] / 255 - mean[c]) / std[c];
     }
   }
-  const y = BigInt64Array.from(cells.labels.subarray(from, from + n), (label) => BigInt(label));
+  const y = BigInt64Array.from({ length: n }, (_, i) => BigInt(cells.labels[index(i)]));
   return { x: fromTypedArray(x, [n, 3, side, side]), y: fromTypedArray(y, [n]) };
 }

@@ -25,6 +25,8 @@ export interface StepsOptions {
   cells?: CellBatches | null;
   /** AdamW's learning rate; default 1e-3. */
   lr?: number;
+  /** One process only: every global batch last image first (same mathematics, another rounding). */
+  reversed?: boolean;
 }
 
 export interface StepsResult {
@@ -51,16 +53,17 @@ function decayGroups(model: AplNet, weightDecay: number): ParamGroup[] {
   return [{ params: decay, weightDecay }, { params: noDecay, weightDecay: 0 }];
 }
 
-export function trainSteps({ steps, globalBatch: n, size, shard, syncBatchNorm, optimizer: kind = 'adamw', cells = null, lr = 1e-3 }: StepsOptions): StepsResult {
+export function trainSteps({ steps, globalBatch: n, size, shard, syncBatchNorm, optimizer: kind = 'adamw', cells = null, lr = 1e-3, reversed = false }: StepsOptions): StepsResult {
   manualSeed(0);
   if (cells && cells.side !== size) throw new Error(`trainSteps: the cells are ${cells.side} px, the model ${size} px`);
   if (cells && cells.labels.length < steps * n) throw new Error(`trainSteps: ${steps} steps of ${n} need ${steps * n} cells, ${cells.labels.length} were prepared`);
   const model = createModel({ ...presetConfig('aplnet-s-ap', cells ? cells.classNames.length : 3), inputSize: size, dropout: 0 });
   const ddp = shard ? new DistributedDataParallel(model, shard, { syncBatchNorm }) : null;
-  const optimizer = cells
-    ? new AdamW(decayGroups(model, TRAINING_DEFAULTS.weightDecay), { lr })
-    : kind === 'adamw' ? new AdamW(model.parameters(), { lr }) : new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  const optimizer = kind === 'sgd'
+    ? new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 })
+    : cells ? new AdamW(decayGroups(model, TRAINING_DEFAULTS.weightDecay), { lr }) : new AdamW(model.parameters(), { lr });
   const labelSmoothing = cells ? TRAINING_DEFAULTS.labelSmoothing : 0;
+  if (reversed && (shard || !cells)) throw new Error('trainSteps: reversed batches are the one-process control on real cells');
   const local = shard ? n / shard.worldSize : n;
   const losses: number[] = [];
   let started = 0;
@@ -71,7 +74,7 @@ export function trainSteps({ steps, globalBatch: n, size, shard, syncBatchNorm, 
       started = performance.now();
       collectiveAtStart = ddp?.collectiveMs ?? 0;
     }
-    const { x, y } = cells ? cellBatch(cells, step * n, n) : globalBatch(step, n, size);
+    const { x, y } = cells ? cellBatch(cells, step * n, n, reversed) : globalBatch(step, n, size);
     tidy(() => {
       const from = shard ? shard.rank * local : 0;
       optimizer.zeroGrad();

@@ -6,7 +6,10 @@
 // synchronised batch norm, dropout off, real pbc-8class cells at the preset's input size with their
 // real labels, training's AdamW (weight decay on conv/linear weights, label smoothing) at a sane
 // learning rate. loss_max_abs_diff is the largest difference of the global batch's loss over all
-// steps; the weights after the last step are compared too.
+// steps; the weights after the last step are compared too. Beside it, the rounding control: the
+// same one process run again on every batch served last image first — the same mathematics summed
+// in another order — shows how far this recipe carries a rounding difference by itself, i.e. the
+// floor no data-parallel implementation can go below.
 //
 // Speed (what a user gains): 2 processes × 1 thread against 1 process × 2 threads, the same global
 // batch and cells, batch norm per process as users run it by default. img/s from the steps after
@@ -63,19 +66,30 @@ async function runWorld(worldSize: number, args: string[]): Promise<WorkerResult
     runWorker(args, { MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), RANK: String(rank), WORLD_SIZE: String(worldSize), LOCAL_RANK: String(rank) })));
 }
 
-function weightsMaxAbsDiff(pathA: string, pathB: string): number {
+/** Largest difference of the learned parameters, and of batch norm's running statistics, between two saved nets. */
+function weightsMaxAbsDiff(pathA: string, pathB: string): { parameters: number; bn_running_stats: number } {
   const a = loadSafetensors(pathA).tensors;
   const b = loadSafetensors(pathB).tensors;
-  let max = 0;
+  const max = { parameters: 0, bn_running_stats: 0 };
   for (const [key, t] of a) {
     const other = b.get(key);
     if (!other) throw new Error(`bench ddp: ${key} is missing from ${pathB}`);
     const x = t.toArray();
     const y = other.toArray();
-    for (let i = 0; i < x.length; i++) max = Math.max(max, Math.abs(x[i] - y[i]));
+    const kind = /running_|num_batches_tracked/.test(key) ? 'bn_running_stats' : 'parameters';
+    for (let i = 0; i < x.length; i++) max[kind] = Math.max(max[kind], Math.abs(x[i] - y[i]));
   }
-  return max;
+  return { parameters: Number(max.parameters.toExponential(2)), bn_running_stats: Number(max.bn_running_stats.toExponential(2)) };
 }
+
+/** Per step, the largest difference between the losses of `runs` and `reference`. */
+const lossDiffs = (reference: number[], runs: number[][]): number[] => reference.map((l, i) => Math.max(...runs.map((r) => Math.abs(r[i] - l))));
+/** Steps, from the first, whose differences all stay within `tolerance`. */
+const stepsWithin = (diffs: number[], tolerance: number): number => {
+  const over = diffs.findIndex((d) => d > tolerance);
+  return over < 0 ? diffs.length : over;
+};
+const exp2 = (x: number): number => Number(x.toExponential(2));
 
 const load1 = (): number => Number(loadavg()[0].toFixed(2));
 const round2 = (x: number): number => Number(x.toFixed(2));
@@ -102,21 +116,32 @@ export async function benchDdp(o: Record<string, string | number>): Promise<Reco
     if (part !== 'speed') {
       const loadBefore = load1();
       const singleOut = `${scratch}-single.safetensors`;
+      const reversedOut = `${scratch}-reversed.safetensors`;
       const ddpOut = `${scratch}-ddp.safetensors`;
-      const single = await runWorker([...common, '1', singleOut, ...data]);
+      // 1 thread each, so the two one-process runs may share the cores: timing plays no part here.
+      const [single, reversed] = await Promise.all([runWorker([...common, '1', singleOut, ...data]), runWorker([...common, '1', reversedOut, ...data, '--reversed'])]);
       const ranks = await runWorld(worldSize, [...common, '1', ddpOut, ...data]);
-      const byStep = single.losses.map((l, i) => Math.max(...ranks.map((r) => Math.abs(r.losses[i] - l))));
+      const byStep = lossDiffs(single.losses, ranks.map((r) => r.losses));
+      const control = lossDiffs(single.losses, [reversed.losses]);
       const lossDiff = Math.max(...byStep);
-      console.error(`equality: loss ${single.losses[0].toFixed(4)} → ${single.losses[steps - 1].toFixed(4)} over ${steps} steps; largest difference ${lossDiff.toExponential(2)}`);
-      out.loss_max_abs_diff = Number(lossDiff.toExponential(2));
+      console.error(`equality: loss ${single.losses[0].toFixed(4)} → ${single.losses[steps - 1].toFixed(4)} over ${steps} steps; largest difference ${lossDiff.toExponential(2)} (DDP), ${Math.max(...control).toExponential(2)} (one process, batches reversed)`);
+      out.loss_max_abs_diff = exp2(lossDiff);
       out.equality = {
         compared: `${worldSize} processes × batch ${batch / worldSize} vs 1 process × batch ${batch}, 1 thread per process`,
         steps, global_batch: batch, sync_bn: true, dropout: 0, model: 'aplnet-s-ap', size,
         data: `pbc-8class: ${steps * batch} real cells (seeded draw, 8 classes mixed), their real labels`,
         recipe: `AdamW lr ${lr}, weight decay 0.05 on conv/linear weights, label smoothing 0.05 (training's defaults but the schedule)`,
         loss_first: Number(single.losses[0].toFixed(5)), loss_last: Number(single.losses[steps - 1].toFixed(5)),
-        loss_abs_diff_by_step: byStep.map((d) => Number(d.toExponential(2))),
-        weights_max_abs_diff: Number(weightsMaxAbsDiff(singleOut, ddpOut).toExponential(2)),
+        loss_abs_diff_by_step: byStep.map(exp2),
+        steps_within_1e_4: stepsWithin(byStep, 1e-4),
+        weights_max_abs_diff: weightsMaxAbsDiff(singleOut, ddpOut),
+        rounding_control: {
+          compared: '1 process × batch 2B against itself with every batch served last image first (same mathematics, another summation order)',
+          loss_max_abs_diff: exp2(Math.max(...control)),
+          loss_abs_diff_by_step: control.map(exp2),
+          steps_within_1e_4: stepsWithin(control, 1e-4),
+          weights_max_abs_diff: weightsMaxAbsDiff(singleOut, reversedOut),
+        },
         load_1min_before: loadBefore, load_1min_after: load1(),
       };
     }
@@ -152,7 +177,7 @@ export async function benchDdp(o: Record<string, string | number>): Promise<Reco
       };
     }
   } finally {
-    for (const suffix of ['-cells.bin', '-cells.json', '-single.safetensors', '-ddp.safetensors', '-speed-single.safetensors', '-speed-ddp.safetensors']) rmSync(`${scratch}${suffix}`, { force: true });
+    for (const suffix of ['-cells.bin', '-cells.json', '-single.safetensors', '-reversed.safetensors', '-ddp.safetensors', '-speed-single.safetensors', '-speed-ddp.safetensors']) rmSync(`${scratch}${suffix}`, { force: true });
   }
   // The issue's keys first, in its order; what qualifies them after.
   const { equality, speed, ...keys } = out;
