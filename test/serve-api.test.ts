@@ -121,7 +121,10 @@ describe('aplnet serve API', () => {
     assert.equal(body.case.flagged, body.images.filter((i: { refer: boolean; ood?: { flagged: boolean } }) => !i.ood?.flagged && i.refer).length);
     // More flagged cells than the stated share refer the case, call or no call.
     assert.equal(body.case.refer, body.case.flaggedShare > 0.2);
-    assert.deepEqual(body.case.ranked.map((r: { file: string }) => r.file).sort(), ['a.jpg', 'b.jpg', 'c.jpg']);
+    // Ranked: the usable cells (an image the OOD check sets aside weighs nothing in the case).
+    const usable = body.images.filter((i: { ood?: { flagged: boolean } }) => !i.ood?.flagged).map((i: { file: string }) => i.file);
+    assert.deepEqual(body.case.ranked.map((r: { file: string }) => r.file).sort(), usable.sort());
+    assert.equal(body.case.usable, usable.length);
     assert.deepEqual(Object.keys(body.images[0].heatmaps), ['attention']);
   });
 

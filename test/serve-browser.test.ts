@@ -153,15 +153,18 @@ test('the maps: the model\'s own map on each cell, toggled per cell, the opacity
   const { page } = await openPage();
   assert.equal(await page.locator('#gradcam-choice').isHidden(), true, 'no Grad-CAM choice before any cell has one');
   await page.locator('#gradcam-too').check();
-  await addImages(page, cells.slice(0, 1), /Added 1 of 1/);
-  const heatmap = page.locator('.tile img.heatmap').first();
+  await addImages(page, cells, /Added 6 of 6/);
+  // A set-aside image starts without its map (over something not like a cell it explains nothing).
+  for (const toggle of await page.locator('#group-out-of-distribution .map-toggle').all()) assert.equal(await toggle.getAttribute('aria-pressed'), 'false');
+  const tile = page.locator('#gallery .group:not(.out-of-distribution) .tile').first();
+  const heatmap = tile.locator('img.heatmap');
   await heatmap.waitFor();
   assert.ok(await heatmap.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth === 144), 'the attention map is drawn on the cell');
   assert.match(await page.locator('#legend').innerText(), /attention-pool[\s\S]*0 low[\s\S]*1 high/);
-  await page.locator('.tile .map-toggle').first().click();
+  await tile.locator('.map-toggle').click();
   assert.equal(await heatmap.isHidden(), true, 'the map is turned off on that cell');
-  assert.equal(await page.locator('.tile .map-toggle').first().getAttribute('aria-pressed'), 'false');
-  await page.locator('.tile .map-toggle').first().click();
+  assert.equal(await tile.locator('.map-toggle').getAttribute('aria-pressed'), 'false');
+  await tile.locator('.map-toggle').click();
   // The layer's alpha follows the map: clear where it is low, painted where it is high. (Under the
   // default test-time augmentation the map is the mean of eight views' maps, so its peak is below 1.)
   await page.locator('input[name="overlay"][value="gradcam"]').check();

@@ -43,7 +43,7 @@ export class Gallery {
     this.onConfirmAll = onConfirmAll;
     this.settings = settings;
     this.tiles = new Map();
-    /** Cells whose map the reviewer turned off by hand, to see the cell uncovered. */
+    /** Cells whose map the reviewer switched from its default by hand (off for a cell, on for a set-aside image). */
     this.flipped = new Set();
   }
 
@@ -71,13 +71,17 @@ export class Gallery {
       this.tiles.set(cell.index, tile);
     }
     tile.cell = cell;
-    const call = cell.group === 'class' ? pct(cell.confidence) : `${cell.predicted} ${pct(cell.confidence)}`;
-    const ood = cell.ood?.flagged ? ` · OOD ${cell.ood.score.toFixed(1)}` : '';
+    // A class and a percentage on an image that is not like the training cells would invite trust
+    // (noise can read "ig 100%"): the set-aside group says why it is there instead.
+    const score = cell.ood ? (cell.ood.score >= 100 ? cell.ood.score.toExponential(1) : cell.ood.score.toFixed(1)) : '';
+    const call = cell.group === 'class' ? pct(cell.confidence)
+      : cell.group === 'out-of-distribution' ? `not counted · OOD score ${score} (limit ${cell.ood.threshold.toFixed(2)})`
+      : `${cell.predicted} ${pct(cell.confidence)}`;
     tile.thumb.setAttribute('aria-label', `${cell.file}: model ${cell.predicted} ${pct(cell.confidence)}${cell.review ? `, reviewer ${reviewName(cell.review.className)}` : ''}. Open`);
     tile.thumb.title = cell.file;
     tile.classList.toggle('reviewed', Boolean(cell.review));
     tile.replaceChildren(tile.thumb, el('figcaption', {},
-      el('span', { class: 'tile-call', text: `${call}${ood}` }),
+      el('span', { class: 'tile-call', text: call }),
       // A rank by weight means something only where the cells weigh in a case call.
       cell.rank && view.summary.call ? el('span', { class: 'tile-rank', title: 'rank by weight in the case call', text: `#${cell.rank}` }) : null,
       badge(cell),
@@ -86,11 +90,15 @@ export class Gallery {
     return tile;
   }
 
-  /** The chosen map on a tile, unless the reviewer turned it off there. */
+  /**
+   * The chosen map on a tile, unless the reviewer switched it there. A set-aside image starts
+   * without: a map over something that is not a cell (a blank field is one flat colour) explains nothing.
+   */
   drawMap(tile) {
     const { overlay, opacity } = this.settings();
     const src = overlay === 'none' ? null : tile.cell.images.maps[overlay];
-    const shown = Boolean(src) && !this.flipped.has(tile.cell.index);
+    const byDefault = tile.cell.group !== 'out-of-distribution';
+    const shown = Boolean(src) && byDefault !== this.flipped.has(tile.cell.index);
     tile.heatmap.hidden = !shown;
     if (shown && tile.heatmap.getAttribute('src') !== src) tile.heatmap.src = src;
     tile.heatmap.style.opacity = String(opacity);
