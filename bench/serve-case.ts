@@ -24,6 +24,8 @@ export interface ServeCaseBenchResult {
   overlays: string;
   /** From the first batch sent to the last batch's answer, which carries the case summary. */
   case_s: number;
+  /** CPU time of this process (server, workers, decoding) for those batches: what the case costs, whatever else runs. */
+  case_cpu_s: number;
   /** The slowest batch, upload to answer. */
   slowest_batch_s: number;
   /** Recomputing the summary of the whole case and answering with the case (median of 20), and reading it back with the summary cached. */
@@ -45,6 +47,7 @@ export async function benchServeCase(options: ServeCaseBenchOptions): Promise<Se
     // Warm-up on another case: the first forward pass and allocator growth are not what a lab waits for.
     await server.app.inject({ method: 'POST', url: `/api/cases/WARM-UP/cells?overlays=${overlays}`, ...multipart(images.slice(0, 4)) });
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     let slowest = 0;
     let batches = 0;
     for (let i = 0; i < images.length; i += maxFiles) {
@@ -55,6 +58,7 @@ export async function benchServeCase(options: ServeCaseBenchOptions): Promise<Se
       batches += 1;
     }
     const caseSeconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
     const view = (await server.app.inject('/api/cases/BENCH-1')).json() as { summary: { cells: number } };
     if (view.summary.cells !== images.length) throw new Error(`the case holds ${view.summary.cells} cells, not ${images.length}`);
     // A rename changes the case's revision, so its answer recomputes the summary of all its cells.
@@ -72,7 +76,7 @@ export async function benchServeCase(options: ServeCaseBenchOptions): Promise<Se
     }
     return {
       cells: images.length, batches, overlays,
-      case_s: Number(caseSeconds.toFixed(2)), slowest_batch_s: Number((slowest / 1000).toFixed(2)),
+      case_s: Number(caseSeconds.toFixed(2)), case_cpu_s: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)), slowest_batch_s: Number((slowest / 1000).toFixed(2)),
       summary_ms: Number(median(summaryTimes).toFixed(1)), view_ms: Number(median(viewTimes).toFixed(1)),
     };
   } finally {
