@@ -7,7 +7,7 @@
 // calibrated when both are current for its weights.
 import type { DataLoader } from '../data/index.js';
 import { batchToTensors } from '../data/to-tensor.js';
-import { collectLogits, fitTemperature, rowsFromFlat, type CollectedLogits } from '../eval/index.js';
+import { collectLogits, collectOodInputs, fitTemperature, rowsFromFlat, type CollectedLogits } from '../eval/index.js';
 import type { PreparedDataset } from '../data/index.js';
 import type { AplNet } from '../model/index.js';
 import { dihedralBatch, meanOfViewRows, noGrad, tidy } from '../torch/index.js';
@@ -56,9 +56,10 @@ export async function collectLogitsInMode(model: AplNet, loader: DataLoader, dev
 
 /** Fits the softmax temperature on the validation split (calibration.json) and the out-of-distribution check (ood.json), used by predict and serve. */
 export async function calibrateOnValidation(model: AplNet, dataset: PreparedDataset, device: string, runDir: string, batch: number, log: (l: string) => void, tta: TtaMode = DEFAULT_TTA): Promise<void> {
-  const val = await collectLogitsInMode(model, dataset.loader('val', { batchSize: Math.max(batch, 64), order: 'sequential', seed: 0, augmentation: null }), device, tta);
+  // One pass gives the logits for the temperature and the embeddings for the OOD check, in the same mode.
+  const val = await collectOodInputs(model, dataset.loader('val', { batchSize: Math.max(batch, 64), order: 'sequential', seed: 0, augmentation: null }), device, { meanOfDihedralViews: tta === 'on' });
   const fit = fitTemperature(rowsFromFlat(val.logits, val.numClasses), val.labels);
   saveCalibration(runDir, fit, DEFAULT_REFERRAL_THRESHOLD, sha256OfFile(runPath(runDir, 'bestWeights')), tta);
   log(`temperature scaling on ${val.labels.length} validation images${tta === 'on' ? ' (mean of the 8 dihedral views)' : ''}: T = ${fit.temperature.toFixed(3)}, NLL ${fit.nllBefore.toFixed(4)} → ${fit.nllAfter.toFixed(4)}`);
-  await fitOodOnSplits(model, dataset, device, runDir, batch, tta, log);
+  await fitOodOnSplits(model, dataset, device, runDir, batch, tta, log, { validation: val });
 }

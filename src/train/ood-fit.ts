@@ -19,12 +19,15 @@ function splitInputs(inputs: OodInputs) {
   return { embeddings: inputs.embeddings, embeddingSize: inputs.embeddingSize, imageStats: inputs.imageStats, statisticsCount: IMAGE_STATISTICS.length, labels: inputs.labels };
 }
 
-/** Fits and saves the check for the model's current weights (those in the run's model.safetensors). */
-export async function fitOodOnSplits(model: AplNet, dataset: PreparedDataset, device: string, runDir: string, batch: number, tta: TtaMode, log: (line: string) => void, flagShare = DEFAULT_OOD_FLAG_SHARE): Promise<OodRecord> {
+/**
+ * Fits and saves the check for the model's current weights (those in the run's model.safetensors).
+ * `validation`: the validation split's inputs when the caller already collected them in this mode.
+ */
+export async function fitOodOnSplits(model: AplNet, dataset: PreparedDataset, device: string, runDir: string, batch: number, tta: TtaMode, log: (line: string) => void, { flagShare = DEFAULT_OOD_FLAG_SHARE, validation }: { flagShare?: number; validation?: OodInputs } = {}): Promise<OodRecord> {
   const loader = (split: 'train' | 'val') => dataset.loader(split, { batchSize: Math.max(batch, 64), order: 'sequential', seed: 0, augmentation: null });
   const options = { meanOfDihedralViews: tta === 'on' };
   const train = await collectOodInputs(model, loader('train'), device, options);
-  const val = await collectOodInputs(model, loader('val'), device, options);
+  const val = validation ?? (await collectOodInputs(model, loader('val'), device, options));
   const fit = fitOodDetector(splitInputs(train), splitInputs(val), model.config.numClasses, flagShare);
   const record = saveOod(runDir, fit, { flagShare, tta, trainImages: train.labels.length, validationImages: val.labels.length }, sha256OfFile(runPath(runDir, 'bestWeights')));
   log(`out-of-distribution check (${record.method}) fitted on ${train.labels.length} training images; threshold ${record.threshold.toFixed(3)} flags ${(record.validationFlagged * 100).toFixed(1)}% of ${val.labels.length} validation images (asked: at most ${(flagShare * 100).toFixed(0)}%)`);
