@@ -3,7 +3,7 @@
 // and the equality test. On fixed random images by default; on real cells (ddp-data.ts) with
 // training's recipe when `cells` is given. Dropout is off: its random masks depend on how the
 // batch is split, which no data-parallel scheme makes equal.
-import { AdamW, F, SGD, manualSeed, randint, randn, tidy, type ParamGroup, type Tensor } from '../src/torch/index.js';
+import { AdamW, F, SGD, keep, manualSeed, noGrad, randint, randn, tidy, type ParamGroup, type Tensor } from '../src/torch/index.js';
 import { createModel, presetConfig, type AplNet } from '../src/model/index.js';
 import { DistributedDataParallel } from '../src/train/distributed-data-parallel.js';
 import { TRAINING_DEFAULTS } from '../src/train/index.js';
@@ -27,6 +27,27 @@ export interface StepsOptions {
   lr?: number;
   /** One process only: every global batch last image first (same mathematics, another rounding). */
   reversed?: boolean;
+  /** float64 everywhere (weights, activations, gradients, optimizer state): rounding 2^29 times finer than float32. */
+  float64?: boolean;
+}
+
+/** Casts every parameter and buffer of the model to float64 in place (before the optimizer is made), as module.double() in PyTorch. */
+function toFloat64(model: AplNet): void {
+  for (const [, m] of model.namedModules()) {
+    const own = m as unknown as { parametersByName: Map<string, Tensor>; buffersByName: Map<string, Tensor> };
+    for (const [name, t] of own.parametersByName) {
+      const cast = keep(noGrad(() => t.to('float64')));
+      cast.requiresGrad = true;
+      t.dispose();
+      own.parametersByName.set(name, cast);
+    }
+    for (const [name, t] of own.buffersByName) {
+      if (t.dtype !== 'float32') continue;
+      const cast = keep(t.to('float64'));
+      t.dispose();
+      own.buffersByName.set(name, cast);
+    }
+  }
 }
 
 export interface StepsResult {
@@ -53,11 +74,12 @@ function decayGroups(model: AplNet, weightDecay: number): ParamGroup[] {
   return [{ params: decay, weightDecay }, { params: noDecay, weightDecay: 0 }];
 }
 
-export function trainSteps({ steps, globalBatch: n, size, shard, syncBatchNorm, optimizer: kind = 'adamw', cells = null, lr = 1e-3, reversed = false }: StepsOptions): StepsResult {
+export function trainSteps({ steps, globalBatch: n, size, shard, syncBatchNorm, optimizer: kind = 'adamw', cells = null, lr = 1e-3, reversed = false, float64 = false }: StepsOptions): StepsResult {
   manualSeed(0);
   if (cells && cells.side !== size) throw new Error(`trainSteps: the cells are ${cells.side} px, the model ${size} px`);
   if (cells && cells.labels.length < steps * n) throw new Error(`trainSteps: ${steps} steps of ${n} need ${steps * n} cells, ${cells.labels.length} were prepared`);
   const model = createModel({ ...presetConfig('aplnet-s-ap', cells ? cells.classNames.length : 3), inputSize: size, dropout: 0 });
+  if (float64) toFloat64(model);
   const ddp = shard ? new DistributedDataParallel(model, shard, { syncBatchNorm }) : null;
   const optimizer = kind === 'sgd'
     ? new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 })
@@ -74,7 +96,9 @@ export function trainSteps({ steps, globalBatch: n, size, shard, syncBatchNorm, 
       started = performance.now();
       collectiveAtStart = ddp?.collectiveMs ?? 0;
     }
-    const { x, y } = cells ? cellBatch(cells, step * n, n, reversed) : globalBatch(step, n, size);
+    const batch = cells ? cellBatch(cells, step * n, n, reversed) : globalBatch(step, n, size);
+    const { x, y } = float64 ? { x: batch.x.to('float64'), y: batch.y } : batch;
+    if (float64) batch.x.dispose();
     tidy(() => {
       const from = shard ? shard.rank * local : 0;
       optimizer.zeroGrad();

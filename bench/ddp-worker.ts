@@ -1,5 +1,5 @@
 // One process of the ddp benchmark and of the equality test: `node ddp-worker.js STEPS BATCH SIZE
-// THREADS OUT.safetensors [--local-bn] [--sgd] [--cells PREFIX] [--lr RATE] [--reversed]` trains STEPS steps (see
+// THREADS OUT.safetensors [--local-bn] [--sgd] [--cells PREFIX] [--lr RATE] [--reversed] [--float64]` trains STEPS steps (see
 // ddp-steps.ts; on the real cells ddp-data.ts wrote to PREFIX when given) alone, or as a rank when
 // the torchrun environment is set, then prints its losses and timings as one JSON line and (alone
 // or rank 0) saves the weights.
@@ -20,7 +20,7 @@ setNumThreads(threads);
 const world = worldFromEnv();
 if (world) await initProcessGroup(world);
 const shard = world ? { rank: world.rank, worldSize: world.worldSize } : null;
-const result = trainSteps({ steps, globalBatch: batch, size, shard, syncBatchNorm, optimizer: process.argv.includes('--sgd') ? 'sgd' : 'adamw', cells: cellsPrefix ? readCells(cellsPrefix) : null, lr: lr === undefined ? undefined : Number(lr), reversed: process.argv.includes('--reversed') });
+const result = trainSteps({ steps, globalBatch: batch, size, shard, syncBatchNorm, optimizer: process.argv.includes('--sgd') ? 'sgd' : 'adamw', cells: cellsPrefix ? readCells(cellsPrefix) : null, lr: lr === undefined ? undefined : Number(lr), reversed: process.argv.includes('--reversed'), float64: process.argv.includes('--float64') });
 let allreduceMs = 0;
 if (world) {
   // One step's gradient traffic on its own: every parameter's size, all-reduced as one buffer.

@@ -1,4 +1,4 @@
-// `npm run bench -- ddp [--steps 20] [--batch 32] [--size 144] [--rounds 2] [--lr 1e-3] [--part both|equality|speed]`:
+// `npm run bench -- ddp [--steps 20] [--batch 32] [--size 144] [--rounds 2] [--lr 1e-3] [--part both|equality|speed] [--float64 1]`:
 // data-parallel training of aplnet-s-ap on this machine, in two separate parts.
 //
 // Equality (is DDP the same computation?): 2 processes × batch B against 1 process × batch 2B, with
@@ -9,7 +9,9 @@
 // steps; the weights after the last step are compared too. Beside it, the rounding control: the
 // same one process run again on every batch served last image first — the same mathematics summed
 // in another order — shows how far this recipe carries a rounding difference by itself, i.e. the
-// floor no data-parallel implementation can go below.
+// floor no data-parallel implementation can go below. With --float64 1 the same DDP-against-one-
+// process comparison also runs in float64 (slow), where that floor drops by ~2^29: what is left
+// there is whatever DDP computes differently.
 //
 // Speed (what a user gains): 2 processes × 1 thread against 1 process × 2 threads, the same global
 // batch and cells, batch norm per process as users run it by default. img/s from the steps after
@@ -101,6 +103,7 @@ export async function benchDdp(o: Record<string, string | number>): Promise<Reco
   const rounds = Number(o.rounds ?? 2);
   const lr = Number(o.lr ?? 1e-3);
   const part = String(o.part ?? 'both');
+  const float64 = Number(o.float64 ?? 0) === 1;
   if (!['both', 'equality', 'speed'].includes(part)) throw new Error(`--part must be both, equality or speed, got ${part}`);
   const worldSize = 2;
   if (batch % worldSize !== 0) throw new Error(`--batch ${batch} must split evenly between ${worldSize} processes`);
@@ -144,6 +147,20 @@ export async function benchDdp(o: Record<string, string | number>): Promise<Reco
         },
         load_1min_before: loadBefore, load_1min_after: load1(),
       };
+      if (float64) {
+        const out64 = [`${scratch}-single64.safetensors`, `${scratch}-ddp64.safetensors`];
+        const [single64, ranks64] = await Promise.all([runWorker([...common, '1', out64[0], ...data, '--float64']), runWorld(worldSize, [...common, '1', out64[1], ...data, '--float64'])]);
+        const diffs64 = lossDiffs(single64.losses, ranks64.map((r) => r.losses));
+        console.error(`equality in float64: largest loss difference ${Math.max(...diffs64).toExponential(2)}`);
+        (out.equality as Record<string, unknown>).float64 = {
+          compared: 'the same DDP against one process, every tensor and the optimizer state in float64',
+          loss_max_abs_diff: exp2(Math.max(...diffs64)),
+          loss_abs_diff_by_step: diffs64.map(exp2),
+          steps_within_1e_4: stepsWithin(diffs64, 1e-4),
+          weights_max_abs_diff: weightsMaxAbsDiff(out64[0], out64[1]),
+        };
+        for (const path of out64) rmSync(path, { force: true });
+      }
     }
 
     if (part !== 'equality') {
