@@ -81,7 +81,7 @@ test('key-instance AUC: within each case, and pooled over cells scaled by bag si
   assert.equal(report.cases, 2);
   close(report.meanCaseAuc!, 0.5);
   assert.equal(report.keyCells, 3);
-  assert.equal(report.otherCells, 3);
+  assert.equal(report.otherCells, 4);
   // Pooled scores ×bag size: key {1.6, 1.2, 0.6}, other {0.8, 0.4, 1.5, 0.9}: 12 pairs,
   // 1.6 beats 4, 1.2 beats 3, 0.6 beats 1 → 8/12.
   close(report.pooledAuc!, 8 / 12);
