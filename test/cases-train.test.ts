@@ -213,3 +213,25 @@ test('train-case takes the run lock: a run another writer holds is refused, nami
     lock.release();
   }
 });
+
+test('--encoder fine-tune trains the encoder through the case model; loadRun gives the case model with its own encoder, and evaluate uses it', async () => {
+  const copy = join(root, 'fine-tuned');
+  cpSync(run, copy, { recursive: true });
+  const result = aplnet(caseArgs(copy, '--encoder', 'fine-tune', '--fine-tune-epochs', '1'));
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stderr, /fine-tune epoch 1\/1/);
+  assert.match(result.stdout, /case model \(fine-tune encoder\)/);
+  const loaded = await loadRun(copy, { calibration: 'optional' });
+  try {
+    const model = loaded.caseLevel?.model;
+    assert.ok(model);
+    assert.equal(model.encoderKind, 'fine-tune');
+    assert.ok(model.encoder, 'the fine-tuned encoder is loaded with the case model');
+  } finally {
+    loaded.model.dispose();
+    loaded.caseLevel?.model?.dispose();
+  }
+  const evaluated = aplnet(['evaluate', copy, '--threads', '1', '--workers', '0', '--cache-dir', join(root, 'cache')]);
+  assert.equal(evaluated.status, 0, evaluated.stderr);
+  assert.match(evaluated.stdout, /case model: fine-tune encoder/);
+});

@@ -209,7 +209,8 @@ export async function trainCaseModel(run: CellRun, options: TrainCaseOptions = {
           }, { ...FINE_TUNE_DEFAULTS, ...options.fineTune, epochs: options.fineTuneEpochs ?? FINE_TUNE_DEFAULTS.epochs, seed }, log);
           fineTuneHistory = tuned.history;
           valBags = tuned.valBags ?? val;
-          bestEpoch = head.history.length + tuned.bestEpoch;
+          // Epoch 0 of fine-tuning means no epoch beat the frozen head: its weights (and epoch) were kept.
+          bestEpoch = tuned.bestEpoch > 0 ? head.history.length + tuned.bestEpoch : head.bestEpoch;
           epochs = head.history.length + tuned.history.length;
           head.mil.to('cpu');
           encoder.to('cpu');
