@@ -15,8 +15,11 @@
 //
 // Speed (what a user gains): 2 processes × 1 thread against 1 process × 2 threads, the same global
 // batch and cells, batch norm per process as users run it by default. img/s from the steps after
-// the first; rounds alternate the two setups and keep each one's fastest, and the 1-minute load is
-// recorded beside every round, since speed figures only mean something on a quiet machine.
+// the first; rounds alternate the setups and keep each one's fastest, and the 1-minute load is
+// recorded beside every round, since speed figures only mean something on a quiet machine (under
+// other jobs' load, two processes get two shares of the cores and a 2-thread process loses whole
+// time slices at every intra-op barrier). One process × 1 thread is measured too, the base of the
+// usual definition of scaling (2 × 1 thread against 1 × 1 thread).
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -165,17 +168,20 @@ export async function benchDdp(o: Record<string, string | number>): Promise<Reco
 
     if (part !== 'equality') {
       let single: WorkerResult | null = null;
+      let oneThread: WorkerResult | null = null;
       let ranks: WorkerResult[] | null = null;
       const perRound: Record<string, number>[] = [];
       for (let round = 0; round < rounds; round++) {
         const loadBefore = load1();
         const s = await runWorker([...common, '2', `${scratch}-speed-single.safetensors`, ...data]);
         if (!single || s.msPerStep < single.msPerStep) single = s;
+        const t = await runWorker([...common, '1', `${scratch}-speed-single.safetensors`, ...data]);
+        if (!oneThread || t.msPerStep < oneThread.msPerStep) oneThread = t;
         const r = await runWorld(worldSize, [...common, '1', `${scratch}-speed-ddp.safetensors`, ...data, '--local-bn']);
         const ddpMs = Math.max(...r.map((x) => x.msPerStep));
         if (!ranks || ddpMs < Math.max(...ranks.map((x) => x.msPerStep))) ranks = r;
-        perRound.push({ load_1min_before: loadBefore, load_1min_after: load1(), single_ms_per_step: Math.round(s.msPerStep), ddp_ms_per_step: Math.round(ddpMs) });
-        console.error(`round ${round + 1}/${rounds} (load ${loadBefore}): 1 process × 2 threads ${s.msPerStep.toFixed(0)} ms/step, ${worldSize} processes × 1 thread ${ddpMs.toFixed(0)} ms/step`);
+        perRound.push({ load_1min_before: loadBefore, load_1min_after: load1(), single_ms_per_step: Math.round(s.msPerStep), one_thread_ms_per_step: Math.round(t.msPerStep), ddp_ms_per_step: Math.round(ddpMs) });
+        console.error(`round ${round + 1}/${rounds} (load ${loadBefore}): 1 process × 2 threads ${s.msPerStep.toFixed(0)} ms/step, 1 process × 1 thread ${t.msPerStep.toFixed(0)} ms/step, ${worldSize} processes × 1 thread ${ddpMs.toFixed(0)} ms/step`);
       }
       const ddpMs = Math.max(...ranks!.map((r) => r.msPerStep));
       const imgSDdp = batch / (ddpMs / 1000);
@@ -189,6 +195,8 @@ export async function benchDdp(o: Record<string, string | number>): Promise<Reco
       out.speed = {
         compared: `${worldSize} processes × 1 thread vs 1 process × 2 threads, global batch ${batch}, batch norm per process`,
         steps, cores: availableParallelism(), rounds: perRound,
+        img_s_one_thread: round2(batch / (oneThread!.msPerStep / 1000)),
+        efficiency_vs_one_thread: Number((imgSDdp / (worldSize * batch / (oneThread!.msPerStep / 1000))).toFixed(3)),
         collective_ms_per_step: round2(Math.max(...ranks!.map((r) => r.collectiveMsPerStep))),
         note: 'img/s and efficiency are only meaningful when the 1-minute load stays below the number of cores',
       };
