@@ -9,6 +9,8 @@ import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { aplnet, CLI, tinyDataset, trainArgs, type CliResult } from './helpers/tiny-run.js';
+import { decodeValue, encodeValue } from '../src/run/sharded-transfer.js';
+import { roundsOf } from '../src/run/sharded-world.js';
 
 let root: string;
 let run: string;
@@ -33,6 +35,35 @@ before(() => {
   writeFileSync(join(images, 'cell-4b.jpg'), 'not an image at all');
 });
 after(() => rmSync(root, { recursive: true, force: true }));
+
+test('what ranks send arrives bit for bit: typed arrays (any offset), NaN, Inf, -0, nested results', () => {
+  const backing = new Float32Array([9, 1.5, -2.25, Math.fround(0.1), 9]);
+  const value = [
+    { file: 'a.jpg', ok: true, probabilities: { '0': 0.25, basophil: 0.75 }, ood: { score: NaN, threshold: Infinity, flagged: true }, shift: -0, referReason: null,
+      pixels: Uint8Array.from([0, 255, 7]), embedding: backing.subarray(1, 4), maps: { 'attention-pool': { data: new Float32Array([0.5]), width: 1, height: 1 } }, notes: ['x'] },
+    { file: 'b.jpg', ok: false, reason: 'corrupt', message: 'b.jpg: corrupt' },
+  ];
+  const back = decodeValue<typeof value>(encodeValue(value));
+  assert.deepEqual(back, value);
+  const first = back[0] as (typeof value)[0];
+  assert.ok(Number.isNaN(first.ood!.score) && first.ood!.threshold === Infinity && Object.is(first.shift, -0));
+  assert.ok(first.embedding instanceof Float32Array && first.pixels instanceof Uint8Array);
+  assert.deepEqual(Object.keys(first.probabilities), ['0', 'basophil']);
+});
+
+test('rounds of one batch per rank cover every item once, in order when gathered rank by rank', () => {
+  for (const [n, perRank, world] of [[10, 2, 2], [7, 3, 2], [1, 4, 3], [0, 2, 2], [65, 64, 2]] as const) {
+    const shares = Array.from({ length: world }, (_, rank) => roundsOf(n, perRank, rank, world));
+    const gathered: number[] = [];
+    for (let round = 0; round < shares[0].length; round++) {
+      for (const share of shares) {
+        assert.equal(share.length, shares[0].length, 'every rank runs the same number of rounds (each is a collective)');
+        for (let i = share[round].start; i < share[round].end; i++) gathered.push(i);
+      }
+    }
+    assert.deepEqual(gathered, Array.from({ length: n }, (_, i) => i), `n=${n} perRank=${perRank} world=${world}`);
+  }
+});
 
 /** predict alone and with --nproc 2, same options (--batch 2: rank 1 gets images in every other round). */
 function predictBoth(name: string, ...options: string[]): { single: CliResult; sharded: CliResult; outDir: (which: string) => string } {
