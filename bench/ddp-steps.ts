@@ -55,6 +55,8 @@ export interface StepsResult {
   losses: number[];
   /** Milliseconds per step after the first (warm-up) step. */
   msPerStep: number;
+  /** CPU milliseconds (all of this process's threads, user + system) per step after the first: what a step costs whatever else runs. */
+  cpuMsPerStep: number;
   /** Milliseconds per step in the step's own collectives (buffer broadcast, loss exchange). */
   collectiveMsPerStep: number;
   model: AplNet;
@@ -90,11 +92,13 @@ export function trainSteps({ steps, globalBatch: n, size, shard, syncBatchNorm, 
   const losses: number[] = [];
   let started = 0;
   let collectiveAtStart = 0;
+  let cpuAtStart = process.cpuUsage();
   model.train();
   for (let step = 0; step < steps; step++) {
     if (step === 1) {
       started = performance.now();
       collectiveAtStart = ddp?.collectiveMs ?? 0;
+      cpuAtStart = process.cpuUsage();
     }
     const batch = cells ? cellBatch(cells, step * n, n, reversed) : globalBatch(step, n, size);
     const { x, y } = float64 ? { x: batch.x.to('float64'), y: batch.y } : batch;
@@ -114,9 +118,11 @@ export function trainSteps({ steps, globalBatch: n, size, shard, syncBatchNorm, 
     y.dispose();
   }
   const msPerStep = (performance.now() - started) / Math.max(1, steps - 1);
+  const cpu = process.cpuUsage(cpuAtStart);
+  const cpuMsPerStep = (cpu.user + cpu.system) / 1000 / Math.max(1, steps - 1);
   const collectiveMsPerStep = ((ddp?.collectiveMs ?? 0) - collectiveAtStart) / Math.max(1, steps - 1);
   ddp?.detach();
   optimizer.dispose();
-  return { losses, msPerStep, collectiveMsPerStep, model };
+  return { losses, msPerStep, cpuMsPerStep, collectiveMsPerStep, model };
 }
 

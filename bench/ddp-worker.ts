@@ -33,5 +33,5 @@ if (world) {
   for (const g of gradients) g.dispose();
 }
 if (!world || world.rank === 0) result.model.save(out);
-console.log(JSON.stringify({ rank: world?.rank ?? 0, losses: result.losses, msPerStep: result.msPerStep, collectiveMsPerStep: result.collectiveMsPerStep, allreduceMs }));
+console.log(JSON.stringify({ rank: world?.rank ?? 0, losses: result.losses, msPerStep: result.msPerStep, cpuMsPerStep: result.cpuMsPerStep, collectiveMsPerStep: result.collectiveMsPerStep, allreduceMs }));
 if (world) destroyProcessGroup();

@@ -19,7 +19,10 @@
 // recorded beside every round, since speed figures only mean something on a quiet machine (under
 // other jobs' load, two processes get two shares of the cores and a 2-thread process loses whole
 // time slices at every intra-op barrier). One process × 1 thread is measured too, the base of the
-// usual definition of scaling (2 × 1 thread against 1 × 1 thread).
+// usual definition of scaling (2 × 1 thread against 1 × 1 thread), and every setup's CPU time per
+// step: what DDP adds to the work of a step (communication, waiting), which load does not blur, so
+// cpu_efficiency_vs_one_thread = CPU of 1 × 1 thread / CPU of both ranks bounds the efficiency a
+// quiet machine can show.
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -35,6 +38,7 @@ interface WorkerResult {
   rank: number;
   losses: number[];
   msPerStep: number;
+  cpuMsPerStep: number;
   collectiveMsPerStep: number;
   allreduceMs: number;
 }
@@ -169,6 +173,7 @@ export async function benchDdp(o: Record<string, string | number>): Promise<Reco
     if (part !== 'equality') {
       let single: WorkerResult | null = null;
       let oneThread: WorkerResult | null = null;
+      const cpu = { single: Infinity, oneThread: Infinity, ddp: Infinity };
       let ranks: WorkerResult[] | null = null;
       const perRound: Record<string, number>[] = [];
       for (let round = 0; round < rounds; round++) {
@@ -180,7 +185,11 @@ export async function benchDdp(o: Record<string, string | number>): Promise<Reco
         const r = await runWorld(worldSize, [...common, '1', `${scratch}-speed-ddp.safetensors`, ...data, '--local-bn']);
         const ddpMs = Math.max(...r.map((x) => x.msPerStep));
         if (!ranks || ddpMs < Math.max(...ranks.map((x) => x.msPerStep))) ranks = r;
-        perRound.push({ load_1min_before: loadBefore, load_1min_after: load1(), single_ms_per_step: Math.round(s.msPerStep), one_thread_ms_per_step: Math.round(t.msPerStep), ddp_ms_per_step: Math.round(ddpMs) });
+        const ddpCpu = r.reduce((sum, x) => sum + x.cpuMsPerStep, 0);
+        cpu.single = Math.min(cpu.single, s.cpuMsPerStep);
+        cpu.oneThread = Math.min(cpu.oneThread, t.cpuMsPerStep);
+        cpu.ddp = Math.min(cpu.ddp, ddpCpu);
+        perRound.push({ load_1min_before: loadBefore, load_1min_after: load1(), single_ms_per_step: Math.round(s.msPerStep), one_thread_ms_per_step: Math.round(t.msPerStep), ddp_ms_per_step: Math.round(ddpMs), single_cpu_ms_per_step: Math.round(s.cpuMsPerStep), one_thread_cpu_ms_per_step: Math.round(t.cpuMsPerStep), ddp_cpu_ms_per_step_both_ranks: Math.round(ddpCpu) });
         console.error(`round ${round + 1}/${rounds} (load ${loadBefore}): 1 process × 2 threads ${s.msPerStep.toFixed(0)} ms/step, 1 process × 1 thread ${t.msPerStep.toFixed(0)} ms/step, ${worldSize} processes × 1 thread ${ddpMs.toFixed(0)} ms/step`);
       }
       const ddpMs = Math.max(...ranks!.map((r) => r.msPerStep));
@@ -197,6 +206,8 @@ export async function benchDdp(o: Record<string, string | number>): Promise<Reco
         steps, cores: availableParallelism(), rounds: perRound,
         img_s_one_thread: round2(batch / (oneThread!.msPerStep / 1000)),
         efficiency_vs_one_thread: Number((imgSDdp / (worldSize * batch / (oneThread!.msPerStep / 1000))).toFixed(3)),
+        cpu_ms_per_step: { single_2_threads: Math.round(cpu.single), one_thread: Math.round(cpu.oneThread), ddp_both_ranks: Math.round(cpu.ddp) },
+        cpu_efficiency_vs_one_thread: Number((cpu.oneThread / cpu.ddp).toFixed(3)),
         collective_ms_per_step: round2(Math.max(...ranks!.map((r) => r.collectiveMsPerStep))),
         note: 'img/s and efficiency are only meaningful when the 1-minute load stays below the number of cores',
       };
