@@ -37,7 +37,7 @@ function checkSameInputs(inputs: readonly string[], world: InferenceWorld): void
 /** This rank's share, round by round; rank 0 collects every rank's results of each round in rank order. */
 export async function predictSharded(run: LoadedRun, inputs: readonly string[], options: PredictOptions, world: InferenceWorld): Promise<PredictResult[] | null> {
   checkSameInputs(inputs, world);
-  // Rounds a whole number of batches long, so every batch is the one a single process would run.
+  // Rounds one batch long: while its images are readable, every batch is the one a single process runs.
   const perRank = (options.batchSize ?? 32) * BATCHES_PER_ROUND;
   const results: PredictResult[] = [];
   for (const { start, end } of roundsOf(inputs.length, perRank, world.rank, world.worldSize)) {
