@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { loadImageForInference } from '../src/data/index.js';
 import { inferenceImageToTensor } from '../src/data/to-tensor.js';
-import { explain, type ExplainMethod } from '../src/explain/index.js';
-import { loadRun } from '../src/run/index.js';
+import { type ExplainMethod } from '../src/explain/index.js';
+import { calibratedTtaMode, loadRun } from '../src/run/index.js';
+import { runMaps } from '../src/run/ensemble-explain.js';
 import { aplnet, PBC_DIR, TINY_CLASSES, trainTinyRunSync } from './helpers/tiny-run.js';
 
 let root: string;
@@ -79,7 +80,8 @@ test('each raw map PNG is 16-bit and reads back as explain\'s map within 1/65535
       const stem = row.file.split('/').pop()!.replace(/\.jpg$/, '');
       const x = inferenceImageToTensor(await loadImageForInference(row.file, loaded.inference));
       for (const method of mapNames(row).filter((name) => name !== 'random') as ExplainMethod[]) {
-        const map = explain(loaded.model, x, { method, target: [loaded.classNames.indexOf(row.explained_class)] });
+        // The run's own map: in the mode its calibration was fitted for (the dihedral mean under TTA).
+        const map = runMaps(loaded, x, method, [loaded.classNames.indexOf(row.explained_class)], calibratedTtaMode(loaded));
         const expected = map.toArray();
         map.dispose();
         const png = sharp(join(out(), `${stem}.${method.replace(/\+/g, 'p')}.map16.png`));
