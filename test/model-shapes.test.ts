@@ -93,9 +93,12 @@ test('forward frees its intermediates: only the returned tensors stay alive', ()
   const input = randn([2, 3, 144, 144]);
   const before = memoryInfo().liveTensors;
   const out = noGrad(() => model.forward(input));
-  assert.equal(memoryInfo().liveTensors - before, 1 + out.attention.length);
+  // logits, the embedding and each attention map.
+  assert.equal(memoryInfo().liveTensors - before, 2 + out.attention.length);
   out.logits.dispose();
+  out.embedding.dispose();
   for (const m of out.attention) m.dispose();
+  assert.equal(memoryInfo().liveTensors, before);
   input.dispose();
   model.dispose();
 });
