@@ -145,6 +145,9 @@ export function caseTemperature(valLogits: number[][], labels: number[]): { temp
   if (valLogits.length === 0) return { temperature: 1, fittedOn: 'none: no validation cases' };
   const fit = fitTemperature(valLogits, labels);
   if (fit.atBound === 'lower') return { temperature: 1, fittedOn: `none: the ${labels.length} validation cases are separated without error, so the fit only sharpens without bound; kept at 1` };
+  // Fail closed: a handful of validation cases cannot justify making the case model MORE confident
+  // than it is (a fold of 18 cases fitted T = 0.012, i.e. logits × 83). Only softening is applied.
+  if (fit.temperature < 1) return { temperature: 1, fittedOn: `none: the ${labels.length} validation cases asked for T = ${fit.temperature.toFixed(3)} < 1, which would sharpen the case call; only softening is applied, so kept at 1` };
   return { temperature: fit.temperature, fittedOn: `val (${labels.length} cases; log-loss ${fit.nllBefore.toFixed(4)} → ${fit.nllAfter.toFixed(4)})` };
 }
 
