@@ -58,8 +58,20 @@ before(() => {
 });
 after(() => rmSync(root, { recursive: true, force: true }));
 
-test('a run without case-level.json has no case level: loadRun gives caseLevel null', async () => {
-  const loaded = await loadRun(run, { calibration: 'optional' });
+test('aplnet train records a case-level run with its validation-chosen baseline and no case model; without case-level.json loadRun gives caseLevel null', async () => {
+  const record = JSON.parse(readFileSync(runPath(run, 'caseLevel'), 'utf8'));
+  assert.ok(['mean-probability', 'mean-log-probability', 'majority-vote'].includes(record.baseline), record.baseline);
+  assert.equal(record.model, null);
+  const trained = await loadRun(run, { calibration: 'optional' });
+  try {
+    assert.deepEqual(trained.caseLevel, { baseline: record.baseline, model: null });
+  } finally {
+    trained.model.dispose();
+  }
+  const bare = join(root, 'bare');
+  cpSync(run, bare, { recursive: true });
+  rmSync(runPath(bare, 'caseLevel'));
+  const loaded = await loadRun(bare, { calibration: 'optional' });
   try {
     assert.equal(loaded.caseLevel, null);
   } finally {
@@ -186,7 +198,8 @@ test('evaluate on a case-level run shows the case model and the baselines side b
 test('evaluate records a case-level run that has no case model yet, with the baseline chosen on validation cases', async () => {
   const copy = join(root, 'recorded');
   cpSync(run, copy, { recursive: true });
-  assert.ok(!existsSync(runPath(copy, 'caseLevel')));
+  // As a run trained before aplnet train recorded it itself.
+  rmSync(runPath(copy, 'caseLevel'));
   const result = aplnet(['evaluate', copy, '--threads', '1', '--workers', '0', '--cache-dir', join(root, 'cache')]);
   assert.equal(result.status, 0, result.stderr);
   assert.match(result.stderr, /recorded the run as case-level: without a case model the case call is (mean-probability|mean-log-probability|majority-vote)/);
@@ -208,7 +221,8 @@ test('train-case takes the run lock: a run another writer holds is refused, nami
     const refused = aplnet(caseArgs(copy));
     assert.equal(refused.status, 1);
     assert.match(refused.stderr, /is in use by "aplnet evaluate"/);
-    assert.ok(!existsSync(runPath(copy, 'caseLevel')), 'nothing written');
+    assert.equal(sha(runPath(copy, 'caseLevel')), sha(runPath(run, 'caseLevel')), 'nothing written');
+    assert.ok(!existsSync(runPath(copy, 'caseModel')), 'no case model written');
   } finally {
     lock.release();
   }

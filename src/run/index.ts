@@ -26,3 +26,4 @@ export { attachCaseEmbeddings } from './case-model-call.js';
 export { predictImagesInWorld } from './sharded-predict.js';
 export { evaluationShare, shardedLogitCollector, type EvaluationShare } from './sharded-evaluate.js';
 export { joinInferenceWorld, deviceOfRank, type InferenceWorld } from './sharded-world.js';
+export { recordCaseLevelAfterTraining, type RecordCaseLevelOptions } from './record-case-level.js';

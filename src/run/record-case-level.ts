@@ -1,0 +1,46 @@
+// Right after `aplnet train` on a manifest whose labels belong to the patient, the run is recorded
+// as case-level with the baseline chosen on its validation cases, so predict's case summary names
+// a case call at once instead of waiting for `evaluate` or `train-case` to record it. A run whose
+// labels are cell types is left as it is (its case summary is the differential).
+import { resolve } from 'node:path';
+import { readSource } from '../data/index.js';
+import { acquireRunLock } from '../io/index.js';
+import { prepareCaseData, readCaseLevel, recordCaseLevel, sourceCases } from '../train/index.js';
+import { disposeRun } from './ensemble-run.js';
+import { loadRun } from './load-run.js';
+
+export interface RecordCaseLevelOptions {
+  device?: string;
+  cacheDir?: string;
+  workers?: number;
+  log?: (line: string) => void;
+}
+
+/** Records a freshly trained case-level run; returns the baseline chosen, or null when the run is not case-level. */
+export async function recordCaseLevelAfterTraining(runDir: string, options: RecordCaseLevelOptions = {}): Promise<string | null> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const run = await loadRun(runDir, { device: options.device ?? 'cpu' });
+  try {
+    const source = await readSource(run.config.training.data, { classNames: run.classNames });
+    if ('reason' in sourceCases(source.samples)) return null;
+    const lock = acquireRunLock(resolve(runDir), 'train');
+    try {
+      const prepared = await prepareCaseData(run, { splits: ['val'], device: options.device, cacheDir: options.cacheDir, workers: options.workers });
+      try {
+        if (prepared.bags.val.length === 0) {
+          log('the run is case-level but has no validation cases: no baseline chosen; the case summary shows the differential until "aplnet evaluate" or "aplnet train-case" records one');
+          return null;
+        }
+        const record = recordCaseLevel(run, prepared.bags.val, readCaseLevel(run.dir, run.weightsSha256, run.classNames));
+        log(`case-level run: without a case model the case call is the ${record.baseline} baseline (best on ${prepared.bags.val.length} validation cases); "aplnet train-case ${runDir}" trains the case model`);
+        return record.baseline;
+      } finally {
+        await prepared.dataset.close();
+      }
+    } finally {
+      lock.release();
+    }
+  } finally {
+    disposeRun(run);
+  }
+}
