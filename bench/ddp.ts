@@ -25,11 +25,10 @@
 // quiet machine can show.
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadSafetensors } from '../src/torch/index.js';
+import { freePort, loadSafetensors } from '../src/torch/index.js';
 import { prepareCells } from './ddp-data.js';
 
 const WORKER = fileURLToPath(new URL('./ddp-worker.js', import.meta.url));
@@ -43,16 +42,6 @@ interface WorkerResult {
   allreduceMs: number;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function runWorker(args: string[], env: NodeJS.ProcessEnv = {}): Promise<WorkerResult> {
   return new Promise((resolve, reject) => {

@@ -4,10 +4,11 @@
 // job within seconds and the launcher names it. A tiny run at 64 px keeps every command short.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { rankPid } from './helpers/ranks.js';
 import { aplnet, CLI, tinyDataset, trainArgs, type CliResult } from './helpers/tiny-run.js';
 import { decodeValue, encodeValue } from '../src/run/sharded-transfer.js';
 import { roundsOf } from '../src/run/sharded-world.js';
@@ -133,19 +134,6 @@ test('evaluate --nproc 2 writes the metrics and calibration of one process (rank
   assert.equal(readFileSync(join(copies[1], 'skipped-evaluate.csv'), 'utf8'), readFileSync(join(copies[0], 'skipped-evaluate.csv'), 'utf8'));
   assert.deepEqual(readdirSync(copies[1]).filter((f) => f.includes('.tmp') || f.startsWith('.lock')), []);
 });
-
-/** The pid of `rank` among the launcher's children (read from their environment). */
-function rankPid(launcher: number, rank: number): number | null {
-  const children = spawnSync('pgrep', ['-P', String(launcher)], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number);
-  for (const pid of children) {
-    try {
-      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`RANK=${rank}`)) return pid;
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return null;
-}
 
 /** CPU seconds a process has used (user + system), from /proc. */
 function cpuSeconds(pid: number): number {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSafetensors } from '../src/torch/index.js';
-import { lastJson, runRanks } from './helpers/ranks.js';
+import { lastJson, rankPid, runRanks } from './helpers/ranks.js';
 import { aplnet, CLI, tinyDataset, trainArgs } from './helpers/tiny-run.js';
 
 const WORKER = fileURLToPath(new URL('../bench/ddp-worker.js', import.meta.url));
@@ -96,19 +96,6 @@ test('--batch must split evenly between the processes', { timeout: 120_000 }, ()
   assert.equal(refused.status, 1);
   assert.match(refused.stderr, /--batch 7 is the global batch of all 2 processes and must split evenly/);
 });
-
-/** The pid of `rank` among the launcher's children (read from their environment). */
-function rankPid(launcher: number, rank: number): number | null {
-  const children = spawnSync('pgrep', ['-P', String(launcher)], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number);
-  for (const pid of children) {
-    try {
-      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`RANK=${rank}`)) return pid;
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return null;
-}
 
 test('a killed rank ends the whole job within seconds, and the launcher names it', { timeout: 240_000 }, async () => {
   const run = join(root, 'killed');

@@ -5,9 +5,8 @@
 // at the same step (training saves its checkpoint); a second Ctrl-C kills them.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { worldFromEnv } from '../torch/index.js';
+import { freePort, worldFromEnv } from '../torch/index.js';
 import { deviceOfRank } from '../run/index.js';
 
 const CLI = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -23,16 +22,6 @@ interface RankProcess {
   exit: { code: number | null; signal: NodeJS.Signals | null } | null;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** CPU threads for each of n ranks on this machine (torchrun sets OMP_NUM_THREADS=1; aplnet splits the cores). */
 export const threadsPerRank = (nproc: number): number => Math.max(1, Math.floor(availableParallelism() / nproc));

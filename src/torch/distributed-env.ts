@@ -1,6 +1,7 @@
 // The launch contract torchrun, SLURM wrappers and Kubernetes' PyTorchJob all follow: each process
 // finds its place in the world in MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE and LOCAL_RANK.
 // aplnet reads the same variables, so any of those launchers starts it unchanged.
+import { createServer } from 'node:net';
 import { DEFAULT_PROCESS_GROUP_TIMEOUT_MS } from './distributed.js';
 
 export interface WorldEnv {
@@ -44,4 +45,16 @@ export function worldFromEnv(env: NodeJS.ProcessEnv = process.env): WorldEnv | n
     localRank: env.LOCAL_RANK === undefined ? rank : integer(env, 'LOCAL_RANK', 0),
     timeoutMs: timeoutSeconds * 1000,
   };
+}
+
+/** A loopback TCP port nobody listens on right now: MASTER_PORT for a world started on this machine. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }

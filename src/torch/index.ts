@@ -33,4 +33,4 @@ export {
   type ReduceOp,
   type ProcessGroupOptions,
 } from './distributed.js';
-export { worldFromEnv, TORCHRUN_VARIABLES, type WorldEnv } from './distributed-env.js';
+export { worldFromEnv, freePort, TORCHRUN_VARIABLES, type WorldEnv } from './distributed-env.js';

@@ -1,7 +1,7 @@
 // Starts N processes as torchrun would (MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE, LOCAL_RANK on
 // loopback), each bounded by a timeout, and collects their exit status and output.
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 export interface RankResult {
   rank: number;
@@ -13,18 +13,9 @@ export interface RankResult {
   ms: number;
 }
 
-/** A TCP port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+// One port rule for the launcher, the benchmark and the tests.
+import { freePort } from '../../src/torch/index.js';
+export { freePort };
 
 /** The torchrun environment of `rank` in a loopback world. */
 export function torchrunEnv(rank: number, worldSize: number, port: number, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -54,4 +45,17 @@ export function lastJson<T = Record<string, unknown>>(result: RankResult): T {
   const line = result.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
   if (!line) throw new Error(`rank ${result.rank} printed no JSON (exit ${result.code}, signal ${result.signal}):\n${result.stderr}`);
   return JSON.parse(line) as T;
+}
+
+/** The pid of `rank` among the launcher's children (read from their environment). */
+export function rankPid(launcher: number, rank: number): number | null {
+  const children = spawnSync('pgrep', ['-P', String(launcher)], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number);
+  for (const pid of children) {
+    try {
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`RANK=${rank}`)) return pid;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return null;
 }
