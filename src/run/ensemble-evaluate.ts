@@ -11,7 +11,8 @@ import { collectLogitsInMode, DEFAULT_TTA, runPath, saveCalibration, type TtaMod
 import { meanCalibratedProbabilities } from './ensemble-pass.js';
 import { imagesLearnedFrom, refuseOverlap } from './ensemble-leakage.js';
 import { MEMBERS_CALIBRATION } from './ensemble-run.js';
-import { datasetOptionsOf, modelsOnDataset } from './ensemble-probabilities.js';
+import { datasetOptionsOf } from './dataset-options.js';
+import { modelsOnDataset } from './ensemble-probabilities.js';
 import { datasetCounts, labelledLogits, patientIdLookup, type EvaluateRunOptions, type RunEvaluation } from './evaluate-run.js';
 import type { LoadedRun } from './load-run.js';
 

@@ -4,38 +4,19 @@
 // distill (the teacher's soft targets) both read them from here.
 import type { PreparedDataset } from '../data/index.js';
 import type { CollectedLogits } from '../eval/index.js';
-import { collectLogitsInMode, DEFAULT_CACHE_DIR, type TtaMode } from '../train/index.js';
+import { collectLogitsInMode, type TtaMode } from '../train/index.js';
+import { datasetOptionsOf, type DatasetReadOptions } from './dataset-options.js';
 import { meanCalibratedProbabilities } from './ensemble-pass.js';
 import { prepareAllAsTest } from './evaluate-run.js';
 import type { LoadedRun } from './load-run.js';
 
-export interface DatasetReadOptions {
-  cacheDir?: string;
-  workers?: number;
-  batchSize?: number;
-}
+export type { DatasetReadOptions };
 
 export interface ModelsOnDataset {
   /** Each model's logits (in `tta` mode) over the same images, in the same order. */
   perModel: CollectedLogits[];
   /** [N, C] mean of the models' calibrated probabilities. */
   calibrated: Float64Array;
-}
-
-/** How one model of the run reads a dataset: its classes, decoding, stain normalisation and channel statistics. */
-export function datasetOptionsOf(model: LoadedRun, options: DatasetReadOptions) {
-  const training = model.config.training;
-  return {
-    classNames: model.classNames,
-    preprocessing: model.inference.preprocessing,
-    limits: model.inference.limits,
-    stainNormalization: model.inference.stainNormalizer,
-    channelStats: model.inference.channelStats,
-    onBadImage: 'skip' as const,
-    cacheDir: options.cacheDir ?? training.cacheDir ?? DEFAULT_CACHE_DIR,
-    workers: options.workers ?? training.workers,
-    seed: training.seed,
-  };
 }
 
 /**

@@ -14,7 +14,8 @@ import {
   type LabelledLogits,
   type TemperatureFit,
 } from '../eval/index.js';
-import { collectLogitsInMode, DEFAULT_CACHE_DIR, DEFAULT_REFERRAL_THRESHOLD, DEFAULT_TTA, DISTILLATION_FILE, runPath, saveCalibration, type TtaMode } from '../train/index.js';
+import { collectLogitsInMode, DEFAULT_REFERRAL_THRESHOLD, DEFAULT_TTA, DISTILLATION_FILE, runPath, saveCalibration, type TtaMode } from '../train/index.js';
+import { datasetOptionsOf } from './dataset-options.js';
 import { evaluateEnsemble } from './ensemble-evaluate.js';
 import { imagesLearnedFrom, refuseOverlap } from './ensemble-leakage.js';
 import { requireCalibration, type LoadedRun } from './load-run.js';
@@ -138,17 +139,7 @@ export async function evaluateRun(run: LoadedRun, device: string, options: Evalu
   const tta = options.tta ?? run.calibration?.tta ?? DEFAULT_TTA;
   const training = run.config.training;
   const batchSize = options.batchSize ?? Math.max(training.batch, 64);
-  const common = {
-    classNames: run.classNames,
-    preprocessing: run.inference.preprocessing,
-    limits: run.inference.limits,
-    stainNormalization: run.inference.stainNormalizer,
-    channelStats: run.inference.channelStats,
-    onBadImage: 'skip' as const,
-    cacheDir: options.cacheDir ?? training.cacheDir ?? DEFAULT_CACHE_DIR,
-    workers: options.workers ?? training.workers,
-    seed: training.seed,
-  };
+  const common = datasetOptionsOf(run, options);
   const trainingDataThere = existsSync(training.data);
   if (!options.data && !trainingDataThere) {
     throw new Error(`the run's training data ${training.data} is not there any more, so its test split cannot be read; pass a labelled dataset to evaluate: aplnet evaluate ${run.dir} <data>`);

@@ -4,7 +4,8 @@
 // it flags, through the prediction core, as a user would see them.
 import { existsSync } from 'node:fs';
 import { prepareDataset } from '../data/index.js';
-import { DEFAULT_CACHE_DIR, fitOodOnSplits, readOod, runPath } from '../train/index.js';
+import { fitOodOnSplits, readOod, runPath } from '../train/index.js';
+import { datasetOptionsOf } from './dataset-options.js';
 import type { LoadedRun } from './load-run.js';
 import { predictImages } from './predict-images.js';
 
@@ -33,19 +34,7 @@ export async function refitOodWhereNeeded(run: LoadedRun, device: string, option
       done.push(`${part.dir}: the training data ${training.data} is not there, so its out-of-distribution check cannot be fitted; predict will refuse the run until it is`);
       continue;
     }
-    const dataset = await prepareDataset({
-      source: training.data,
-      classNames: part.classNames,
-      preprocessing: part.inference.preprocessing,
-      limits: part.inference.limits,
-      stainNormalization: part.inference.stainNormalizer,
-      channelStats: part.inference.channelStats,
-      onBadImage: 'skip',
-      cacheDir: options.cacheDir ?? training.cacheDir ?? DEFAULT_CACHE_DIR,
-      workers: options.workers ?? training.workers,
-      seed: training.seed,
-      split: { kind: 'file', path: runPath(part.dir, 'split') },
-    });
+    const dataset = await prepareDataset({ ...datasetOptionsOf(part, options), source: training.data, split: { kind: 'file', path: runPath(part.dir, 'split') } });
     try {
       await fitOodOnSplits(part.model, dataset, device, part.dir, training.batch, tta, log);
     } finally {
