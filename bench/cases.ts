@@ -1,8 +1,10 @@
-// `npm run bench -- cases [--run DIR] [--folds 5] [--seed 0] [--compare-encoders 1] [--threads N]`:
+// `npm run bench -- cases [--run DIR] [--folds 5] [--seed 0] [--compare-encoders 1] [--threads N] [--diagnose 1]`:
 // issue 12's case-level figures on pbc-cases. The protocol keeps every test case unseen:
 // - the cell encoder is a run trained by `aplnet train` on pbc-cases' own manifest (each cell
-//   labelled with its case's label, split by case as the manifest's split column says), so no
-//   test case's cells were ever trained on. Without --run one is trained here first (20 epochs);
+//   labelled with its case's label, split by case as the manifest's split column says), or by
+//   `aplnet train-relabeled` from such a run (instance labels from case labels and the previous
+//   round's scores; same manifest and split; relabel.json, reported as "relabel"), so no test
+//   case's cells were ever trained on. Without --run one is trained here first (20 epochs);
 // - `aplnet train-case` (on a copy of the run, so the given run is never written) trains the case
 //   model on the train cases, choosing its epoch, temperature and the baseline on the val cases;
 // - the test split's 23 cases are measured once, by `evaluate`'s own code (case model and the three
@@ -13,9 +15,10 @@
 //   figures measure the head over a known encoder and are optimistic for the whole pipeline.
 // - ood_auroc is the out-of-distribution check's own measure (bench/ood.ts oodAurocs) on the same
 //   cell run's test split, when the run has a fitted check (ood.json; "aplnet evaluate RUN" fits it).
-// Nothing is chosen on the test split. The last line is one JSON object.
+// Nothing is chosen on the test split. The last line is one JSON object. --diagnose 1 prints the
+// encoder's diagnosis instead (bench/cases-diagnose.ts: judged with cell_type, trains nothing).
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +26,7 @@ import { stratifiedKFold } from '../src/data/index.js';
 import { CASE_BASELINES, caseBaselineCall, caseMetrics, keyInstanceAuc, parseKeyCellTypes, type CaseBaseline, type CaseMetrics, type KeyInstanceCase } from '../src/eval/index.js';
 import { CaseModel, type CaseEncoder } from '../src/model/index.js';
 import { evaluateCases, loadRun, readCellTypeColumn, type CaseEvaluation } from '../src/run/index.js';
-import { CASE_HEAD_DEFAULTS, caseLogitsOf, caseTemperature, prepareCaseData, trainCaseHead, trainCaseModel, type CaseBag, type TrainCaseResult } from '../src/train/index.js';
+import { CASE_HEAD_DEFAULTS, caseLogitsOf, caseTemperature, prepareCaseData, RELABEL_FILE, RelabelRecordSchema, trainCaseHead, trainCaseModel, type CaseBag, type RelabelRecord, type TrainCaseResult } from '../src/train/index.js';
 import { setNumThreads } from '../src/torch/index.js';
 import { oodAurocs, type OodAurocs } from './ood.js';
 
@@ -32,6 +35,12 @@ const DEFAULT_DATA = '../shared/data/pbc-cases/manifest.csv';
 const KEY_CELL_TYPES = 'left-shift=ig,erythroblastic=erythroblast';
 
 const round = (value: number | null | undefined): number | null => (value === null || value === undefined ? null : Math.round(value * 10000) / 10000);
+
+/** The run's instance relabeling record (aplnet train-relabeled), or null for a run trained on the case labels. */
+function relabelOf(run: string): RelabelRecord | null {
+  const path = join(run, RELABEL_FILE);
+  return existsSync(path) ? RelabelRecordSchema.parse(JSON.parse(readFileSync(path, 'utf8'))) : null;
+}
 
 function trainCellRun(data: string, threads: number): string {
   const out = join(mkdtempSync(join(tmpdir(), 'aplnet-bench-cases-')), 'cell-run');
@@ -158,6 +167,10 @@ export async function benchCases(options: Record<string, string | number>): Prom
   const log = (line: string) => console.error(line);
   const run = options.run ? String(options.run) : trainCellRun(data, threads);
   if (!existsSync(run)) throw new Error(`--run ${run} is not there`);
+  if (Number(options.diagnose ?? 0) > 0) {
+    const { diagnoseCases } = await import('./cases-diagnose.js');
+    return diagnoseCases(run, options.data ? data : undefined);
+  }
 
   const frozen = await trainAndEvaluate(run, 'frozen', seed, log, true);
   const cv = await crossValidate(run, data, folds, seed, log);
@@ -175,8 +188,9 @@ export async function benchCases(options: Record<string, string | number>): Prom
   }
   const test = frozen.test;
   const m = test.methods;
+  const relabeled = relabelOf(run);
   return {
-    protocol: `cell encoder: ${run} (aplnet train on ${data}, split by case); case model trained on the train cases, epoch/temperature/baseline on the val cases; test figures on the ${test.cases} test cases; cv: ${folds}-fold over the ${cv.cases} train+val cases (the encoder saw their cells: optimistic)`,
+    protocol: `cell encoder: ${run} (${relabeled ? `aplnet train-relabeled, round ${relabeled.round} of instance relabeling from ${relabeled.from} (key share ${relabeled.keyShare}, normal quantile ${relabeled.normalQuantile}; relabel.json), on ${data}` : `aplnet train on ${data}`}, split by case); case model trained on the train cases, epoch/temperature/baseline on the val cases; test figures on the ${test.cases} test cases; cv: ${folds}-fold over the ${cv.cases} train+val cases (the encoder saw their cells: optimistic)`,
     test_cases: test.cases,
     case_accuracy: { mil: round(m['case-model']!.accuracy), mean_prob: round(m['mean-probability']!.accuracy), mean_log_prob: round(m['mean-log-probability']!.accuracy), vote: round(m['majority-vote']!.accuracy) },
     case_auc: { mil: round(m['case-model']!.auc), mean_prob: round(m['mean-probability']!.auc), mean_log_prob: round(m['mean-log-probability']!.auc), vote: round(m['majority-vote']!.auc) },
@@ -187,6 +201,7 @@ export async function benchCases(options: Record<string, string | number>): Prom
     key_instance_pooled_auc: round(test.keyInstances?.pooledAuc),
     cv,
     encoders,
+    ...(relabeled ? { relabel: relabeled } : {}),
     ...(frozen.ood ? { ood_auroc: frozen.ood } : {}),
     train_s: round(frozen.trained.seconds),
   };

@@ -8,6 +8,7 @@ import { registerPredict } from './commands/predict.js';
 import { registerServe } from './commands/serve.js';
 import { registerTrain } from './commands/train.js';
 import { registerTrainCase } from './commands/train-case.js';
+import { registerTrainRelabeled } from './commands/train-relabeled.js';
 
 const program = new Command();
 program
@@ -17,6 +18,7 @@ program
 
 registerTrain(program);
 registerTrainCase(program);
+registerTrainRelabeled(program);
 registerDistill(program);
 registerEvaluate(program);
 registerPredict(program);
