@@ -1,6 +1,7 @@
 """The engine benchmark in Python PyTorch: the same net, data and schedule as bench/engine.ts.
 
 Run as: /usr/bin/python3 bench/engine_pytorch.py --threads 2 --steps 50 --warmup 5 --batch 32 --size 128 [--device cpu]
+       [--amp bf16] [--channels-last] [--no-op-overhead]
 Prints one JSON line: {"img_s": ..., "op_overhead_us": ...}
 """
 import argparse
@@ -50,13 +51,19 @@ def train_img_s(args):
     torch.manual_seed(0)
     device = args.device
     net = EngineBenchNet().to(device)
+    if args.channels_last:
+        net = net.to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(net.parameters(), lr=1e-3)
     x = torch.randn(args.batch, 3, args.size, args.size, device=device)
+    if args.channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
     y = torch.randint(0, 8, (args.batch,), device=device)
+    device_type = "cuda" if device.startswith("cuda") else "cpu"
 
     def step():
         opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(net(x), y)
+        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=args.amp == "bf16"):
+            loss = F.cross_entropy(net(x), y)
         loss.backward()
         opt.step()
         return loss
@@ -95,9 +102,13 @@ def main():
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--size", type=int, default=128)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--amp", default="off", choices=["off", "bf16"])
+    p.add_argument("--channels-last", action="store_true")
+    p.add_argument("--no-op-overhead", action="store_true")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    print(json.dumps({"img_s": train_img_s(args), "op_overhead_us": op_overhead_us()}))
+    img_s = train_img_s(args)
+    print(json.dumps({"img_s": img_s, "op_overhead_us": None if args.no_op_overhead else op_overhead_us()}))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,10 @@ const benches: Record<string, () => Promise<Bench>> = {
     const { benchEngine } = await import('./engine.js');
     return (o) => benchEngine(o);
   },
+  gpu: async () => {
+    const { benchGpu } = await import('./gpu.js');
+    return (o) => benchGpu(o);
+  },
   explain: async () => {
     const { benchExplain } = await import('./explain.js');
     return (o) => benchExplain(o);

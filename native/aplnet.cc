@@ -7,6 +7,8 @@
 #include <ATen/core/grad_mode.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/autocast_mode.h>
+#include <torch/cuda.h>
 #include <torch/version.h>
 
 #include "boundary.generated.h"
@@ -24,6 +26,11 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+// libtorch 2.4 made autocast's state per device type, and c10::optional an alias of std::optional.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+#define APLNET_TORCH_2_4 1
+#endif
 
 namespace {
 
@@ -301,6 +308,21 @@ OP(toDtype) { RET(T(0).to(dtypeFromName(strArg(info, 1)))); }
 OP(clone) { RET(T(0).clone()); }
 OP(detach) { RET(T(0).detach()); }
 OP(contiguous) { RET(T(0).contiguous()); }
+// Memory format: channels-last (NHWC strides, same logical NCHW shape) is what cuDNN's and oneDNN's
+// fastest convolutions read, as tensor.to(memory_format=torch.channels_last) gives in PyTorch.
+static at::MemoryFormat memoryFormatArg(const std::string& name) {
+  if (name == "channels_last") return at::MemoryFormat::ChannelsLast;
+  if (name == "contiguous") return at::MemoryFormat::Contiguous;
+  throw ArgError("memory format must be 'channels_last' or 'contiguous', got '" + name + "'");
+}
+OP(contiguousAs) { RET(T(0).contiguous(memoryFormatArg(strArg(info, 1)))); }
+OP(isContiguousAs) { return Napi::Boolean::New(info.Env(), T(0).is_contiguous(memoryFormatArg(strArg(info, 1)))); }
+// setData(param, source): param.data = source, as Module._apply does: the parameter keeps its
+// identity (handles, optimizer references) and takes the source's storage, strides and device.
+OP(setData) {
+  T(0).set_data(T(1));
+  return info.Env().Undefined();
+}
 OP(copy_) {
   at::NoGradGuard guard;
   T(0).copy_(T(1));
@@ -346,7 +368,11 @@ UNARY(sigmoid, at::sigmoid)
 UNARY(tanh, at::tanh)
 UNARY(logicalNot, at::logical_not)
 OP(clamp) {
+#ifdef APLNET_TORCH_2_4
+  std::optional<at::Scalar> lo, hi;
+#else
   c10::optional<at::Scalar> lo, hi;
+#endif
   if (info[1].IsNumber()) lo = numArg(info, 1);
   if (info[2].IsNumber()) hi = numArg(info, 2);
   if (!lo && !hi) throw ArgError("clamp needs a min, a max or both");
@@ -362,9 +388,11 @@ OP(linear) { RET(at::linear(T(0), T(1), optTensorArg(info, 2))); }
 // batch 1 on 2 threads (measured in Python PyTorch 1.13 on this machine). Single-image predict,
 // serve and explain all run at batch 1, so those go to oneDNN directly; oneDNN's convolution has
 // its own backward, so Grad-CAM works through it too.
+// Not under CPU autocast: at::conv2d is the op autocast casts, mkldnn_convolution is not.
+static bool autocastEnabled(at::DeviceType type);
 static bool preferOneDnn(const at::Tensor& x, const at::Tensor& w) {
   return at::hasMKLDNN() && x.device().is_cpu() && x.scalar_type() == at::kFloat && w.scalar_type() == at::kFloat &&
-         x.dim() == 4 && x.size(0) < 16;
+         x.dim() == 4 && x.size(0) < 16 && !autocastEnabled(at::kCPU);
 }
 OP(conv2d) {
   auto& x = T(0);
@@ -392,7 +420,7 @@ OP(avgPool2d) {
 OP(adaptiveAvgPool2d) { RET(at::adaptive_avg_pool2d(T(0), intsArg(info, 1))); }
 OP(adaptiveMaxPool2d) { RET(std::get<0>(at::adaptive_max_pool2d(T(0), intsArg(info, 1)))); }
 OP(interpolateBilinear) {
-  RET(at::upsample_bilinear2d(T(0), intsArg(info, 1), boolArg(info, 2), c10::nullopt, c10::nullopt));
+  RET(at::upsample_bilinear2d(T(0), intsArg(info, 1), boolArg(info, 2)));
 }
 // pad2d(x, [left, right, top, bottom], mode, value): F.pad for NCHW tensors. 'constant' fills with
 // value; 'reflect' and 'replicate' extend the border (what Conv2d's padding_mode uses).
@@ -507,6 +535,31 @@ OP(adamwStep) {
   }
   double bc1 = 1 - std::pow(beta1, step);
   double bc2Sqrt = std::sqrt(1 - std::pow(beta2, step));
+#ifdef APLNET_TORCH_2_4
+  // On CUDA, PyTorch 2's default AdamW is its foreach (multi-tensor) form: the same arithmetic in
+  // a few kernel launches for all parameters instead of eight per parameter, which is what a small
+  // net's step time is made of on a GPU.
+  if (!params.empty() && params[0].is_cuda()) {
+    std::vector<at::Tensor> ps, gs, ms, vs;
+    for (size_t i = 0; i < params.size(); ++i) {
+      if (!params[i].grad().defined()) continue;
+      ps.push_back(params[i]);
+      gs.push_back(params[i].grad());
+      ms.push_back(expAvg[i]);
+      vs.push_back(expAvgSq[i]);
+    }
+    if (ps.empty()) return info.Env().Undefined();
+    at::_foreach_mul_(ps, at::Scalar(1 - lr * wd));
+    at::_foreach_lerp_(ms, gs, at::Scalar(1 - beta1));
+    at::_foreach_mul_(vs, at::Scalar(beta2));
+    at::_foreach_addcmul_(vs, gs, gs, at::Scalar(1 - beta2));
+    auto denom = at::_foreach_sqrt(vs);
+    at::_foreach_div_(denom, at::Scalar(bc2Sqrt));
+    at::_foreach_add_(denom, at::Scalar(eps));
+    at::_foreach_addcdiv_(ps, ms, denom, at::Scalar(-lr / bc1));
+    return info.Env().Undefined();
+  }
+#endif
   for (size_t i = 0; i < params.size(); ++i) {
     auto& p = params[i];
     if (!p.grad().defined()) continue;
@@ -544,8 +597,74 @@ OP(cpuRngSetState) {
   gen.set_state(state.contiguous());
   return info.Env().Undefined();
 }
+// ---- autocast: torch.autocast(device_type, dtype)'s __enter__ and __exit__ ----
+// A stack per thread of what each enter changed, so exits restore it; leaving the outermost
+// region clears the cache of casted weights, as PyTorch does (else the next step would read the
+// weights of the step before, cast before the optimizer changed them).
+static at::DeviceType autocastDeviceArg(const std::string& name) {
+  if (name == "cuda") return at::kCUDA;
+  if (name == "cpu") return at::kCPU;
+  throw ArgError("autocast device type must be 'cuda' or 'cpu', got '" + name + "'");
+}
+static bool autocastEnabled(at::DeviceType type) {
+#ifdef APLNET_TORCH_2_4
+  return at::autocast::is_autocast_enabled(type);
+#else
+  return type == at::kCUDA ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+#endif
+}
+static void setAutocastEnabled(at::DeviceType type, bool enabled) {
+#ifdef APLNET_TORCH_2_4
+  at::autocast::set_autocast_enabled(type, enabled);
+#else
+  if (type == at::kCUDA) at::autocast::set_enabled(enabled);
+  else at::autocast::set_cpu_enabled(enabled);
+#endif
+}
+static at::ScalarType autocastDtype(at::DeviceType type) {
+#ifdef APLNET_TORCH_2_4
+  return at::autocast::get_autocast_dtype(type);
+#else
+  return type == at::kCUDA ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
+#endif
+}
+static void setAutocastDtype(at::DeviceType type, at::ScalarType dtype) {
+#ifdef APLNET_TORCH_2_4
+  at::autocast::set_autocast_dtype(type, dtype);
+#else
+  if (type == at::kCUDA) at::autocast::set_autocast_gpu_dtype(dtype);
+  else at::autocast::set_autocast_cpu_dtype(dtype);
+#endif
+}
+struct AutocastFrame {
+  at::DeviceType type;
+  bool enabled;
+  at::ScalarType dtype;
+};
+thread_local std::vector<AutocastFrame> gAutocastFrames;
+OP(autocastEnter) {
+  auto type = autocastDeviceArg(strArg(info, 0));
+  auto dtype = dtypeFromName(strArg(info, 1));
+  if (dtype != at::kBFloat16 && dtype != at::kHalf) throw ArgError("autocast dtype must be bfloat16 or float16");
+  gAutocastFrames.push_back({type, autocastEnabled(type), autocastDtype(type)});
+  setAutocastEnabled(type, true);
+  setAutocastDtype(type, dtype);
+  at::autocast::increment_nesting();
+  return info.Env().Undefined();
+}
+OP(autocastExit) {
+  if (gAutocastFrames.empty()) throw ArgError("autocastExit without a matching autocastEnter");
+  auto frame = gAutocastFrames.back();
+  gAutocastFrames.pop_back();
+  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+  setAutocastEnabled(frame.type, frame.enabled);
+  setAutocastDtype(frame.type, frame.dtype);
+  return info.Env().Undefined();
+}
+OP(isAutocastEnabled) { return Napi::Boolean::New(info.Env(), autocastEnabled(autocastDeviceArg(strArg(info, 0)))); }
+
 OP(cudaIsAvailable) { return Napi::Boolean::New(info.Env(), at::hasCUDA()); }
-OP(cudaDeviceCount) { return Napi::Number::New(info.Env(), at::detail::getCUDAHooks().getNumGPUs()); }
+OP(cudaDeviceCount) { return Napi::Number::New(info.Env(), double(torch::cuda::device_count())); }
 OP(setDeterministic) {
   at::globalContext().setDeterministicAlgorithms(boolArg(info, 0), /*warn_only=*/false);
   return info.Env().Undefined();

@@ -39,6 +39,9 @@
   X(clone) \
   X(detach) \
   X(contiguous) \
+  X(contiguousAs) \
+  X(isContiguousAs) \
+  X(setData) \
   X(copy_) \
   X(add) \
   X(sub) \
@@ -126,6 +129,9 @@
   X(manualSeed) \
   X(cpuRngGetState) \
   X(cpuRngSetState) \
+  X(autocastEnter) \
+  X(autocastExit) \
+  X(isAutocastEnabled) \
   X(cudaIsAvailable) \
   X(cudaDeviceCount) \
   X(setDeterministic) \

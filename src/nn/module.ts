@@ -1,6 +1,6 @@
 // torch.nn.Module for TypeScript: named parameters, buffers and submodules, train/eval modes, and a
 // state dict whose keys match PyTorch's, so weights move between aplnet and Python unchanged.
-import { keep, loadSafetensors, noGrad, saveSafetensors, type Tensor } from '../torch/index.js';
+import { keep, loadSafetensors, noGrad, saveSafetensors, type MemoryFormat, type Tensor } from '../torch/index.js';
 
 export type StateDict = Map<string, Tensor>;
 
@@ -148,6 +148,23 @@ export abstract class Module {
         m.buffersByName.set(name, moved);
       }
     }
+    return this;
+  }
+
+  /**
+   * Lays every 4-D parameter and buffer out in `format` in place (PyTorch's
+   * module.to(memory_format=...)): with channels-last, cuDNN and oneDNN run convolutions without
+   * transposing. Parameters keep their identity, so an optimizer made before still updates them.
+   */
+  toMemoryFormat(format: MemoryFormat): this {
+    noGrad(() => {
+      for (const t of [...this.parameters(), ...this.namedBuffers().map(([, b]) => b)]) {
+        if (t.shape.length !== 4 || t.isContiguous(format)) continue;
+        const laidOut = t.contiguous(format);
+        t.setData(laidOut);
+        laidOut.dispose();
+      }
+    });
     return this;
   }
 

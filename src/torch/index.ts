@@ -1,5 +1,6 @@
 // aplnet's tensor engine: the public surface of src/torch.
-export { Tensor, isTensor, type Device } from './tensor.js';
+export { Tensor, isTensor, type Device, type MemoryFormat } from './tensor.js';
+export { autocast, isAutocastEnabled, autocastDeviceOf, type AutocastDevice, type AutocastDtype } from './autocast.js';
 export { DTYPES, isDType, itemSize, type DType, type TypedArrayFor } from './dtype.js';
 export { tidy, keep, dispose } from './scope.js';
 export { zeros, ones, full, randn, rand, randint, randperm, arange, fromTypedArray, tensor, type CreateOptions } from './creation.js';

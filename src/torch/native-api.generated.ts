@@ -18,17 +18,18 @@ export type DType = (typeof DTYPE_TABLE)[number]['name'];
 export const NATIVE_OP_NAMES = [
   'dispose', 'isDisposed', 'shape', 'dtype', 'device', 'liveTensors', 'liveBytes', 'zeros', 'ones',
   'full', 'randn', 'rand', 'randint', 'randperm', 'arange', 'fromBuffer', 'toBuffer', 'item',
-  'toDevice', 'toDtype', 'clone', 'detach', 'contiguous', 'copy_', 'add', 'sub', 'mul', 'div', 'pow',
-  'maximum', 'minimum', 'addScalar', 'subScalar', 'mulScalar', 'divScalar', 'powScalar', 'rsubScalar',
-  'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'eqScalar', 'neScalar', 'ltScalar', 'leScalar', 'gtScalar',
-  'geScalar', 'neg', 'exp', 'log', 'sqrt', 'abs', 'relu', 'sigmoid', 'tanh', 'logicalNot', 'clamp',
-  'where', 'matmul', 'linear', 'conv2d', 'batchNorm', 'softmax', 'logSoftmax', 'maxPool2d',
-  'avgPool2d', 'adaptiveAvgPool2d', 'adaptiveMaxPool2d', 'interpolateBilinear', 'pad2d', 'dropout',
-  'crossEntropy', 'sum', 'sumAll', 'mean', 'meanAll', 'amax', 'amin', 'maxDim', 'argmax', 'reshape',
-  'permute', 'expand', 'slice', 'select', 'indexSelect', 'gather', 'oneHot', 'flip', 'rot90', 'cat',
-  'stack', 'setRequiresGrad', 'requiresGrad', 'isLeaf', 'retainGrad', 'grad', 'zeroGrad', 'backward',
-  'setGradEnabled', 'isGradEnabled', 'sgdStep', 'adamwStep', 'setNumThreads', 'getNumThreads',
-  'manualSeed', 'cpuRngGetState', 'cpuRngSetState', 'cudaIsAvailable', 'cudaDeviceCount',
+  'toDevice', 'toDtype', 'clone', 'detach', 'contiguous', 'contiguousAs', 'isContiguousAs', 'setData',
+  'copy_', 'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'addScalar', 'subScalar',
+  'mulScalar', 'divScalar', 'powScalar', 'rsubScalar', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'eqScalar',
+  'neScalar', 'ltScalar', 'leScalar', 'gtScalar', 'geScalar', 'neg', 'exp', 'log', 'sqrt', 'abs',
+  'relu', 'sigmoid', 'tanh', 'logicalNot', 'clamp', 'where', 'matmul', 'linear', 'conv2d', 'batchNorm',
+  'softmax', 'logSoftmax', 'maxPool2d', 'avgPool2d', 'adaptiveAvgPool2d', 'adaptiveMaxPool2d',
+  'interpolateBilinear', 'pad2d', 'dropout', 'crossEntropy', 'sum', 'sumAll', 'mean', 'meanAll',
+  'amax', 'amin', 'maxDim', 'argmax', 'reshape', 'permute', 'expand', 'slice', 'select', 'indexSelect',
+  'gather', 'oneHot', 'flip', 'rot90', 'cat', 'stack', 'setRequiresGrad', 'requiresGrad', 'isLeaf',
+  'retainGrad', 'grad', 'zeroGrad', 'backward', 'setGradEnabled', 'isGradEnabled', 'sgdStep',
+  'adamwStep', 'setNumThreads', 'getNumThreads', 'manualSeed', 'cpuRngGetState', 'cpuRngSetState',
+  'autocastEnter', 'autocastExit', 'isAutocastEnabled', 'cudaIsAvailable', 'cudaDeviceCount',
   'setDeterministic', 'libtorchVersion', 'distBackends', 'distBuildNote', 'distInit', 'distDestroy',
   'distIsInitialized', 'distRank', 'distWorldSize', 'distStoreSet', 'distStoreGet', 'distAllReduce',
   'distBroadcast', 'distAllGather', 'distBarrier', 'distAllReduceSumWithGrad', 'distReducerAttach',
@@ -64,6 +65,9 @@ export interface NativeApi {
   clone(t: Handle): Handle;
   detach(t: Handle): Handle;
   contiguous(t: Handle): Handle;
+  contiguousAs(t: Handle, format: string): Handle;
+  isContiguousAs(t: Handle, format: string): boolean;
+  setData(t: Handle, source: Handle): void;
   copy_(dst: Handle, src: Handle): void;
   // ---- elementwise ----
   add(a: Handle, b: Handle): Handle;
@@ -158,6 +162,9 @@ export interface NativeApi {
   manualSeed(seed: number): void;
   cpuRngGetState(): Handle;
   cpuRngSetState(state: Handle): void;
+  autocastEnter(deviceType: string, dtype: DType): void;
+  autocastExit(): void;
+  isAutocastEnabled(deviceType: string): boolean;
   cudaIsAvailable(): boolean;
   cudaDeviceCount(): number;
   setDeterministic(enabled: boolean): void;

@@ -6,7 +6,9 @@ import { registerTensorCheck, track } from './scope.js';
 
 export type { DType, TypedArrayFor } from './dtype.js';
 export { isDType } from './dtype.js';
-export type Device = string; // 'cpu', 'cuda', 'cuda:1'
+export type Device = string;
+/** Memory layout of a 4-D tensor: NCHW's own strides, or channels-last (NHWC strides, same NCHW shape). */
+export type MemoryFormat = 'contiguous' | 'channels_last'; // 'cpu', 'cuda', 'cuda:1'
 
 // The safety net for tensors nobody disposed is native: each handle is an N-API external whose
 // finalizer frees the tensor when V8 collects it (the same weak-callback mechanism a
@@ -88,7 +90,16 @@ export class Tensor {
   }
   clone(): Tensor { return new Tensor(native.clone(this.handle)); }
   detach(): Tensor { return new Tensor(native.detach(this.handle)); }
-  contiguous(): Tensor { return new Tensor(native.contiguous(this.handle)); }
+  /** A contiguous copy (or this tensor's storage, if already so) in the given memory format: NCHW's own ('contiguous') or channels-last (NHWC strides, same NCHW shape). */
+  contiguous(format: MemoryFormat = 'contiguous'): Tensor {
+    return new Tensor(format === 'contiguous' ? native.contiguous(this.handle) : native.contiguousAs(this.handle, format));
+  }
+  isContiguous(format: MemoryFormat = 'contiguous'): boolean { return native.isContiguousAs(this.handle, format); }
+  /** Gives this tensor source's storage, strides and device in place (param.data = source): every reference to it sees the change. */
+  setData(source: Tensor): this {
+    native.setData(this.handle, source.handle);
+    return this;
+  }
   /** Copies src's values into this tensor in place, without recording gradients. */
   copy_(src: Tensor): this {
     native.copy_(this.handle, src.handle);
