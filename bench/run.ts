@@ -25,6 +25,10 @@ const benches: Record<string, () => Promise<Bench>> = {
     const { benchGpu } = await import('./gpu.js');
     return (o) => benchGpu(o);
   },
+  'gpu-pipeline': async () => {
+    const { benchGpuPipeline } = await import('./gpu-pipeline.js');
+    return (o) => benchGpuPipeline(o);
+  },
   explain: async () => {
     const { benchExplain } = await import('./explain.js');
     return (o) => benchExplain(o);
