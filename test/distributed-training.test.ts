@@ -67,10 +67,25 @@ test('2 processes × batch 4 give the losses and weights of 1 process × batch 8
   assert.ok(weights < 1e-5, `weights differ by ${weights}`);
 });
 
-test("with training's AdamW the losses agree within 1e-4 (its normalised step magnifies rounding in near-zero gradients)", { timeout: 300_000 }, async () => {
-  const { single, ranks, weights } = await compare(4, []);
-  for (const losses of ranks) assert.ok(maxAbsDiff(losses, single) < 1e-4, `losses ${losses} vs ${single}`);
-  assert.ok(weights < 1e-2, `weights differ by ${weights} (AdamW moves each weight by at most ~lr = 1e-3 per step)`);
+test("with training's AdamW the first step's loss agrees to float32 rounding; later steps are compared in float64 (below)", { timeout: 300_000 }, async () => {
+  // Both start from the same weights, so step 1's loss is the same forward pass split in two.
+  // Later float32 steps are not compared tightly: AdamW's normalised first step moves every weight
+  // by ~lr whatever its gradient's size, so a near-zero gradient component whose rounding differs
+  // in sign moves 2·lr apart (on real cells step 2 differs by ~5e-5 and step 3 by ~6e-4, as much as
+  // one process against itself on reversed batches: bench ddp's rounding control).
+  const { single, ranks } = await compare(4, []);
+  for (const losses of ranks) assert.ok(Math.abs(losses[0] - single[0]) < 1e-6, `step 1: ${losses[0]} vs ${single[0]}`);
+});
+
+test("in float64, 2 processes × batch 4 give 1 process × batch 8's losses and weights over 5 AdamW steps to 1e-10", { timeout: 300_000 }, async () => {
+  // float64 makes rounding ~2^29 times finer, so what DDP computes differently from one process
+  // (bucketed averaging, sync BN's all-reduced statistics, the loss mean) would show here.
+  const { single, ranks, weights } = await compare(5, ['--float64']);
+  for (const losses of ranks) {
+    assert.equal(losses.length, 5);
+    assert.ok(maxAbsDiff(losses, single) < 1e-10, `losses ${losses} vs ${single}`);
+  }
+  assert.ok(weights < 1e-10, `weights differ by ${weights}`);
 });
 
 test('aplnet train --nproc 2: one run folder written by rank 0; resumed by one process, it says what changed and continues', { timeout: 300_000 }, () => {
