@@ -1,4 +1,4 @@
-// `npm run bench -- ddp [--steps 20] [--batch 32] [--size 144] [--rounds 2] [--lr 1e-3] [--part both|equality|speed] [--float64 1]`:
+// `npm run bench -- ddp [--steps 20] [--batch 32] [--size 144] [--rounds 2] [--lr 1e-3 (AdamW's)] [--part both|equality|speed] [--float64 1]`:
 // data-parallel training of aplnet-s-ap on this machine, in two separate parts.
 //
 // Equality (is DDP the same computation?): 2 processes × batch B against 1 process × batch 2B, with
