@@ -1,4 +1,4 @@
-// `npm run bench -- explain [--run DIR] [--steps N] [--limit N]`: issue 10's measures of every map the
+// `npm run bench -- explain [--run DIR] [--steps N] [--limit N] [--split test|val]`: issue 10's measures of every map the
 // model can produce, over the run's test split of pbc-8class: cell energy (share of the map on a
 // nucleated-cell mask made from each image), deletion and insertion AUC, the model-randomisation
 // check (Spearman rho against a re-initialised model) and flatness on constant, blank and noise
@@ -24,6 +24,8 @@ export interface ExplainBenchOptions {
   threads?: number;
   /** At most this many test images (a quick look; the figures of record use all). */
   limit?: number;
+  /** 'test' (the figures of record) or 'val': the validation split, for choosing a design without touching test. */
+  split?: string;
 }
 
 const round = (value: number): number => Math.round(value * 10000) / 10000;
@@ -37,12 +39,13 @@ function trainDefaultRecipe(data: string, threads: number): string {
   return out;
 }
 
-/** The run's test split: the files split.json assigns to 'test', with their labels. */
-async function testSplit(runDir: string, data: string, classNames: string[]): Promise<{ paths: string[]; labels: string[] }> {
+/** One split of the run (test by default): the files split.json assigns to it, with their labels. */
+async function testSplit(runDir: string, data: string, classNames: string[], name = 'test'): Promise<{ paths: string[]; labels: string[] }> {
+  if (name !== 'test' && name !== 'val') throw new Error(`--split must be test or val, got "${name}"`);
   const split = await loadSplitFile(runPath(runDir, 'split'));
   const source = await readSource(data, { classNames });
-  const test = source.samples.filter((sample) => split.assignments[sample.key] === 'test');
-  if (test.length === 0) throw new Error(`no image of ${data} is in the test split of ${runPath(runDir, 'split')}: is this the data the run was trained on?`);
+  const test = source.samples.filter((sample) => split.assignments[sample.key] === name);
+  if (test.length === 0) throw new Error(`no image of ${data} is in the ${name} split of ${runPath(runDir, 'split')}: is this the data the run was trained on?`);
   return { paths: test.map((s) => s.path), labels: test.map((s) => s.label) };
 }
 
@@ -61,13 +64,13 @@ export async function benchExplain(options: ExplainBenchOptions = {}): Promise<R
   const run = await loadRun(runDir);
   const randomized = reinitializedModel(run.model, 1);
   try {
-    const split = await testSplit(runDir, data, run.classNames);
+    const split = await testSplit(runDir, data, run.classNames, options.split ?? 'test');
     const count = Math.min(split.paths.length, options.limit ?? Infinity);
     const results = await predictImages(run, split.paths.slice(0, count));
     const labelOf = new Map(split.paths.map((p, i) => [p, split.labels[i]]));
     const predictions = results.filter((r): r is ImagePrediction => r.ok);
     const { methods, notApplicable } = applicableMethods(run.model);
-    console.error(`explaining ${predictions.length} test images with ${methods.join(', ')} and a random baseline (${steps} curve steps, ${threads} threads)`);
+    console.error(`explaining ${predictions.length} ${options.split ?? 'test'} images with ${methods.join(', ')} and a random baseline (${steps} curve steps, ${threads} threads)`);
     let done = 0;
     const { images } = await explainPredictions(run, predictions, { methods, steps, randomized }, ({ images: chunk }) => {
       done += chunk.length;
@@ -96,6 +99,7 @@ export async function benchExplain(options: ExplainBenchOptions = {}): Promise<R
       maps,
       random: roundedMeasures(all[RANDOM_BASELINE]),
       images: rows.length,
+      split: options.split ?? 'test',
       platelet: platelets.length ? { images: platelets.length, ...rounded(meanMeasures(platelets, names)) } : { images: 0 },
       per_class: perClass,
       mask_area: round(mean(rows.map((r) => r.maskAreaFraction))),

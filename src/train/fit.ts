@@ -110,6 +110,9 @@ async function trainLocked(options: Partial<TrainingConfig>, runDir: string, res
     if (config.dropPath > 0) c.dropPath = config.dropPath;
     return c;
   })();
+  if (config.attentionEntropy > 0 && modelConfig.head !== 'attention-pool') {
+    throw new Error(`--attention-entropy ${config.attentionEntropy} needs a preset with an attention-pooling head (${config.model} pools by average): use aplnet-s-ap or aplnet-m-ap, or leave it at 0`);
+  }
 
   log(`reading ${config.data} …`);
   const split = await splitSpec(config, runDir, resume, options);
@@ -194,6 +197,7 @@ async function trainLocked(options: Partial<TrainingConfig>, runDir: string, res
     ];
     const learner = new Learner({
       model, optimizer, train, val, device, epochs: config.epochs, classWeights, labelSmoothing: config.labelSmoothing, position, ema, loss, parallel,
+      attentionEntropy: config.attentionEntropy,
       mix: { mixup: config.mixup, cutmix: config.cutmix, probability: config.mixProbability, seed: config.seed },
       schedule: { kind: config.schedule, peakLr: config.lr, totalSteps: stepsPerEpoch * config.epochs, warmupSteps: Math.round(config.warmupEpochs * stepsPerEpoch) },
       callbacks: role ? role.callbacks(rankZeroCallbacks, [interrupts]) : [...rankZeroCallbacks, interrupts],

@@ -1,6 +1,6 @@
 export { trainRun, trainFolds, type TrainResult } from './fit.js';
 export { TrainingConfigSchema, TRAINING_DEFAULTS, parseTrainingConfig, type TrainingConfig } from './training-config.js';
-export { Learner, NonFiniteLossError, type Callback, type EpochSummary, type BatchProgress, type StopReason, type LearnerOptions } from './learner.js';
+export { Learner, NonFiniteLossError, attentionEntropy, type Callback, type EpochSummary, type BatchProgress, type StopReason, type LearnerOptions } from './learner.js';
 export { learningRateAt, type ScheduleSpec } from './lr-schedule.js';
 export { saveCheckpoint, loadCheckpoint, hasCheckpoint, type LoopPosition } from './checkpoint.js';
 export { readMetricsLog } from './callbacks/metrics-log.js';

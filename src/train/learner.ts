@@ -84,6 +84,21 @@ export interface LearnerOptions {
   loss?: TrainingLoss | null;
   /** Set when this process is one rank of a data-parallel world. */
   parallel?: DataParallelStep | null;
+  /** Weight of the attention-pool map's normalised entropy added to the loss (0 or absent: none). */
+  attentionEntropy?: number;
+}
+
+/**
+ * The mean over the batch of each attention map's entropy divided by log(positions): 1 for a uniform
+ * map, 0 for a map on one position. Its gradient sharpens the map toward the positions that already
+ * carry most weight.
+ */
+export function attentionEntropy(attention: Tensor): Tensor {
+  const [n, , h, w] = attention.shape;
+  return tidy(() => {
+    const a = attention.reshape([n, h * w]);
+    return a.mul(a.clamp(1e-12, null).log()).sum([1]).mean([0]).neg().div(Math.log(h * w));
+  });
 }
 
 export type TrainingLoss = (logits: Tensor, y: Tensor, paths: readonly string[]) => Tensor;
@@ -119,13 +134,15 @@ export class Learner {
       this.optimizer.lr = learningRateAt(this.position.globalStep, this.options.schedule);
       this.optimizer.zeroGrad();
       this.options.parallel?.beforeForward();
-      const { logits } = this.model.forward(x);
+      const { logits, pooling } = this.model.forward(x);
       const lossOptions = { weight: this.options.classWeights ?? null, labelSmoothing: this.options.labelSmoothing };
-      const loss = this.options.loss
+      const classification = this.options.loss
         ? this.options.loss(logits, y, paths)
         : mixed
         ? F.crossEntropy(logits, y, lossOptions).mul(mixed.lambda).add(F.crossEntropy(logits, mixed.yB, lossOptions).mul(1 - mixed.lambda))
         : F.crossEntropy(logits, y, lossOptions);
+      const entropyWeight = this.options.attentionEntropy ?? 0;
+      const loss = entropyWeight > 0 && pooling ? classification.add(attentionEntropy(pooling.attention).mul(entropyWeight)) : classification;
       const { value, where } = this.options.parallel ? this.agreedLoss(loss.item(), this.options.parallel) : { value: loss.item(), where: '' };
       if (!Number.isFinite(value)) {
         throw new NonFiniteLossError(`the training loss became ${value}${where} at epoch ${this.position.epoch + 1}, step ${this.position.globalStep + 1}. Lower --lr (now ${this.options.schedule.peakLr}), check the images for corrupt values, or resume from the last checkpoint with --resume after lowering it.`);

@@ -51,6 +51,11 @@ export const TrainingConfigSchema = z.object({
   rotation: z.enum(['quarter', 'any']).default('quarter'),
   /** Corners a rotation uncovers: reflect the image, or fill with its background (border median) colour. */
   rotationFill: z.enum(['reflect', 'background']).default('reflect'),
+  /**
+   * Weight of the attention-pool map's normalised entropy in the loss (attention-pool presets only):
+   * > 0 asks the pooling to gather its evidence from fewer positions, i.e. a sharper map; 0 = off.
+   */
+  attentionEntropy: z.number().min(0).max(10).default(0),
   /** Multiplies the stain (HED) jitter: 0 off, 1 = ±5% per stain amount, ±0.02 shift. */
   stainJitter: z.number().min(0).max(10).default(1),
 });

@@ -48,6 +48,7 @@ export function registerTrain(program: Command): void {
     .option('--mix-probability <p>', withDefault('share of batches mixed when --mixup or --cutmix is on', D.mixProbability), unitInterval('--mix-probability'))
     .option('--ema <decay>', withDefault('exponential moving average of the weights, e.g. 0.99; the average is validated and saved (0 = off)', D.ema), num('--ema'))
     .option('--drop-path <rate>', withDefault('stochastic depth: drop rate of the last residual branch, earlier ones linearly less (0 = off)', D.dropPath), num('--drop-path'))
+    .option('--attention-entropy <weight>', withDefault("attention-pool presets: weight of the map's normalised entropy in the loss, for a sharper map (0 = off)", D.attentionEntropy), num('--attention-entropy'))
     .option('--rotation <kind>', withDefault('quarter (90° turns + ±15° jitter) or any (uniform angle in [0°, 360°))', D.rotation))
     .option('--rotation-fill <how>', withDefault('corners a rotation uncovers: reflect or background (border median colour)', D.rotationFill))
     .option('--stain-jitter <factor>', withDefault('multiplies the stain (HED) jitter; 0 = off', D.stainJitter), num('--stain-jitter'))
@@ -57,7 +58,7 @@ export function registerTrain(program: Command): void {
     .action(async (data: string, o: Record<string, unknown>, command: Command) => {
       // Only what the user typed: commander reports 'default' for options left out (--no-augment's implicit true).
       const typed: Record<string, unknown> = { data };
-      for (const key of ['model', 'size', 'epochs', 'batch', 'lr', 'weightDecay', 'warmupEpochs', 'schedule', 'labelSmoothing', 'patience', 'split', 'device', 'threads', 'seed', 'folds', 'balance', 'augment', 'stainNorm', 'resize', 'onBadImage', 'workers', 'cacheDir', 'mixup', 'cutmix', 'mixProbability', 'ema', 'dropPath', 'rotation', 'rotationFill', 'stainJitter', 'syncBn']) {
+      for (const key of ['model', 'size', 'epochs', 'batch', 'lr', 'weightDecay', 'warmupEpochs', 'schedule', 'labelSmoothing', 'patience', 'split', 'device', 'threads', 'seed', 'folds', 'balance', 'augment', 'stainNorm', 'resize', 'onBadImage', 'workers', 'cacheDir', 'mixup', 'cutmix', 'mixProbability', 'ema', 'dropPath', 'attentionEntropy', 'rotation', 'rotationFill', 'stainJitter', 'syncBn']) {
         if (o[key] !== undefined && command.getOptionValueSource(key) !== 'default') typed[key] = o[key];
       }
       const nproc = o.nproc as number | undefined;
