@@ -197,6 +197,12 @@ export async function benchCases(options: Record<string, string | number>): Prom
     case_ece: { mil: round(m['case-model']!.ece), mean_prob: round(m['mean-probability']!.ece), mean_log_prob: round(m['mean-log-probability']!.ece), vote: round(m['majority-vote']!.ece) },
     case_brier: { mil: round(m['case-model']!.brier), mean_prob: round(m['mean-probability']!.brier) },
     best_baseline_on_val: test.baseline,
+    // Which case classes the case model mixes up on the test cases ("true → called": count; right calls left out).
+    case_errors_mil: Object.fromEntries([...test.perCase.reduce((errors, row) => {
+      const called = row.calls['case-model'];
+      if (called && called !== row.label) errors.set(`${row.label} → ${called}`, (errors.get(`${row.label} → ${called}`) ?? 0) + 1);
+      return errors;
+    }, new Map<string, number>())].sort()),
     key_instance_auc: round(test.keyInstances?.meanCaseAuc),
     key_instance_pooled_auc: round(test.keyInstances?.pooledAuc),
     cv,
