@@ -70,6 +70,7 @@ test('a student distilled from a tiny ensemble is a run that loads and predicts,
     assert.equal(record.temperature, 3);
     assert.equal(record.alpha, 0.25);
     assert.equal(record.images, 18);
+    assert.equal(JSON.parse(readFileSync(join(student, 'config.json'), 'utf8')).training.patience, 0, 'the student runs its whole schedule unless --patience is given');
     // An ensemble of folds learned from every image: the student has no test split of them.
     const split = JSON.parse(readFileSync(join(student, 'split.json'), 'utf8'));
     assert.ok(!Object.values(split.assignments).includes('test'));

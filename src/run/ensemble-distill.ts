@@ -48,7 +48,10 @@ export async function distillTeacher(teacher: LoadedRun, studentDir: string, opt
   const targets = await teacherSoftTargets(teacher, tta, options);
   const settings = { temperature: options.temperature ?? DISTILL_DEFAULTS.temperature, alpha: options.alpha ?? DISTILL_DEFAULTS.alpha };
   const members = (teacher.members ?? [teacher]).map((member) => member.dir);
-  const result = await distillRun({ ...options.training, data: teacher.config.training.data, model, ...studentSplit(teacher) }, studentDir, targets, settings, { teacher: teacher.dir, members, tta }, options.log);
+  // The student runs its whole schedule unless asked: stopped by patience, a cosine schedule loses
+  // the low-learning-rate epochs that make most of its accuracy (measured: a 5-fold ensemble's
+  // student stopped at epoch 16 of 30 with validation macro-F1 0.901, its best at epoch 8).
+  const result = await distillRun({ patience: 0, ...options.training, data: teacher.config.training.data, model, ...studentSplit(teacher) }, studentDir, targets, settings, { teacher: teacher.dir, members, tta }, options.log);
   if (result.reason !== 'interrupted') checkSameTest(teacher, result.runDir);
   return result;
 }

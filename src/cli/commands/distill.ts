@@ -18,6 +18,7 @@ export function registerDistill(program: Command): void {
     .option('--tta <on|off>', "the teacher's mode for its soft targets (default: the mode it is calibrated for)", (v: string) => parseTtaMode(v))
     .option('--batch <n>', 'batch size (default: the training default)', int('--batch'))
     .option('--lr <rate>', 'peak learning rate (default: the training default)', num('--lr'))
+    .option('--patience <n>', 'stop after n epochs without a better validation macro-F1 (default: 0, the whole schedule)', int('--patience'))
     .option('--device <device>', 'cpu, cuda, cuda:N or auto', 'cpu')
     .option('--threads <n>', 'CPU threads (default: all cores)', threadCount('--threads'))
     .option('--workers <n>', 'worker threads for augmentation', int('--workers'))
@@ -27,7 +28,7 @@ export function registerDistill(program: Command): void {
       const teacher = await loadRun(teacherDir, { device });
       try {
         const training: Partial<TrainingConfig> = {};
-        for (const key of ['epochs', 'batch', 'lr', 'device', 'threads', 'workers', 'cacheDir'] as const) if (o[key] !== undefined) (training as Record<string, unknown>)[key] = o[key];
+        for (const key of ['epochs', 'batch', 'lr', 'patience', 'device', 'threads', 'workers', 'cacheDir'] as const) if (o[key] !== undefined) (training as Record<string, unknown>)[key] = o[key];
         const result = await distillTeacher(teacher, o.out as string, {
           model: o.model as string | undefined, temperature: o.temperature as number | undefined, alpha: o.alpha as number | undefined, tta: o.tta as TtaMode | undefined,
           cacheDir: o.cacheDir as string | undefined, workers: o.workers as number | undefined, training,
