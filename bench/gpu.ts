@@ -5,8 +5,9 @@
 // batch 32 and at a batch of 256 that keeps the GPU busy; the median ratio per mode. (2) Training
 // and inference img/s of the aplnet presets, float32 and bf16 + channels-last.
 import { createModel, type AplNet } from '../src/model/index.js';
-import { defaultExplainMethod, predictAndExplain } from '../src/explain/index.js';
-import { AdamW, F, autocast, libtorchVersion, manualSeed, noGrad, randint, randn, resolveDevice, setNumThreads, tidy, type Tensor } from '../src/torch/index.js';
+import { autocast, libtorchVersion, manualSeed, noGrad, randn, resolveDevice, setNumThreads, tidy, type Tensor } from '../src/torch/index.js';
+import { predictLatencyMs } from './model.js';
+import { presetTrainImgS } from './train-speed.js';
 import { aplnetTrainImgS, defaultEngineBenchOptions, pytorchRun, round, type EngineBenchOptions } from './engine.js';
 
 interface Mode { name: string; amp: 'off' | 'bf16'; channelsLast: number }
@@ -37,33 +38,6 @@ function engineModes(base: EngineBenchOptions, rounds: number, batch: number, st
   return out;
 }
 
-function presetTrain(preset: string, device: string, mode: Mode, batch: number, steps: number): number {
-  manualSeed(0);
-  const model: AplNet = createModel(preset, 8);
-  model.to(device);
-  if (mode.channelsLast) model.toMemoryFormat('channels_last');
-  const size = model.config.inputSize;
-  const opt = new AdamW(model.parameters(), { lr: 1e-3 });
-  const input = randn([batch, 3, size, size], { device });
-  const x = mode.channelsLast ? input.contiguous('channels_last') : input;
-  const y = randint(0, 8, [batch], { device });
-  const lossOf = (): Tensor => F.crossEntropy(model.forward(x).logits, y);
-  const step = (): void => tidy(() => {
-    opt.zeroGrad();
-    (mode.amp === 'bf16' ? autocast(device, 'bfloat16', lossOf) : lossOf()).backward();
-    opt.stepOnce();
-  });
-  for (let i = 0; i < 5; i++) step();
-  tidy(() => lossOf().item());
-  const started = performance.now();
-  for (let i = 0; i < steps; i++) step();
-  tidy(() => lossOf().item());
-  const imgS = (batch * steps) / ((performance.now() - started) / 1000);
-  if (x !== input) x.dispose();
-  input.dispose(); y.dispose(); opt.dispose(); model.dispose();
-  return imgS;
-}
-
 function presetInfer(preset: string, device: string, mode: Mode, batch: number, repeats: number): { img_s: number; predict_map_ms_b1: number } {
   manualSeed(0);
   const model: AplNet = createModel(preset, 8);
@@ -82,16 +56,7 @@ function presetInfer(preset: string, device: string, mode: Mode, batch: number, 
   const imgS = (batch * repeats) / ((performance.now() - started) / 1000);
   // One image, predict + the model's default map (what a user waits for), float32 as predict runs.
   const one = tidy(() => layout(randn([1, 3, size, size], { device })));
-  const method = defaultExplainMethod(model);
-  const once = (): number => {
-    const t0 = performance.now();
-    const { maps } = predictAndExplain(model, one, [method]);
-    maps[method]!.data();
-    maps[method]!.dispose();
-    return performance.now() - t0;
-  };
-  for (let i = 0; i < 5; i++) once();
-  const ms = median(Array.from({ length: 30 }, once));
+  const ms = predictLatencyMs(model, 30, one);
   input.dispose(); one.dispose(); model.dispose();
   return { img_s: imgS, predict_map_ms_b1: ms };
 }
@@ -110,7 +75,7 @@ export function benchGpu(o: Record<string, string | number>) {
   for (const preset of presets) {
     const figures: Record<string, unknown> = {};
     for (const mode of [MODES[0], MODES[2]]) {
-      const train = presetTrain(preset, device, mode, Number(o.trainBatch ?? 64), Number(o.trainSteps ?? 30));
+      const train = presetTrainImgS(preset, { device, amp: mode.amp, channelsLast: Boolean(mode.channelsLast), batch: Number(o.trainBatch ?? 64), steps: Number(o.trainSteps ?? 30), warmup: 5 });
       const infer = presetInfer(preset, device, mode, 256, Number(o.inferRepeats ?? 20));
       figures[mode.name] = { train_img_s: round(train), infer_img_s_b256: round(infer.img_s), predict_map_ms_b1: round(infer.predict_map_ms_b1, 2) };
       log(`preset ${preset} ${mode.name}: ${JSON.stringify(figures[mode.name])}`);

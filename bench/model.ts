@@ -62,11 +62,12 @@ function inferenceRate(model: AplNet, batch: number, repeats: number): number {
 
 /**
  * Median wall time of what a user waits for per image: the prediction core's pass with the model's
- * default map (attention-pool or attention-grad) at input size.
+ * default map (attention-pool or attention-grad) at input size, on `image` when given (on the
+ * model's device, in its layout; the caller keeps it), else on a random CPU image.
  */
-function predictLatencyMs(model: AplNet, runs: number): number {
+export function predictLatencyMs(model: AplNet, runs: number, image?: Tensor): number {
   const size = model.config.inputSize;
-  const input = randn([1, 3, size, size]);
+  const input = image ?? randn([1, 3, size, size]);
   const method = defaultExplainMethod(model);
   const once = (): number => {
     const start = performance.now();
@@ -77,7 +78,7 @@ function predictLatencyMs(model: AplNet, runs: number): number {
   };
   for (let w = 0; w < 3; w++) once();
   const times = Array.from({ length: runs }, once);
-  input.dispose();
+  if (!image) input.dispose();
   return median(times);
 }
 
