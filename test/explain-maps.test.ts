@@ -10,10 +10,12 @@ for (const method of EXPLAIN_METHODS) {
   test(`${method}: maps [N, 1, H, W] at the input size, each spanning [0, 1]`, () => {
     manualSeed(3);
     // Only the attention-pool presets have the pooling map; they keep the CBAM gates for the rest.
-    const model = createModel(method === 'attention-pool' ? 'aplnet-s-ap' : 'aplnet-s', 4);
+    // The evidence map of the predicted class always has a positive term (its margin is ≥ 0).
+    const pooled = method === 'attention-pool' || method === 'evidence';
+    const model = createModel(pooled ? 'aplnet-s-ap' : 'aplnet-s', 4);
     try {
       tidy(() => {
-        const maps = explain(model, randn([3, 3, 144, 144]), { method, target: method === 'attention' ? 'predicted' : 2 });
+        const maps = explain(model, randn([3, 3, 144, 144]), { method, target: method === 'attention' || method === 'evidence' ? 'predicted' : 2 });
         assert.deepEqual(maps.shape, [3, 1, 144, 144]);
         const values = maps.toArray();
         const pixels = 144 * 144;

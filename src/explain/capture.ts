@@ -26,8 +26,8 @@ export interface Captured {
 export interface CapturedPass {
   /** [N, classes] logits of this pass, detached, exactly as the model gave them (NaN included). */
   logits: Tensor;
-  /** The class each image's score was differentiated for; null when nothing needed a backward. */
-  targets: number[] | null;
+  /** The class each image is explained for (its score differentiated when a method needed a backward). */
+  targets: number[];
   activations: Record<string, Captured>;
   /** Every attention map of the forward, [N, 1, h, w] in network order, detached. */
   attention: Tensor[];
@@ -35,6 +35,8 @@ export interface CapturedPass {
   attentionGradients: Tensor[];
   /** An attention-pooling head's map [N, 1, h, w], detached; null for an average-pool head. */
   pooling: Tensor | null;
+  /** An attention-pooling head's per-position class evidence [N, classes, h, w], detached; null for an average-pool head. */
+  poolingEvidence: Tensor | null;
   /** [N, D] the model's embedding of each image (ForwardResult.embedding), detached. */
   embedding: Tensor;
 }
@@ -48,7 +50,7 @@ export function captureActivationsAndGradients(model: AplNet, images: Tensor, { 
   return inEvalMode(model, () => {
     if (layers.length === 0 && !attentionGradients) {
       const out = noGrad(() => model.forward(images));
-      return { logits: out.logits, targets: null, activations: {}, attention: out.attention, attentionGradients: [], pooling: out.pooling?.attention ?? null, embedding: out.embedding };
+      return { logits: out.logits, targets: resolveTargets(out.logits, target), activations: {}, attention: out.attention, attentionGradients: [], pooling: out.pooling?.attention ?? null, poolingEvidence: out.pooling?.evidence ?? null, embedding: out.embedding };
     }
     return withFrozenParameters(model, () => enableGrad(() => {
       // With the parameters frozen, the input carries requiresGrad so the graph reaches every kept tensor.
@@ -68,6 +70,7 @@ export function captureActivationsAndGradients(model: AplNet, images: Tensor, { 
         attention: out.attention.map((map) => map.detach()),
         attentionGradients: attentionGradients ? out.attention.map((map) => map.grad!) : [],
         pooling: out.pooling ? out.pooling.attention.detach() : null,
+        poolingEvidence: out.pooling ? out.pooling.evidence.detach() : null,
         embedding: out.embedding.detach(),
       };
     }));

@@ -6,6 +6,7 @@ import type { AplNet } from '../model/index.js';
 import { tidy, type Tensor } from '../torch/index.js';
 import { combineAttentionMaps } from './attention-maps.js';
 import { attentionPoolMaps } from './attention-pool-map.js';
+import { evidenceMaps } from './evidence-map.js';
 import { weightedAttention } from './attention-gradient.js';
 import { captureActivationsAndGradients, type CaptureRequest, type CapturedPass } from './capture.js';
 import { camFromGradients, chooseGradCamLayer } from './grad-cam.js';
@@ -15,10 +16,14 @@ import type { ExplainTarget } from './targets.js';
  * The one vocabulary of maps, used by explain, predict, serve and the report:
  * 'attention' the model's raw spatial-attention (CBAM) map, 'attention-grad' that map weighted by
  * the target score's gradient, 'gradcam' and 'gradcam++' on one layer's activations, 'attention-pool'
- * the map an attention-pooling head sums its class evidence with (attention-pool-map.ts).
+ * the map an attention-pooling head sums its class evidence with (attention-pool-map.ts), 'evidence'
+ * that map times the explained class's local evidence above the mean, each position's exact share of
+ * the class's logit margin (evidence-map.ts).
  */
-export type ExplainMethod = 'attention' | 'attention-grad' | 'gradcam' | 'gradcam++' | 'attention-pool';
-export const EXPLAIN_METHODS: readonly ExplainMethod[] = ['attention', 'attention-grad', 'gradcam', 'gradcam++', 'attention-pool'];
+export type ExplainMethod = 'attention' | 'attention-grad' | 'gradcam' | 'gradcam++' | 'attention-pool' | 'evidence';
+export const EXPLAIN_METHODS: readonly ExplainMethod[] = ['attention', 'attention-grad', 'gradcam', 'gradcam++', 'attention-pool', 'evidence'];
+/** Methods whose map depends on which class is explained (the others show one map for every class). */
+export const CLASS_SPECIFIC_METHODS: readonly ExplainMethod[] = ['attention-grad', 'gradcam', 'gradcam++', 'evidence'];
 
 /** Where a method looks; shared by explain() and predictAndExplain(). */
 export interface MapOptions {
@@ -60,6 +65,8 @@ export function mapFromPass(model: AplNet, pass: CapturedPass, method: ExplainMe
     }
     case 'attention-pool':
       return attentionPoolMaps(pass, size);
+    case 'evidence':
+      return evidenceMaps(pass, pass.targets, size);
   }
 }
 

@@ -1,5 +1,5 @@
 // aplnet's explanations: one call for every method, drawing kept apart, faithfulness measured.
-export { explain, EXPLAIN_METHODS, defaultExplainMethod, defaultExplainMethods, checkExplainMethods, type ExplainMethod, type ExplainOptions, type MapOptions } from './explain.js';
+export { explain, EXPLAIN_METHODS, CLASS_SPECIFIC_METHODS, defaultExplainMethod, defaultExplainMethods, checkExplainMethods, type ExplainMethod, type ExplainOptions, type MapOptions } from './explain.js';
 export { captureActivationsAndGradients, type CaptureRequest, type CapturedPass, type Captured } from './capture.js';
 export { resolveTargets, type ExplainTarget } from './targets.js';
 export { combineAttentionMaps } from './attention-maps.js';

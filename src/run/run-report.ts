@@ -40,6 +40,7 @@ const MAP_TITLES: Record<ExplainMethod, string> = {
   attention: 'raw spatial attention (attention)',
   gradcam: 'Grad-CAM (gradcam)',
   'gradcam++': 'Grad-CAM++ (gradcam++)',
+  evidence: "the attention-pooling head's evidence for the called class (evidence), each position's exact share of the class's score margin",
 };
 
 /** The most confident right and wrong images of each class, each drawn as the explanation panel predict writes. */

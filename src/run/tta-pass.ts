@@ -3,13 +3,13 @@
 // are the mean over the views, and each view's map is turned back to the input's orientation before
 // the maps are averaged. A gradient map explains one class: every view's map is made for the class
 // the averaged logits (or, for an ensemble, the ensemble) call, not the class that view alone calls.
-import { explain, predictAndExplain, zeroNonFiniteMaps, type ExplainMethod } from '../explain/index.js';
+import { CLASS_SPECIFIC_METHODS, explain, predictAndExplain, zeroNonFiniteMaps, type ExplainMethod } from '../explain/index.js';
 import type { AplNet } from '../model/index.js';
 import type { TtaMode } from '../train/index.js';
 import { dihedralBatch, DIHEDRAL_VIEWS, meanOfViewMaps, meanOfViewRows, tidy, type Tensor } from '../torch/index.js';
 
-/** Maps that need the gradient of one class's score, so depend on which class is explained. */
-const GRADIENT_METHODS: readonly ExplainMethod[] = ['attention-grad', 'gradcam', 'gradcam++'];
+/** Maps made for one class (a gradient of its score, or its evidence), so depend on which class is explained. */
+const GRADIENT_METHODS = CLASS_SPECIFIC_METHODS;
 
 export interface ModelPass {
   /** [N, C] row-major: the model's logits, the mean over the eight views under TTA. */
