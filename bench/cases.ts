@@ -115,7 +115,7 @@ async function crossValidate(run: string, data: string, folds: number, seed: num
       const head = trainCaseHead(train, val, classes.length, { ...CASE_HEAD_DEFAULTS, seed });
       const { temperature } = caseTemperature(caseLogitsOf(head.mil, val), val.map((bag) => bag.label));
       // The same object predict and evaluate use, so the held-out calls are made exactly as theirs.
-      const model = new CaseModel({ mil: head.mil, classNames: classes, temperature, encoderKind: 'frozen', encoder: null, file: `cross-validation fold ${k + 1}`, sha256: '' });
+      const model = new CaseModel({ mil: head.mil, classNames: classes, temperature, encoderKind: 'frozen', encoder: null, embeddingViews: prepared.embeddingViews, file: `cross-validation fold ${k + 1}`, sha256: '' });
       try {
         for (const bag of held) {
           const call = model.predict(bag.embeddings);

@@ -1,13 +1,14 @@
 // The case summary of a run with a case model: the call and the cell weights are the case model's,
 // over the usable cells only, and it reads the embeddings it was trained on (one view of the cell
 // model, or its own fine-tuned encoder), embedding the cells' pixels again whenever the prediction
-// core's embedding is not exactly that.
+// core's embedding is not exactly that (one view, or the mean of the eight dihedral views, as the case
+// model was trained).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { InferencePreprocessing } from '../src/data/index.js';
 import { writeNormalizedChw } from '../src/data/index.js';
 import { CaseModel, createModel, GatedAttentionMil, presetConfig, type AplNet } from '../src/model/index.js';
-import { fromTypedArray, manualSeed, noGrad, tidy } from '../src/torch/index.js';
+import { dihedralBatch, fromTypedArray, manualSeed, meanOfViewRows, noGrad, rand, randn, tidy } from '../src/torch/index.js';
 import { attachCaseEmbeddings, summarizeCase, type CaseSummaryRun, type ImagePrediction } from '../src/run/index.js';
 
 const CLASSES = ['erythroblastic', 'left-shift', 'normal'];
@@ -20,10 +21,10 @@ function tinyCellModel(seed: number): AplNet {
   return createModel({ ...presetConfig('aplnet-s-ap', CLASSES.length), widths: [8, 8, 16, 16] }).eval();
 }
 
-function caseModel(embeddingDim: number, encoder: AplNet | null): CaseModel {
+function caseModel(embeddingDim: number, encoder: AplNet | null, embeddingViews: 1 | 8 = 1): CaseModel {
   manualSeed(11);
   const mil = new GatedAttentionMil({ embeddingDim, hiddenDim: 8, attentionDim: 6, numClasses: CLASSES.length, dropout: 0 });
-  return new CaseModel({ mil, classNames: CLASSES, temperature: 1.2, encoderKind: encoder ? 'fine-tune' : 'frozen', encoder, file: 'case-model.safetensors', sha256: '0'.repeat(64) });
+  return new CaseModel({ mil, classNames: CLASSES, temperature: 1.2, encoderKind: encoder ? 'fine-tune' : 'frozen', encoder, embeddingViews, file: 'case-model.safetensors', sha256: '0'.repeat(64) });
 }
 
 /** A cell with random pixels; its probabilities are made up (the case model does not read them). */
@@ -33,12 +34,17 @@ function cell(i: number, embedding?: Float32Array, extra: Partial<ImagePredictio
   return { file: `c${i}.png`, ok: true, probabilities: { erythroblastic: p[0], 'left-shift': p[1], normal: p[2] }, predicted: 'left-shift', confidence: 0.8, refer: false, referReason: null, notes: [], pixels, side: SIDE, maps: {}, embedding, ...extra };
 }
 
-/** What the case model should read: `encoder`'s one-view embedding of each cell's normalised pixels. */
-function embed(encoder: AplNet, cells: ImagePrediction[]): Float32Array[] {
+/** What the case model should read: `encoder`'s embedding of each cell's normalised pixels (one view, or the mean of the eight). */
+function embed(encoder: AplNet, cells: ImagePrediction[], views: 1 | 8 = 1): Float32Array[] {
   const plane = 3 * SIDE * SIDE;
   const x = new Float32Array(cells.length * plane);
   cells.forEach((c, i) => writeNormalizedChw(c.pixels, inference.channelStats, x, i * plane));
-  const flat = tidy(() => noGrad(() => encoder.forward(fromTypedArray(x, [cells.length, 3, SIDE, SIDE])).embedding.data<'float32'>()));
+  const flat = tidy(() => noGrad(() => {
+    const images = fromTypedArray(x, [cells.length, 3, SIDE, SIDE]);
+    if (views === 1) return encoder.forward(images).embedding.data<'float32'>();
+    const e = encoder.forward(dihedralBatch(images)).embedding;
+    return meanOfViewRows(e.data<'float32'>(), e.shape[1]);
+  }));
   const d = flat.length / cells.length;
   return cells.map((_, i) => flat.slice(i * d, (i + 1) * d));
 }
@@ -77,6 +83,41 @@ test('under TTA the averaged embeddings are not what the case model read in trai
   const summary = summarizeCase(runWith(cellModel, model, 'on'), averaged);
   const expected = model.predict(oneView);
   for (const name of CLASSES) assert.ok(Math.abs(summary.call!.probabilities[name] - expected.probabilities[name]) < 1e-6, name);
+  model.dispose();
+  cellModel.dispose();
+});
+
+test('a case model trained on 8-view embeddings reuses the core embeddings under TTA, and embeds the 8 views itself when the core ran one view', () => {
+  // The full-width preset: the narrowed one's embedding barely depends on the pixels, so its views agree.
+  manualSeed(7);
+  const cellModel = createModel(presetConfig('aplnet-s-ap', CLASSES.length)).eval();
+  // A fresh network's embeddings are ~1e-16 (zero-initialised residual branches, a uniform pooling
+  // map): give the scorer and the batch norms trained-looking values so the views differ.
+  noGrad(() => tidy(() => {
+    for (const [key, t] of cellModel.stateDict()) {
+      if (key === 'pool.score.weight') t.copy_(randn(t.shape).mul(3));
+      else if (key.endsWith('running_mean') || (key.endsWith('.bias') && t.ndim === 1)) t.copy_(randn(t.shape).mul(0.1));
+      else if (key.endsWith('running_var') || (key.endsWith('.weight') && t.ndim === 1)) t.copy_(rand(t.shape).add(0.5));
+    }
+  }));
+  const plain = Array.from({ length: 9 }, (_, i) => cell(i));
+  const eightViews = embed(cellModel, plain, 8);
+  const oneView = embed(cellModel, plain, 1);
+  const model = caseModel(eightViews[0].length, null, 8);
+  const expected = model.predict(eightViews);
+  // How far a one-view reading would be from the right one: the tolerance below must be far smaller.
+  const wrong = model.predict(oneView);
+  const gap = Math.max(...CLASSES.map((name) => Math.abs(wrong.probabilities[name] - expected.probabilities[name])));
+  assert.ok(gap > 1e-6, `one view and eight give the same call (gap ${gap}): the test would prove nothing`);
+  // TTA on: the core's embedding is the 8-view mean, read as it is (a marker shows it is not recomputed).
+  const marked = plain.map((c, i) => ({ ...c, embedding: eightViews[i].map((v) => v + 0.5) }));
+  const reused = summarizeCase(runWith(cellModel, model, 'on'), marked);
+  const fromMarked = model.predict(marked.map((c) => c.embedding!));
+  for (const name of CLASSES) assert.ok(Math.abs(reused.call!.probabilities[name] - fromMarked.probabilities[name]) < 1e-9, name);
+  // TTA off: the core's one-view embedding is not what the model read; the pixels are embedded in 8 views.
+  const single = plain.map((c, i) => ({ ...c, embedding: oneView[i] }));
+  const again = summarizeCase(runWith(cellModel, model, 'off'), single);
+  for (const name of CLASSES) assert.ok(Math.abs(again.call!.probabilities[name] - expected.probabilities[name]) < gap / 20, `${name}: the 8-view call was not made (off by ${Math.abs(again.call!.probabilities[name] - expected.probabilities[name])}, one view is ${gap} away)`);
   model.dispose();
   cellModel.dispose();
 });

@@ -26,7 +26,7 @@ function fixture(k: number, seed = 3): { mil: GatedAttentionMil; bag: Float32Arr
 }
 
 function caseModelOf(mil: GatedAttentionMil): CaseModel {
-  return new CaseModel({ mil, classNames: ['a', 'b', 'c'], temperature: 1.3, encoderKind: 'frozen', encoder: null, file: 'case-model.safetensors', sha256: '0'.repeat(64) });
+  return new CaseModel({ mil, classNames: ['a', 'b', 'c'], temperature: 1.3, encoderKind: 'frozen', encoder: null, embeddingViews: 1, file: 'case-model.safetensors', sha256: '0'.repeat(64) });
 }
 
 test('permuting the cells permutes the weights and leaves the case probabilities unchanged', () => {

@@ -91,10 +91,16 @@ test('train-case trains from case labels, records the case level bound to the we
   assert.ok(['mean-probability', 'mean-log-probability', 'majority-vote'].includes(record.baseline));
   assert.equal(record.weightsSha256, sha(runPath(copy, 'bestWeights')));
   assert.equal(record.model.sha256, sha(runPath(copy, 'caseModel')));
+  // The run is calibrated with test-time augmentation (train's default), so the case model is trained
+  // on what the prediction core computes then: each cell's embedding averaged over its 8 views.
+  assert.equal(JSON.parse(readFileSync(runPath(copy, 'calibration'), 'utf8')).tta, 'on');
+  assert.equal(record.model.embeddingViews, 8);
+  assert.match(result.stderr + result.stdout, /cells embedded \(each the mean of its 8 dihedral views\)/);
   assert.ok(!existsSync(join(copy, '.lock')), 'the run lock is released');
   const loaded = await loadRun(copy, { calibration: 'optional' });
   try {
     assert.ok(loaded.caseLevel?.model);
+    assert.equal(loaded.caseLevel.model.embeddingViews, 8);
     assert.equal(loaded.caseLevel.baseline, record.baseline);
     const d = loaded.caseLevel.model.embeddingDim;
     const call = loaded.caseLevel.model.predict([new Float32Array(d).fill(0.1), new Float32Array(d).fill(0.3)]);

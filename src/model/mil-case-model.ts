@@ -26,6 +26,8 @@ export interface CaseModelParts {
   encoderKind: CaseEncoder;
   /** The fine-tuned cell encoder, for 'fine-tune' only (its embeddings, not the cell model's, feed the pooling). */
   encoder: AplNet | null;
+  /** Views each cell's embedding averages: 1, or the 8 dihedral views (what it was trained on, so what it must read). */
+  embeddingViews: 1 | 8;
   /** The file it was loaded from and that file's SHA-256. */
   file: string;
   sha256: string;
@@ -46,6 +48,7 @@ export class CaseModel {
   readonly temperature: number;
   readonly encoderKind: CaseEncoder;
   readonly encoder: AplNet | null;
+  readonly embeddingViews: 1 | 8;
   readonly file: string;
   readonly sha256: string;
 
@@ -61,6 +64,8 @@ export class CaseModel {
     this.temperature = parts.temperature;
     this.encoderKind = parts.encoderKind;
     this.encoder = parts.encoder ? parts.encoder.eval() : null;
+    if (parts.embeddingViews !== 1 && parts.embeddingViews !== 8) throw new Error(`${parts.file}: a case model reads embeddings of 1 or 8 views, not ${String(parts.embeddingViews)}`);
+    this.embeddingViews = parts.embeddingViews;
     this.file = parts.file;
     this.sha256 = parts.sha256;
   }

@@ -1,19 +1,20 @@
 // The case model's call over a case's usable cells, from the prediction core's results: case
-// probabilities and one attention weight per cell. The case model reads what it was trained on: one
-// view's embedding from the cell model (a frozen encoder) or from its own fine-tuned encoder. The
-// prediction core's embedding is reused when it is exactly that; otherwise the cells are embedded
-// again from the pixels the model saw (normalised as at inference), so the answer never depends on
-// which caller asked. A caller that drops the pixels (the web page keeps calls, not images) attaches
-// the case embeddings first.
+// probabilities and one attention weight per cell. The case model reads what it was trained on: the
+// embedding from the cell model (a frozen encoder) or from its own fine-tuned encoder, of one view of
+// the cell or the mean of its eight dihedral views (the case model's embeddingViews). The prediction
+// core's embedding is reused when it is exactly that; otherwise the cells are embedded again from the
+// pixels the model saw (normalised as at inference), so the answer never depends on which caller
+// asked. A caller that drops the pixels (the web page keeps calls, not images) attaches the case
+// embeddings first.
 import { writeNormalizedChw, type InferencePreprocessing } from '../data/index.js';
 import type { AplNet, CaseModel, CasePrediction } from '../model/index.js';
-import { fromTypedArray, noGrad, tidy } from '../torch/index.js';
+import { dihedralBatch, fromTypedArray, meanOfViewRows, noGrad, tidy } from '../torch/index.js';
 import type { ImagePrediction, PredictResult } from './predict-images.js';
 
 const EMBED_BATCH = 32;
 
-/** Embeddings of the cells' preprocessed pixels by `encoder` (one view, eval mode), in cell order. */
-function embedPixels(encoder: AplNet, inference: InferencePreprocessing, cells: readonly ImagePrediction[]): Float32Array[] {
+/** Embeddings of the cells' preprocessed pixels by `encoder` (eval mode; one view or the mean of the eight), in cell order. */
+function embedPixels(encoder: AplNet, inference: InferencePreprocessing, cells: readonly ImagePrediction[], views: 1 | 8): Float32Array[] {
   const missing = cells.find((cell) => cell.side < 1 || cell.pixels.length !== 3 * cell.side * cell.side);
   if (missing) throw new Error(`${missing.file}: the case model reads an embedding of the cell's pixels, but this result carries no pixels; attach the case embeddings (attachCaseEmbeddings) before the pixels are dropped`);
   const device = encoder.parameters()[0]?.device ?? 'cpu';
@@ -24,7 +25,12 @@ function embedPixels(encoder: AplNet, inference: InferencePreprocessing, cells: 
     const plane = 3 * side * side;
     const x = new Float32Array(batch.length * plane);
     batch.forEach((cell, i) => writeNormalizedChw(cell.pixels, inference.channelStats, x, i * plane));
-    const flat = tidy(() => noGrad(() => encoder.forward(fromTypedArray(x, [batch.length, 3, side, side]).to({ device })).embedding.to('float32').to('cpu').data<'float32'>()));
+    const flat = tidy(() => noGrad(() => {
+      const images = fromTypedArray(x, [batch.length, 3, side, side]).to({ device });
+      const embedding = encoder.forward(views === 8 ? dihedralBatch(images) : images).embedding;
+      const rows = embedding.to('float32').to('cpu').data<'float32'>();
+      return views === 8 ? meanOfViewRows(rows, embedding.shape[1]) : rows;
+    }));
     const d = flat.length / batch.length;
     for (let i = 0; i < batch.length; i++) out.push(flat.slice(i * d, (i + 1) * d));
   }
@@ -41,9 +47,9 @@ export interface CaseModelCallRun {
 /** The embedding the case model reads for each cell, in order. */
 function caseEmbeddings(run: CaseModelCallRun, caseModel: CaseModel, cells: readonly ImagePrediction[]): Float32Array[] {
   if (cells.every((cell) => cell.caseEmbedding !== undefined)) return cells.map((cell) => cell.caseEmbedding!);
-  const singleView = (run.calibration?.tta ?? 'off') === 'off';
-  if (caseModel.encoder === null && singleView && cells.every((cell) => cell.embedding !== undefined)) return cells.map((cell) => cell.embedding!);
-  return embedPixels(caseModel.encoder ?? run.model, run.inference, cells);
+  const coreViews = (run.calibration?.tta ?? 'off') === 'on' ? 8 : 1;
+  if (caseModel.encoder === null && coreViews === caseModel.embeddingViews && cells.every((cell) => cell.embedding !== undefined)) return cells.map((cell) => cell.embedding!);
+  return embedPixels(caseModel.encoder ?? run.model, run.inference, cells, caseModel.embeddingViews);
 }
 
 /** The case model's calibrated probabilities and cell weights for these cells (weights in their order). */

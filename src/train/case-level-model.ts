@@ -80,7 +80,7 @@ export function loadCaseModel(runDir: string, record: CaseModelRecord, className
     if (mil.config.embeddingDim !== embeddingSize(cellModel)) {
       throw new Error(`${path} reads embeddings of length ${mil.config.embeddingDim}, but the cell model gives embeddings of another length; ${again}`);
     }
-    const model = new CaseModel({ mil: mil.to(device), classNames: [...classNames], temperature: record.temperature, encoderKind: record.encoder, encoder: encoder ? encoder.to(device) : null, file: path, sha256: record.sha256 });
+    const model = new CaseModel({ mil: mil.to(device), classNames: [...classNames], temperature: record.temperature, encoderKind: record.encoder, encoder: encoder ? encoder.to(device) : null, embeddingViews: record.embeddingViews, file: path, sha256: record.sha256 });
     return model;
   } catch (err) {
     mil?.dispose();

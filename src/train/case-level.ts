@@ -28,6 +28,12 @@ export const CaseModelRecordSchema = z.object({
   file: z.string().min(1).regex(/^[^/\\]+$/),
   sha256,
   encoder: z.enum(['frozen', 'fine-tune']),
+  /**
+   * What each cell's embedding is: one view of the cell (1), or the mean over its eight dihedral
+   * views (8, as the prediction core embeds under test-time augmentation). Records written before
+   * this field existed were trained on one view.
+   */
+  embeddingViews: z.union([z.literal(1), z.literal(8)]).default(1),
   config: CaseModelConfigSchema,
   /** Softmax temperature fitted on the validation cases. */
   temperature: z.number().finite().positive(),

@@ -5,7 +5,8 @@ import type { DataLoader, DataSubset } from '../data/index.js';
 import { batchToTensors } from '../data/to-tensor.js';
 import { softmaxRow } from '../eval/index.js';
 import type { AplNet } from '../model/index.js';
-import { noGrad, tidy } from '../torch/index.js';
+import { dihedralBatch, meanOfViewRows, noGrad, tidy } from '../torch/index.js';
+import type { TtaMode } from './run-files.js';
 
 export interface CellOutputs {
   paths: string[];
@@ -17,8 +18,13 @@ export interface CellOutputs {
   numClasses: number;
 }
 
-/** Every cell's embedding and logits over an epoch of `loader` (sequential, no augmentation). */
-export async function collectCellOutputs(model: AplNet, loader: DataLoader, device: string): Promise<CellOutputs> {
+/**
+ * Every cell's embedding and logits over an epoch of `loader` (sequential, no augmentation). With
+ * `tta` 'on' each is the mean over the eight dihedral views of the cell, as the prediction core makes
+ * them under test-time augmentation, so a case model trained on these reads at prediction time exactly
+ * what the core computes.
+ */
+export async function collectCellOutputs(model: AplNet, loader: DataLoader, device: string, tta: TtaMode = 'off'): Promise<CellOutputs> {
   const wasTraining = model.training;
   model.eval();
   const embeddings: Float32Array[] = [];
@@ -29,9 +35,11 @@ export async function collectCellOutputs(model: AplNet, loader: DataLoader, devi
     for await (const batch of loader.epoch(0)) {
       const out = tidy(() => noGrad(() => {
         const { x } = batchToTensors(batch, device);
-        const result = model.forward(x);
+        const result = model.forward(tta === 'on' ? dihedralBatch(x) : x);
         embeddingDim = result.embedding.shape[1];
-        return { e: result.embedding.to('float32').to('cpu').data<'float32'>(), l: result.logits.to('float32').to('cpu').data<'float32'>() };
+        const e = result.embedding.to('float32').to('cpu').data<'float32'>();
+        const l = result.logits.to('float32').to('cpu').data<'float32'>();
+        return tta === 'on' ? { e: meanOfViewRows(e, embeddingDim), l: meanOfViewRows(l, result.logits.shape[1]) } : { e, l };
       }));
       embeddings.push(out.e);
       logits.push(out.l);

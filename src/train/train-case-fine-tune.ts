@@ -7,6 +7,7 @@ import { DataLoader, randomFor, shuffleInPlace, smearAugmentation, type DataSubs
 import { batchToTensors } from '../data/to-tensor.js';
 import type { AplNet, GatedAttentionMil } from '../model/index.js';
 import { AdamW, F, tensor, tidy, type Tensor } from '../torch/index.js';
+import type { TtaMode } from './run-files.js';
 import { bagsOf, caseSubset, collectCellOutputs, type CaseBag } from './train-case-cells.js';
 import { caseLogLoss, caseLogitsOf, disposeSnapshot, snapshot, type CaseEpoch } from './train-case-head.js';
 
@@ -30,6 +31,8 @@ export interface FineTuneInput {
   caseOf: (path: string) => { id: string; label: number } | undefined;
   cellTemperature: number;
   device: string;
+  /** How validation cells are embedded, as the case model will read them (training steps see one augmented view). */
+  tta: TtaMode;
 }
 
 export interface FineTuneResult {
@@ -43,7 +46,7 @@ export interface FineTuneResult {
 async function embedBags(input: FineTuneInput): Promise<CaseBag[] | null> {
   if (!input.val) return null;
   const loader = new DataLoader(input.val.subset, { batchSize: 64, order: 'sequential', seed: 0, augmentation: null });
-  return bagsOf(await collectCellOutputs(input.encoder, loader, input.device), input.caseOf, input.cellTemperature);
+  return bagsOf(await collectCellOutputs(input.encoder, loader, input.device, input.tta), input.caseOf, input.cellTemperature);
 }
 
 /** Fine-tunes `encoder` and `mil` in place; on return both hold the best epoch's weights. */

@@ -14,7 +14,7 @@ import { createModel, type AplNet, type CaseEncoder } from '../model/index.js';
 import { manualSeed } from '../torch/index.js';
 import { sourceCases, writeCaseLevel, type CaseLevelRecord, type CaseSplitScores } from './case-level.js';
 import { embeddingSize, saveCaseModelFile } from './case-level-model.js';
-import { DEFAULT_CACHE_DIR, RUN_FILES, runPath, type Calibration, type RunConfig } from './run-files.js';
+import { DEFAULT_CACHE_DIR, RUN_FILES, runPath, type Calibration, type RunConfig, type TtaMode } from './run-files.js';
 import { bagsOf, collectCellOutputs, type CaseBag } from './train-case-cells.js';
 import { fineTuneCaseModel, FINE_TUNE_DEFAULTS, type FineTuneOptions } from './train-case-fine-tune.js';
 import { CASE_HEAD_DEFAULTS, caseLogitsOf, trainCaseHead, type CaseEpoch, type CaseHeadOptions } from './train-case-head.js';
@@ -44,6 +44,8 @@ export interface CaseData {
   /** The run's cell temperature, with which the cells' probabilities (for the baselines) are calibrated. */
   cellTemperature: number;
   embeddingDim: number;
+  /** Views each cell's embedding (and probabilities) average: 8 under test-time augmentation, else 1. */
+  embeddingViews: 1 | 8;
 }
 
 export interface CaseDataOptions {
@@ -54,7 +56,23 @@ export interface CaseDataOptions {
   device?: string;
   /** Splits whose cells are embedded (default all three). */
   splits?: SplitName[];
+  /**
+   * One view per cell ('off'), or the mean of its eight dihedral views ('on'). Default: the mode the
+   * run's calibration was fitted in, which is the mode the prediction core embeds cells in, so the
+   * case model is trained on what it will read.
+   */
+  tta?: TtaMode;
   log?: (line: string) => void;
+}
+
+/**
+ * The mode cells are embedded in for the case model: as asked, else as the run's calibration was
+ * fitted (the prediction core's mode, so its embeddings are what the case model reads). Measured on
+ * pbc-cases (docs/case-results.md): the mean of the eight views halves the validation cases'
+ * log-loss of the case model against one view.
+ */
+export function caseTtaMode(run: Pick<CellRun, 'calibration'>, asked?: TtaMode): TtaMode {
+  return asked ?? run.calibration?.tta ?? 'off';
 }
 
 /** Why a run cannot have a case model, in words that say what to do. */
@@ -102,14 +120,15 @@ export async function prepareCaseData(run: CellRun, options: CaseDataOptions = {
   try {
     const cellTemperature = run.calibration?.temperature ?? 1;
     const device = options.device ?? 'cpu';
+    const tta = caseTtaMode(run, options.tta);
     const bags: Record<SplitName, CaseBag[]> = { train: [], val: [], test: [] };
     for (const split of options.splits ?? (['train', 'val', 'test'] as SplitName[])) {
       if (dataset.subset(split).images.length === 0) continue;
       const loader = dataset.loader(split, { batchSize: 64, order: 'sequential', seed: 0, augmentation: null });
-      bags[split] = bagsOf(await collectCellOutputs(run.model, loader, device), caseOf, cellTemperature);
-      log(`${split}: ${bags[split].length} cases, ${dataset.subset(split).images.length} cells embedded`);
+      bags[split] = bagsOf(await collectCellOutputs(run.model, loader, device, tta), caseOf, cellTemperature);
+      log(`${split}: ${bags[split].length} cases, ${dataset.subset(split).images.length} cells embedded${tta === 'on' ? ' (each the mean of its 8 dihedral views)' : ''}`);
     }
-    return { dataset, caseOf, bags, cellTemperature, embeddingDim: embeddingSize(run.model) };
+    return { dataset, caseOf, bags, cellTemperature, embeddingDim: embeddingSize(run.model), embeddingViews: tta === 'on' ? 8 : 1 };
   } catch (err) {
     await dataset.close();
     throw err;
@@ -209,6 +228,7 @@ export async function trainCaseModel(run: CellRun, options: TrainCaseOptions = {
             caseOf: data.caseOf,
             cellTemperature: data.cellTemperature,
             device,
+            tta: data.embeddingViews === 8 ? 'on' : 'off',
           }, { ...FINE_TUNE_DEFAULTS, ...options.fineTune, epochs: options.fineTuneEpochs ?? FINE_TUNE_DEFAULTS.epochs, seed }, log);
           fineTuneHistory = tuned.history;
           valBags = tuned.valBags ?? val;
@@ -238,6 +258,7 @@ export async function trainCaseModel(run: CellRun, options: TrainCaseOptions = {
             file: RUN_FILES.caseModel,
             sha256,
             encoder: encoderKind,
+            embeddingViews: data.embeddingViews,
             config: head.mil.config,
             temperature,
             temperatureFittedOn: fittedOn,
