@@ -103,10 +103,10 @@ test('predict reports a corrupt and a missing file by name, exits 1, and still p
   assert.equal(lines.length, 4);
   assert.match(lines[1], /lymphocyte\/.*\.jpg,(basophil|eosinophil|lymphocyte),0\.\d+,(true|false),/);
   const stem = readdirSync(join(data, 'lymphocyte')).sort()[0].replace(/\.jpg$/, '');
-  // Named as explain names its methods: the default preset's own map (attention-pool) and Grad-CAM.
-  assert.deepEqual(readdirSync(overlays).sort(), [`${stem}.attention-pool.png`, `${stem}.gradcam.png`]);
+  // Named as explain names its methods: the default preset's own map (evidence) and Grad-CAM.
+  assert.deepEqual(readdirSync(overlays).sort(), [`${stem}.evidence.png`, `${stem}.gradcam.png`]);
   // Each is the panel a person reads: original | overlay | colour scale.
-  const meta = await sharp(join(overlays, `${stem}.attention-pool.png`)).metadata();
+  const meta = await sharp(join(overlays, `${stem}.evidence.png`)).metadata();
   const layout = panelLayout(INPUT_SIZE, INPUT_SIZE);
   assert.deepEqual([meta.format, meta.width, meta.height], ['png', layout.width, layout.height]);
   const badContour = aplnet('predict', run, good, '--overlays', overlays, '--contour', '1.5');

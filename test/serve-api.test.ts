@@ -95,7 +95,7 @@ describe('aplnet serve API', () => {
     assert.ok(Math.abs(values.reduce((a, b) => a + b, 0) - 1) < 1e-6);
     assert.equal(result.confidence, Math.max(...values));
     assert.equal(result.refer, result.confidence < body.referralThreshold);
-    assert.deepEqual(Object.keys(result.heatmaps), ['attention-pool', 'gradcam']); // the default preset's own map, and Grad-CAM
+    assert.deepEqual(Object.keys(result.heatmaps), ['evidence', 'gradcam']); // the default preset's own map, and Grad-CAM
     for (const url of [result.input, ...Object.values(result.heatmaps) as string[]]) {
       assert.match(url, /^data:image\/png;base64,/);
       const meta = await sharp(Buffer.from(url.split(',')[1], 'base64')).metadata();

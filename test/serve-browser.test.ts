@@ -160,7 +160,7 @@ test('the maps: the model\'s own map on each cell, toggled per cell, the opacity
   const heatmap = tile.locator('img.heatmap');
   await heatmap.waitFor();
   assert.ok(await heatmap.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth === 144), 'the attention map is drawn on the cell');
-  assert.match(await page.locator('#legend').innerText(), /attention-pool[\s\S]*0 low[\s\S]*1 high/);
+  assert.match(await page.locator('#legend').innerText(), /evidence[\s\S]*0 low[\s\S]*1 high/);
   await tile.locator('.map-toggle').click();
   assert.equal(await heatmap.isHidden(), true, 'the map is turned off on that cell');
   assert.equal(await tile.locator('.map-toggle').getAttribute('aria-pressed'), 'false');

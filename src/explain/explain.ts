@@ -80,12 +80,15 @@ export function explain(model: AplNet, images: Tensor, options: ExplainOptions):
 }
 
 /**
- * The map aplnet shows unless asked otherwise: a model's own pooling map when it has an
- * attention-pooling head (the weighting its logits are computed with, so faithful by construction),
- * else gradient-weighted attention (the CBAM gate oriented by the predicted class's gradient).
+ * The map aplnet shows unless asked otherwise. With an attention-pooling head: 'evidence', each
+ * position's exact term of the called class's logit margin (the pooling weight times the local
+ * evidence), so faithful by construction; chosen over the pooling weights alone on the validation
+ * split (docs/explain-results.md: more of it on the cell, a lower deletion AUC, and it changes when
+ * the weights are re-initialised). Else gradient-weighted attention (the CBAM gate oriented by the
+ * predicted class's gradient).
  */
 export function defaultExplainMethod(model: Pick<AplNet, 'config'>): ExplainMethod {
-  return model.config.head === 'attention-pool' ? 'attention-pool' : 'attention-grad';
+  return model.config.head === 'attention-pool' ? 'evidence' : 'attention-grad';
 }
 
 /** What predict, serve and the report draw by default: the default map, and Grad-CAM beside it. */

@@ -70,7 +70,7 @@ export function registerPredict(program: Command): void {
     .argument('<images...>', 'image files and/or folders of images, or one CSV manifest (path,patient_id[,label][,split]) whose patient ids make the cases')
     .option('--format <format>', 'table, json or csv', 'table')
     .option('--overlays <dir>', 'write <name>.<method>.png into this folder: the image, its map overlaid, and the colour scale')
-    .option('--maps <methods>', `explanation maps to draw with --overlays: ${EXPLAIN_METHODS.join(', ')} (default: the model's own map — attention-pool on attention-pool presets, else attention-grad — and gradcam)`, parseMethods)
+    .option('--maps <methods>', `explanation maps to draw with --overlays: ${EXPLAIN_METHODS.join(', ')} (default: the model's own map — evidence on attention-pool presets, else attention-grad — and gradcam)`, parseMethods)
     .option('--opacity <a>', 'weight in [0, 1] of the overlay colour where the map is highest; low values stay clear', unitInterval('--opacity'), DEFAULT_OPACITY)
     .option('--contour <q>', 'outline the map at its quantile q in [0, 1] (0.9 encloses the top 10%)', unitInterval('--contour'))
     .option('--threshold <p>', "refer to a specialist below this calibrated top probability (default: the run's)", num('--threshold'))
