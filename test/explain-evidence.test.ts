@@ -101,3 +101,27 @@ test('a constant image gives a flat evidence map; predictAndExplain blanks a NaN
     cbam.dispose();
   }
 });
+
+test('a map averaged over the TTA views keeps the documented scale: its maximum is 1, its shares of mass unchanged', async () => {
+  const { passInMode } = await import('../src/run/tta-pass.js');
+  const { divideByMaximum } = await import('../src/explain/index.js');
+  manualSeed(24);
+  const model = withTrainedLookingWeights(createModel('aplnet-s-ap', 4)).eval();
+  try {
+    tidy(() => {
+      const x = randn([2, 3, 64, 64]);
+      const pass = passInMode(model, x, ['evidence', 'attention-pool'], 'on');
+      for (const method of ['evidence', 'attention-pool'] as const) {
+        const maps = pass.maps[method]!;
+        maps.amax([1, 2, 3]).toArray().forEach((max, i) => assert.ok(Math.abs(max - 1) < 1e-5, `${method} image ${i}: maximum ${max}`));
+      }
+      const halved = randn([1, 1, 8, 8]).abs().mul(0.5);
+      const scaled = divideByMaximum(halved);
+      const share = (t: Tensor) => t.slice(2, 0, 4).sum().div(t.sum()).item();
+      assert.ok(Math.abs(share(scaled) - share(halved)) < 1e-6);
+      assert.deepEqual(divideByMaximum(full([1, 1, 4, 4], 0)).toArray(), new Array(16).fill(0));
+    });
+  } finally {
+    model.dispose();
+  }
+});

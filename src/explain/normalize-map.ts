@@ -15,3 +15,14 @@ export function normalizePerImage(maps: Tensor): Tensor {
     return maps.sub(low).div(range.maximum(roundingScale).clamp(1e-12));
   });
 }
+
+/**
+ * maps: [N, 1, H, W] of values ≥ 0 → each image divided by its maximum, so its largest value is 1
+ * (an all-zero map stays 0). The documented scale of every map; a mean of maps (the eight views of
+ * test-time augmentation, the members of an ensemble) has its peaks in slightly different places,
+ * so its maximum falls below 1 and it would be drawn faint: this restores the scale without moving
+ * any share of the map's mass or the order of its values.
+ */
+export function divideByMaximum(maps: Tensor): Tensor {
+  return tidy(() => maps.div(maps.amax([1, 2, 3], true).clamp(1e-30)));
+}

@@ -3,7 +3,7 @@
 // are the mean over the views, and each view's map is turned back to the input's orientation before
 // the maps are averaged. A gradient map explains one class: every view's map is made for the class
 // the averaged logits (or, for an ensemble, the ensemble) call, not the class that view alone calls.
-import { CLASS_SPECIFIC_METHODS, explain, predictAndExplain, zeroNonFiniteMaps, type ExplainMethod } from '../explain/index.js';
+import { CLASS_SPECIFIC_METHODS, divideByMaximum, explain, predictAndExplain, zeroNonFiniteMaps, type ExplainMethod } from '../explain/index.js';
 import type { AplNet } from '../model/index.js';
 import type { TtaMode } from '../train/index.js';
 import { dihedralBatch, DIHEDRAL_VIEWS, meanOfViewMaps, meanOfViewRows, tidy, type Tensor } from '../torch/index.js';
@@ -56,7 +56,7 @@ export function passInMode(model: AplNet, x: Tensor, methods: readonly ExplainMe
         if (GRADIENT_METHODS.includes(method) && !viewsAgree) {
           setMaps(pass, method, gradientMapOfViews(model, views, method, explained));
         } else {
-          pass.maps[method] = meanOfViewMaps(mapsOfViews);
+          pass.maps[method] = tidy(() => divideByMaximum(meanOfViewMaps(mapsOfViews)));
           pass.blanked[method] = anyViewOf(result.blanked[method]!, n);
         }
       } finally {
@@ -84,7 +84,7 @@ function setMaps(pass: ModelPass, method: ExplainMethod, maps: { maps: Tensor; b
 function gradientMapOfViews(model: AplNet, views: Tensor, method: ExplainMethod, targets: number[]): { maps: Tensor; blanked: boolean[] } {
   return tidy(() => {
     const checked = zeroNonFiniteMaps(explain(model, views, { method, target: DIHEDRAL_VIEWS.flatMap(() => targets) }));
-    return { maps: meanOfViewMaps(checked.maps), blanked: anyViewOf(checked.blanked, targets.length) };
+    return { maps: divideByMaximum(meanOfViewMaps(checked.maps)), blanked: anyViewOf(checked.blanked, targets.length) };
   });
 }
 
