@@ -44,8 +44,9 @@ function relabelOf(run: string): RelabelRecord | null {
 
 function trainCellRun(data: string, threads: number): string {
   const out = join(mkdtempSync(join(tmpdir(), 'aplnet-bench-cases-')), 'cell-run');
-  console.error(`no --run given: training the cell encoder on ${data} (aplnet train ${data} --out ${out} --epochs 20) first`);
-  const trained = spawnSync(process.execPath, [CLI, 'train', data, '--out', out, '--epochs', '20', '--threads', String(threads)], { stdio: ['ignore', 'inherit', 'inherit'] });
+  // 40 epochs, the whole schedule: chosen over 20 on the validation cases (docs/case-results.md).
+  console.error(`no --run given: training the cell encoder on ${data} (aplnet train ${data} --out ${out} --epochs 40 --patience 0) first`);
+  const trained = spawnSync(process.execPath, [CLI, 'train', data, '--out', out, '--epochs', '40', '--patience', '0', '--threads', String(threads)], { stdio: ['ignore', 'inherit', 'inherit'] });
   if (trained.status !== 0) throw new Error(`training the cell encoder failed (exit ${trained.status}); see the lines above`);
   return out;
 }

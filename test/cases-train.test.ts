@@ -154,6 +154,12 @@ test('loadRun refuses a damaged case model, a case level of other weights, and a
   writeFileSync(runPath(edited, 'caseLevel'), JSON.stringify({ ...record, baseline: 'median' }));
   await assert.rejects(loadRun(edited, { calibration: 'optional' }), /case-level\.json is not a valid case-level record \(baseline/);
 
+  // The views the case model reads are bound to its file: a record edited to one view is refused.
+  const views = join(root, 'views');
+  cpSync(base, views, { recursive: true });
+  writeFileSync(runPath(views, 'caseLevel'), JSON.stringify({ ...record, model: { ...record.model, embeddingViews: 1 } }));
+  await assert.rejects(loadRun(views, { calibration: 'optional' }), /case-model\.safetensors's configuration differs from the one recorded in .*case-level\.json/);
+
   // train-case replaces a damaged case model rather than refusing to start.
   const retrained = aplnet(caseArgs(damaged));
   assert.equal(retrained.status, 0, retrained.stderr);

@@ -8,10 +8,10 @@ import { loadSafetensors, saveSafetensors, type Tensor } from '../torch/index.js
 import type { CaseModelRecord } from './case-level.js';
 import { runPath, sha256OfFile } from './run-files.js';
 
-const META = { classes: 'aplnet.case.classes', cellWeights: 'aplnet.case.cell_weights_sha256', config: 'aplnet.case.config', encoder: 'aplnet.case.encoder' } as const;
+const META = { classes: 'aplnet.case.classes', cellWeights: 'aplnet.case.cell_weights_sha256', config: 'aplnet.case.config', encoder: 'aplnet.case.encoder', views: 'aplnet.case.embedding_views' } as const;
 
 /** Writes the case model atomically; returns the file's SHA-256 (what case-level.json records). */
-export function saveCaseModelFile(runDir: string, mil: GatedAttentionMil, encoder: AplNet | null, classNames: readonly string[], cellWeightsSha256: string): string {
+export function saveCaseModelFile(runDir: string, mil: GatedAttentionMil, encoder: AplNet | null, classNames: readonly string[], cellWeightsSha256: string, embeddingViews: 1 | 8): string {
   const tensors = new Map<string, Tensor>();
   for (const [key, t] of mil.stateDict()) tensors.set(`mil.${key}`, t);
   if (encoder) for (const [key, t] of encoder.stateDict()) tensors.set(`encoder.${key}`, t);
@@ -21,6 +21,7 @@ export function saveCaseModelFile(runDir: string, mil: GatedAttentionMil, encode
     [META.cellWeights]: cellWeightsSha256,
     [META.config]: JSON.stringify(mil.config),
     [META.encoder]: encoder ? 'fine-tune' : 'frozen',
+    [META.views]: String(embeddingViews),
   });
   return sha256OfFile(path);
 }
@@ -57,7 +58,8 @@ export function loadCaseModel(runDir: string, record: CaseModelRecord, className
     if (metadata[META.cellWeights] !== cellWeightsSha256) {
       throw new Error(`${path} was trained on the embeddings of other cell weights than the run's model.safetensors (the cell model changed after the case model was trained); ${again}`);
     }
-    if (metadata[META.config] !== JSON.stringify(record.config) || metadata[META.encoder] !== record.encoder) {
+    // A file written before the views were recorded was trained on one view, as its record says.
+    if (metadata[META.config] !== JSON.stringify(record.config) || metadata[META.encoder] !== record.encoder || (metadata[META.views] ?? '1') !== String(record.embeddingViews)) {
       throw new Error(`${path}'s configuration differs from the one recorded in ${runPath(runDir, 'caseLevel')}; ${again}`);
     }
     checkFinite(tensors, path);

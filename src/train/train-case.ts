@@ -246,7 +246,7 @@ export async function trainCaseModel(run: CellRun, options: TrainCaseOptions = {
           const probabilities = valLogits.map((row) => Array.from(softmaxRow(row, temperature)));
           validation = scoresOf(probabilities, probabilities.map((p) => p.indexOf(Math.max(...p))), valLabels, run.classNames);
         }
-        const sha256 = saveCaseModelFile(run.dir, head.mil, encoder, run.classNames, run.weightsSha256);
+        const sha256 = saveCaseModelFile(run.dir, head.mil, encoder, run.classNames, run.weightsSha256, data.embeddingViews);
         const seconds = (performance.now() - started) / 1000;
         const record = writeCaseLevel(run.dir, {
           version: 1,

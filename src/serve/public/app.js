@@ -228,7 +228,10 @@ function setUpMapChoices(model) {
   const own = model.defaultMaps[0];
   $('attention-choice').querySelector('input').value = own;
   if (own === 'attention-pool') $('attention-choice').title = 'The weights the model sums its per-position class evidence with: each class score is computed from exactly this map';
-  if (own === 'evidence') $('attention-choice').title = "Where the model found the evidence for its call: each position's exact share of the called class's score (the attention weight times the local evidence for that class)";
+  if (own === 'evidence') {
+    $('attention-choice').title = "Where the model found the evidence for its call: each position's exact share of the called class's score (the attention weight times the local evidence for that class)";
+    $('attention-choice').lastChild.textContent = ' Evidence';
+  }
   $('with-gradcam').hidden = !model.defaultMaps.includes('gradcam');
   $('gradcam-choice').hidden = true;
   state.overlay = own;
