@@ -18,5 +18,5 @@ aplnet evaluate "$RUN"
 aplnet predict "$RUN" "$DATA/eosinophil" "$DATA/lymphocyte" --overlays "$RUN/predictions" --format table
 echo
 echo "Done. Open the report: $(pwd)/$RUN/report.html"
-echo "Explanation panels (the model's own attention-pool map, and Grad-CAM) of the predictions: $(pwd)/$RUN/predictions/"
+echo "Explanation panels (the model's own map, evidence, and Grad-CAM) of the predictions: $(pwd)/$RUN/predictions/"
 echo "Try the web app: node dist/src/cli/main.js serve $RUN"
