@@ -90,19 +90,21 @@ export async function benchExplain(options: ExplainBenchOptions = {}): Promise<R
     // Cell energy is the share of the map on the nucleated cell; a platelet has no nucleus (its mask
     // is whatever stained blob is at the centre), so, as the issue allows, the headline figures are
     // over the images of nucleated cells and platelets are reported apart (and all images together).
-    const nucleated = rows.map((row, i) => ({ row, image: images[i] })).filter(({ row }) => row.label !== PLATELET);
-    const mapsOver = (subset: typeof nucleated) => {
+    const flatness = new Map(methods.map((method) => [method, mapFlatness(run.model, method, run.inference.channelStats)]));
+    const everyImage = rows.map((row, i) => ({ row, image: images[i] }));
+    const nucleated = everyImage.filter(({ row }) => row.label !== PLATELET);
+    /** Every method's figures and the random baseline's over a set of images. */
+    const summaryOver = (subset: typeof everyImage) => {
       const measured = meanMeasures(subset.map(({ row }) => row), names);
-      return Object.fromEntries(methods.map((method) => {
+      const maps = Object.fromEntries(methods.map((method) => {
         const flat = flatness.get(method)!;
         const rho = mean(subset.map(({ image }) => image.randomizationRho[method]));
         return [method, { ...roundedMeasures(measured[method]), randomization_rho: round(rho), blank_cv: round(flat.blank), constant_cv: round(flat.constant), noise_cv: round(flat.noise) }];
       }));
+      return { maps, random: roundedMeasures(measured[RANDOM_BASELINE]) };
     };
-    const flatness = new Map(methods.map((method) => [method, mapFlatness(run.model, method, run.inference.channelStats)]));
-    const everyImage = rows.map((row, i) => ({ row, image: images[i] }));
-    const maps = mapsOver(nucleated);
-    const allMaps = mapsOver(everyImage);
+    const headline = summaryOver(nucleated);
+    const all = summaryOver(everyImage);
     const platelets = rows.filter((row) => row.label === PLATELET);
     const perClass = Object.fromEntries(run.classNames.map((name) => {
       const of = rows.filter((row) => row.label === name);
@@ -112,12 +114,12 @@ export async function benchExplain(options: ExplainBenchOptions = {}): Promise<R
       preset: run.config.model.name,
       accuracy: round(results.filter((r) => r.ok && r.predicted === labelOf.get(r.file)).length / count),
       default_method: defaultExplainMethod(run.model),
-      maps,
-      random: roundedMeasures(meanMeasures(nucleated.map(({ row }) => row), names)[RANDOM_BASELINE]),
+      maps: headline.maps,
+      random: headline.random,
       images: nucleated.length,
       headline_images: `the ${nucleated.length} images of nucleated cells (every class but ${PLATELET}); platelets apart below, and all ${rows.length} images in maps_all_images`,
-      maps_all_images: allMaps,
-      random_all_images: roundedMeasures(meanMeasures(rows, names)[RANDOM_BASELINE]),
+      maps_all_images: all.maps,
+      random_all_images: all.random,
       split: options.split ?? 'test',
       platelet: platelets.length ? { images: platelets.length, ...rounded(meanMeasures(platelets, names)) } : { images: 0 },
       per_class: perClass,

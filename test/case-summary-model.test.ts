@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import type { InferencePreprocessing } from '../src/data/index.js';
 import { writeNormalizedChw } from '../src/data/index.js';
 import { CaseModel, createModel, GatedAttentionMil, presetConfig, type AplNet } from '../src/model/index.js';
-import { dihedralBatch, fromTypedArray, manualSeed, meanOfViewRows, noGrad, rand, randn, tidy } from '../src/torch/index.js';
+import { dihedralBatch, fromTypedArray, manualSeed, meanOfViewRows, noGrad, tidy } from '../src/torch/index.js';
+import { withTrainedLookingWeights } from './helpers/trained-looking.js';
 import { attachCaseEmbeddings, summarizeCase, type CaseSummaryRun, type ImagePrediction } from '../src/run/index.js';
 
 const CLASSES = ['erythroblastic', 'left-shift', 'normal'];
@@ -93,13 +94,7 @@ test('a case model trained on 8-view embeddings reuses the core embeddings under
   const cellModel = createModel(presetConfig('aplnet-s-ap', CLASSES.length)).eval();
   // A fresh network's embeddings are ~1e-16 (zero-initialised residual branches, a uniform pooling
   // map): give the scorer and the batch norms trained-looking values so the views differ.
-  noGrad(() => tidy(() => {
-    for (const [key, t] of cellModel.stateDict()) {
-      if (key === 'pool.score.weight') t.copy_(randn(t.shape).mul(3));
-      else if (key.endsWith('running_mean') || (key.endsWith('.bias') && t.ndim === 1)) t.copy_(randn(t.shape).mul(0.1));
-      else if (key.endsWith('running_var') || (key.endsWith('.weight') && t.ndim === 1)) t.copy_(rand(t.shape).add(0.5));
-    }
-  }));
+  withTrainedLookingWeights(cellModel);
   const plain = Array.from({ length: 9 }, (_, i) => cell(i));
   const eightViews = embed(cellModel, plain, 8);
   const oneView = embed(cellModel, plain, 1);

@@ -6,27 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { explain, predictAndExplain } from '../src/explain/index.js';
 import { captureActivationsAndGradients } from '../src/explain/capture.js';
-import { createModel, type AplNet } from '../src/model/index.js';
-import { cat, full, manualSeed, noGrad, rand, randn, setNumThreads, tidy, type Tensor } from '../src/torch/index.js';
+import { createModel } from '../src/model/index.js';
+import { cat, full, manualSeed, noGrad, randn, setNumThreads, tidy, type Tensor } from '../src/torch/index.js';
+import { coefficientsOfVariation, withTrainedLookingWeights } from './helpers/trained-looking.js';
 
 setNumThreads(2);
-
-/** A freshly built head pools uniformly (its scorer starts at zero): give it and the BNs real values. */
-function withTrainedLookingWeights(model: AplNet): AplNet {
-  noGrad(() => tidy(() => {
-    for (const [key, t] of model.stateDict()) {
-      if (key === 'pool.score.weight') t.copy_(randn(t.shape).mul(3));
-      else if (key.endsWith('running_mean') || (key.endsWith('.bias') && t.ndim === 1)) t.copy_(randn(t.shape).mul(0.1));
-      else if (key.endsWith('running_var') || (key.endsWith('.weight') && t.ndim === 1)) t.copy_(rand(t.shape).add(0.5));
-    }
-  }));
-  return model;
-}
-
-const cv = (maps: Tensor): number[] => tidy(() => {
-  const mean = maps.mean([1, 2, 3]);
-  return maps.sub(maps.mean([1, 2, 3], true)).pow(2).mean([1, 2, 3]).sqrt().div(mean).toArray();
-});
 
 test('the terms the evidence map draws sum, per image, to the class logit minus the mean logit', () => {
   manualSeed(21);
@@ -87,7 +71,7 @@ test('a constant image gives a flat evidence map; predictAndExplain blanks a NaN
       const std = [0.16, 0.186, 0.079];
       const blank = cat([128, 255].map((v) => cat(mean.map((m, c) => full([1, 1, 144, 144], (v / 255 - m) / std[c])), 1)), 0);
       const maps = explain(model, blank, { method: 'evidence' });
-      const flat = cv(maps);
+      const flat = coefficientsOfVariation(maps);
       // A flat map is either all one value (CV 0) or all 0 (no class argued for anywhere): NaN CV.
       flat.forEach((v, i) => assert.ok(Number.isNaN(v) || v < 0.05, `blank image ${i}: CV ${v}`));
       const images = randn([2, 3, 96, 96]);

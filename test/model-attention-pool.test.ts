@@ -4,34 +4,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { explain, predictAndExplain } from '../src/explain/index.js';
-import { createModel, describePreset, parseModelConfig, presetConfig, type AplNet } from '../src/model/index.js';
-import { cat, full, manualSeed, memoryInfo, noGrad, rand, randn, setNumThreads, tidy, type Tensor } from '../src/torch/index.js';
+import { createModel, describePreset, parseModelConfig, presetConfig } from '../src/model/index.js';
+import { cat, full, manualSeed, memoryInfo, noGrad, randn, setNumThreads, tidy, type Tensor } from '../src/torch/index.js';
+import { coefficientsOfVariation, withTrainedLookingWeights } from './helpers/trained-looking.js';
 
 setNumThreads(2);
 
-/** A freshly built head pools uniformly (its scorer starts at zero): give it and the BNs real values. */
-function withTrainedLookingWeights(model: AplNet): AplNet {
-  noGrad(() => tidy(() => {
-    for (const [key, t] of model.stateDict()) {
-      if (key === 'pool.score.weight') t.copy_(randn(t.shape).mul(3));
-      else if (key.endsWith('running_mean') || (key.endsWith('.bias') && t.ndim === 1)) t.copy_(randn(t.shape).mul(0.1));
-      else if (key.endsWith('running_var') || (key.endsWith('.weight') && t.ndim === 1)) t.copy_(rand(t.shape).add(0.5));
-    }
-  }));
-  return model;
-}
-
 function maxAbs(t: Tensor): number {
   return tidy(() => t.abs().amax([...t.shape.keys()]).item());
-}
-
-/** Coefficient of variation (std / mean) of each image's map [N, 1, h, w]. */
-function coefficientsOfVariation(maps: Tensor): number[] {
-  return tidy(() => {
-    const mean = maps.mean([1, 2, 3]);
-    const std = maps.sub(maps.mean([1, 2, 3], true)).pow(2).mean([1, 2, 3]).sqrt();
-    return std.div(mean).toArray();
-  });
 }
 
 /** Mid-grey, white and black images after aplnet's per-channel normalisation (the PBC statistics). */

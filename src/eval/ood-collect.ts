@@ -4,8 +4,8 @@
 // prediction core gives them in that mode (the statistics do not change under a flip or turn).
 import type { DataLoader } from '../data/index.js';
 import { batchToTensors } from '../data/to-tensor.js';
-import type { AplNet } from '../model/index.js';
-import { dihedralBatch, meanOfViewRows, noGrad, tidy } from '../torch/index.js';
+import { forwardRows, type AplNet } from '../model/index.js';
+import { tidy } from '../torch/index.js';
 import { imageStatistics } from './ood-image-stats.js';
 
 export interface OodInputs {
@@ -32,15 +32,7 @@ export async function collectOodInputs(model: AplNet, loader: DataLoader, device
   let embeddingSize = 0;
   try {
     for await (const batch of loader.epoch(0)) {
-      const { logits, embeddings, size } = tidy(() => noGrad(() => {
-        const { x } = batchToTensors(batch, device);
-        const out = model.forward(meanOfDihedralViews ? dihedralBatch(x) : x);
-        const rows = (t: typeof out.logits) => {
-          const flat = t.to('float32').data<'float32'>();
-          return meanOfDihedralViews ? meanOfViewRows(flat, t.shape[1]) : flat;
-        };
-        return { logits: rows(out.logits), embeddings: rows(out.embedding), size: out.embedding.shape[1] };
-      }));
+      const { logits, embeddings, embeddingSize: size } = tidy(() => forwardRows(model, batchToTensors(batch, device).x, { meanOfDihedralViews }));
       embeddingSize = size;
       logitChunks.push(logits);
       embeddingChunks.push(embeddings);

@@ -5,7 +5,7 @@ export { resolveTargets, type ExplainTarget } from './targets.js';
 export { combineAttentionMaps } from './attention-maps.js';
 export { weightedAttention } from './attention-gradient.js';
 export { camFromGradients, type GradCamVariant } from './grad-cam.js';
-export { normalizePerImage, divideByMaximum } from './normalize-map.js';
+export { normalizePerImage, divideByMaximum, meanMapOfViews, meanMapOfMembers } from './normalize-map.js';
 export { zeroNonFiniteMaps, type FiniteMaps } from './finite-maps.js';
 export { heatMapOf, resizeHeatMap, type HeatMap } from './heat-map.js';
 export { renderOverlay, renderHeatmap, paintOverlay, type RgbImage, type OverlayOptions, type HeatmapOptions } from './overlay.js';

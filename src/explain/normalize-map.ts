@@ -2,7 +2,7 @@
 // their raw scale (which differs between methods, layers and images). A flat map stays flat: a range
 // below 1e-4 of the map's magnitude is float rounding, not structure, and is not stretched into a
 // full-contrast pattern (which is how a blank image used to show a lattice).
-import { tidy, type Tensor } from '../torch/index.js';
+import { meanOfViewMaps, tidy, type Tensor } from '../torch/index.js';
 
 const FLAT_RELATIVE_RANGE = 1e-4;
 
@@ -25,4 +25,15 @@ export function normalizePerImage(maps: Tensor): Tensor {
  */
 export function divideByMaximum(maps: Tensor): Tensor {
   return tidy(() => maps.div(maps.amax([1, 2, 3], true).clamp(1e-30)));
+}
+
+/** The maps of a dihedralBatch's eight views [8N, 1, H, W], turned back, averaged and at the maps' scale: [N, 1, H, W]. */
+export function meanMapOfViews(mapsOfViews: Tensor): Tensor {
+  return tidy(() => divideByMaximum(meanOfViewMaps(mapsOfViews)));
+}
+
+/** The mean of several models' maps of the same images (an ensemble's members), at the maps' scale. */
+export function meanMapOfMembers(maps: readonly Tensor[]): Tensor {
+  if (maps.length === 0) throw new Error('meanMapOfMembers: no maps to average');
+  return tidy(() => divideByMaximum(maps.reduce((sum, map) => sum.add(map)).div(maps.length)));
 }

@@ -1,5 +1,6 @@
 // aplnet's model layer: ResNet + spatial attention, its configs and presets.
 export { AplNet, type ForwardOptions, type ForwardResult } from './aplnet.js';
+export { forwardRows, type ForwardRows } from './forward-rows.js';
 export { parseModelConfig, HEAD_KINDS, type ModelConfig, type AttentionConfig, type BlockKind, type HeadKind } from './config.js';
 export { AttentionPool, attentionPooledLogits, type AttentionPooling } from './attention-pool.js';
 export { PRESETS, presetNames, presetConfig, type PresetConfig } from './presets.js';

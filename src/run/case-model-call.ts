@@ -7,8 +7,8 @@
 // asked. A caller that drops the pixels (the web page keeps calls, not images) attaches the case
 // embeddings first.
 import { writeNormalizedChw, type InferencePreprocessing } from '../data/index.js';
-import type { AplNet, CaseModel, CasePrediction } from '../model/index.js';
-import { dihedralBatch, fromTypedArray, meanOfViewRows, noGrad, tidy } from '../torch/index.js';
+import { forwardRows, type AplNet, type CaseModel, type CasePrediction } from '../model/index.js';
+import { fromTypedArray, tidy } from '../torch/index.js';
 import type { ImagePrediction, PredictResult } from './predict-images.js';
 
 const EMBED_BATCH = 32;
@@ -25,12 +25,7 @@ function embedPixels(encoder: AplNet, inference: InferencePreprocessing, cells: 
     const plane = 3 * side * side;
     const x = new Float32Array(batch.length * plane);
     batch.forEach((cell, i) => writeNormalizedChw(cell.pixels, inference.channelStats, x, i * plane));
-    const flat = tidy(() => noGrad(() => {
-      const images = fromTypedArray(x, [batch.length, 3, side, side]).to({ device });
-      const embedding = encoder.forward(views === 8 ? dihedralBatch(images) : images).embedding;
-      const rows = embedding.to('float32').to('cpu').data<'float32'>();
-      return views === 8 ? meanOfViewRows(rows, embedding.shape[1]) : rows;
-    }));
+    const flat = tidy(() => forwardRows(encoder, fromTypedArray(x, [batch.length, 3, side, side]).to({ device }), { meanOfDihedralViews: views === 8 }).embeddings);
     const d = flat.length / batch.length;
     for (let i = 0; i < batch.length; i++) out.push(flat.slice(i * d, (i + 1) * d));
   }

@@ -3,17 +3,17 @@
 // normalisation), and under TTA each member's map is the mean over the eight views turned back, as
 // in the prediction core; each mean is divided by its maximum again (the maps' documented scale). A deletion or insertion curve of an ensemble is the mean of its members'
 // curves (one view each: the curves already take one forward per point and image).
-import { deletionCurve, divideByMaximum, explain, insertionCurve, type ExplainMethod, type FaithfulnessCurve, type FaithfulnessMode } from '../explain/index.js';
+import { deletionCurve, explain, insertionCurve, meanMapOfMembers, meanMapOfViews, type ExplainMethod, type FaithfulnessCurve, type FaithfulnessMode } from '../explain/index.js';
 import type { AplNet } from '../model/index.js';
 import type { TtaMode } from '../train/index.js';
-import { DIHEDRAL_VIEWS, dihedralBatch, meanOfViewMaps, tidy, type Tensor } from '../torch/index.js';
+import { DIHEDRAL_VIEWS, dihedralBatch, tidy, type Tensor } from '../torch/index.js';
 import { renormalize } from './ensemble-pass.js';
 import type { LoadedRun } from './load-run.js';
 
 /** One model's maps [N, 1, H, W] of `method` for `targets`, the mean over the views under TTA. */
 export function modelMaps(model: AplNet, x: Tensor, method: ExplainMethod, targets: number[], tta: TtaMode): Tensor {
   if (tta === 'off') return explain(model, x, { method, target: targets });
-  return tidy(() => divideByMaximum(meanOfViewMaps(explain(model, dihedralBatch(x), { method, target: DIHEDRAL_VIEWS.flatMap(() => targets) }))));
+  return tidy(() => meanMapOfViews(explain(model, dihedralBatch(x), { method, target: DIHEDRAL_VIEWS.flatMap(() => targets) })));
 }
 
 /** Each model of the run with the images in its normalisation; x is normalised with run.inference. */
@@ -26,7 +26,7 @@ function eachModel<R>(run: LoadedRun, x: Tensor, fn: (model: AplNet, input: Tens
 export function runMaps(run: LoadedRun, x: Tensor, method: ExplainMethod, targets: number[], tta: TtaMode): Tensor {
   return tidy(() => {
     const maps = eachModel(run, x, (model, input) => modelMaps(model, input, method, targets, tta));
-    return maps.length === 1 ? maps[0] : divideByMaximum(maps.reduce((sum, map) => sum.add(map)).div(maps.length));
+    return maps.length === 1 ? maps[0] : meanMapOfMembers(maps);
   });
 }
 

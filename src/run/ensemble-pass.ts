@@ -6,7 +6,7 @@
 // `logits` is what predictionOf turns into calibrated probabilities with the run's temperature: a
 // single model's logits, or an ensemble's log-probabilities (temperature 1).
 import type { ChannelStats } from '../data/index.js';
-import { divideByMaximum, type ExplainMethod } from '../explain/index.js';
+import { meanMapOfMembers, type ExplainMethod } from '../explain/index.js';
 import type { TtaMode } from '../train/index.js';
 import { fromTypedArray, tidy, type Tensor } from '../torch/index.js';
 import type { LoadedRun } from './load-run.js';
@@ -80,7 +80,7 @@ export function answerBatch(run: LoadedRun, x: Tensor, methods: readonly Explain
     const n = call.length;
     const answer: BatchAnswer = { logits: logProbabilities(probabilities), maps: {}, blanked: {}, embeddings: concatenateRows(passes), embeddingSize: passes.reduce((sum, p) => sum + p.embeddingSize, 0) };
     for (const method of [...new Set(methods)]) {
-      answer.maps[method] = tidy(() => divideByMaximum(passes.map((p) => p.maps[method]!).reduce((sum, map) => sum.add(map)).div(passes.length)));
+      answer.maps[method] = meanMapOfMembers(passes.map((p) => p.maps[method]!));
       answer.blanked[method] = Array.from({ length: n }, (_, i) => passes.some((p) => p.blanked[method]![i]));
     }
     return answer;

@@ -3,13 +3,11 @@
 // are the mean over the views, and each view's map is turned back to the input's orientation before
 // the maps are averaged. A gradient map explains one class: every view's map is made for the class
 // the averaged logits (or, for an ensemble, the ensemble) call, not the class that view alone calls.
-import { CLASS_SPECIFIC_METHODS, divideByMaximum, explain, predictAndExplain, zeroNonFiniteMaps, type ExplainMethod } from '../explain/index.js';
+import { CLASS_SPECIFIC_METHODS, explain, meanMapOfViews, predictAndExplain, zeroNonFiniteMaps, type ExplainMethod } from '../explain/index.js';
 import type { AplNet } from '../model/index.js';
 import type { TtaMode } from '../train/index.js';
-import { dihedralBatch, DIHEDRAL_VIEWS, meanOfViewMaps, meanOfViewRows, tidy, type Tensor } from '../torch/index.js';
+import { dihedralBatch, DIHEDRAL_VIEWS, meanOfViewRows, tidy, type Tensor } from '../torch/index.js';
 
-/** Maps made for one class (a gradient of its score, or its evidence), so depend on which class is explained. */
-const GRADIENT_METHODS = CLASS_SPECIFIC_METHODS;
 
 export interface ModelPass {
   /** [N, C] row-major: the model's logits, the mean over the eight views under TTA. */
@@ -53,10 +51,10 @@ export function passInMode(model: AplNet, x: Tensor, methods: readonly ExplainMe
     for (const method of [...new Set(methods)]) {
       const mapsOfViews = result.maps[method]!;
       try {
-        if (GRADIENT_METHODS.includes(method) && !viewsAgree) {
+        if (CLASS_SPECIFIC_METHODS.includes(method) && !viewsAgree) {
           setMaps(pass, method, gradientMapOfViews(model, views, method, explained));
         } else {
-          pass.maps[method] = tidy(() => divideByMaximum(meanOfViewMaps(mapsOfViews)));
+          pass.maps[method] = meanMapOfViews(mapsOfViews);
           pass.blanked[method] = anyViewOf(result.blanked[method]!, n);
         }
       } finally {
@@ -84,14 +82,14 @@ function setMaps(pass: ModelPass, method: ExplainMethod, maps: { maps: Tensor; b
 function gradientMapOfViews(model: AplNet, views: Tensor, method: ExplainMethod, targets: number[]): { maps: Tensor; blanked: boolean[] } {
   return tidy(() => {
     const checked = zeroNonFiniteMaps(explain(model, views, { method, target: DIHEDRAL_VIEWS.flatMap(() => targets) }));
-    return { maps: divideByMaximum(meanOfViewMaps(checked.maps)), blanked: anyViewOf(checked.blanked, targets.length) };
+    return { maps: meanMapOfViews(checked.maps), blanked: anyViewOf(checked.blanked, targets.length) };
   });
 }
 
 /** Makes the pass's gradient maps explain `targets` where they explain another class (an ensemble's call). */
 export function reexplainPass(model: AplNet, x: Tensor, pass: ModelPass, methods: readonly ExplainMethod[], tta: TtaMode, targets: number[]): void {
   if (targets.every((c, i) => c === pass.explained[i])) return;
-  for (const method of [...new Set(methods)].filter((m) => GRADIENT_METHODS.includes(m))) {
+  for (const method of [...new Set(methods)].filter((m) => CLASS_SPECIFIC_METHODS.includes(m))) {
     if (tta === 'on') {
       const views = dihedralBatch(x);
       try {

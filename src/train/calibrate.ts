@@ -9,8 +9,8 @@ import type { DataLoader } from '../data/index.js';
 import { batchToTensors } from '../data/to-tensor.js';
 import { collectLogits, collectOodInputs, fitTemperature, rowsFromFlat, type CollectedLogits } from '../eval/index.js';
 import type { PreparedDataset } from '../data/index.js';
-import type { AplNet } from '../model/index.js';
-import { dihedralBatch, meanOfViewRows, noGrad, tidy } from '../torch/index.js';
+import { forwardRows, type AplNet } from '../model/index.js';
+import { tidy } from '../torch/index.js';
 import { fitOodOnSplits } from './ood-fit.js';
 import { oodIsCurrent } from './ood-run-file.js';
 import { DEFAULT_REFERRAL_THRESHOLD, readCalibration, runPath, saveCalibration, sha256OfFile, type TtaMode } from './run-files.js';
@@ -39,10 +39,7 @@ export async function collectLogitsInMode(model: AplNet, loader: DataLoader, dev
   const numClasses = model.config.numClasses;
   try {
     for await (const batch of loader.epoch(0)) {
-      chunks.push(tidy(() => noGrad(() => {
-        const { x } = batchToTensors(batch, device);
-        return meanOfViewRows(model.forward(dihedralBatch(x)).logits.to('float32').data<'float32'>(), numClasses);
-      })));
+      chunks.push(tidy(() => forwardRows(model, batchToTensors(batch, device).x, { meanOfDihedralViews: true }).logits));
       labels.push(...batch.y);
       paths.push(...batch.paths);
     }

@@ -4,8 +4,8 @@
 import type { DataLoader, DataSubset } from '../data/index.js';
 import { batchToTensors } from '../data/to-tensor.js';
 import { softmaxRow } from '../eval/index.js';
-import type { AplNet } from '../model/index.js';
-import { dihedralBatch, meanOfViewRows, noGrad, tidy } from '../torch/index.js';
+import { forwardRows, type AplNet } from '../model/index.js';
+import { tidy } from '../torch/index.js';
 import type { TtaMode } from './run-files.js';
 
 export interface CellOutputs {
@@ -33,16 +33,10 @@ export async function collectCellOutputs(model: AplNet, loader: DataLoader, devi
   let embeddingDim = 0;
   try {
     for await (const batch of loader.epoch(0)) {
-      const out = tidy(() => noGrad(() => {
-        const { x } = batchToTensors(batch, device);
-        const result = model.forward(tta === 'on' ? dihedralBatch(x) : x);
-        embeddingDim = result.embedding.shape[1];
-        const e = result.embedding.to('float32').to('cpu').data<'float32'>();
-        const l = result.logits.to('float32').to('cpu').data<'float32'>();
-        return tta === 'on' ? { e: meanOfViewRows(e, embeddingDim), l: meanOfViewRows(l, result.logits.shape[1]) } : { e, l };
-      }));
-      embeddings.push(out.e);
-      logits.push(out.l);
+      const out = tidy(() => forwardRows(model, batchToTensors(batch, device).x, { meanOfDihedralViews: tta === 'on' }));
+      embeddingDim = out.embeddingSize;
+      embeddings.push(out.embeddings);
+      logits.push(out.logits);
       paths.push(...batch.paths);
     }
   } finally {
