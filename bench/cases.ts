@@ -4,7 +4,7 @@
 //   labelled with its case's label, split by case as the manifest's split column says), or by
 //   `aplnet train-relabeled` from such a run (instance labels from case labels and the previous
 //   round's scores; same manifest and split; relabel.json, reported as "relabel"), so no test
-//   case's cells were ever trained on. Without --run one is trained here first (20 epochs);
+//   case's cells were ever trained on. Without --run one is trained here first (40 epochs, the whole schedule);
 // - `aplnet train-case` (on a copy of the run, so the given run is never written) trains the case
 //   model on the train cases, choosing its epoch, temperature and the baseline on the val cases;
 // - the test split's 23 cases are measured once, by `evaluate`'s own code (case model and the three
@@ -26,7 +26,7 @@ import { stratifiedKFold } from '../src/data/index.js';
 import { CASE_BASELINES, caseBaselineCall, caseMetrics, keyInstanceAuc, parseKeyCellTypes, type CaseBaseline, type CaseMetrics, type KeyInstanceCase } from '../src/eval/index.js';
 import { CaseModel, type CaseEncoder } from '../src/model/index.js';
 import { evaluateCases, loadRun, readCellTypeColumn, type CaseEvaluation } from '../src/run/index.js';
-import { CASE_HEAD_DEFAULTS, caseLogitsOf, caseTemperature, prepareCaseData, RELABEL_FILE, RelabelRecordSchema, trainCaseHead, trainCaseModel, type CaseBag, type RelabelRecord, type TrainCaseResult } from '../src/train/index.js';
+import { CASE_HEAD_DEFAULTS, caseTemperature, DEFAULT_CASE_HEADS, ensembleLogitsOfBags, prepareCaseData, RELABEL_FILE, RelabelRecordSchema, trainCaseHeads, trainCaseModel, type CaseBag, type RelabelRecord, type TrainCaseResult } from '../src/train/index.js';
 import { setNumThreads } from '../src/torch/index.js';
 import { oodAurocs, type OodAurocs } from './ood.js';
 
@@ -113,17 +113,19 @@ async function crossValidate(run: string, data: string, folds: number, seed: num
       const held = bags.filter((bag) => foldOf.get(bag.id) === k);
       const val = bags.filter((bag) => foldOf.get(bag.id) === inner);
       const train = bags.filter((bag) => foldOf.get(bag.id) !== k && foldOf.get(bag.id) !== inner);
-      const head = trainCaseHead(train, val, classes.length, { ...CASE_HEAD_DEFAULTS, seed });
-      const { temperature } = caseTemperature(caseLogitsOf(head.mil, val), val.map((bag) => bag.label));
+      // As train-case trains it: DEFAULT_CASE_HEADS heads from seeds seed, seed + 1, …
+      const trained = trainCaseHeads(train, val, classes.length, { ...CASE_HEAD_DEFAULTS, seed }, DEFAULT_CASE_HEADS);
+      const heads = trained.map((h) => h.mil);
+      const { temperature } = caseTemperature(ensembleLogitsOfBags(heads, val), val.map((bag) => bag.label));
       // The same object predict and evaluate use, so the held-out calls are made exactly as theirs.
-      const model = new CaseModel({ mil: head.mil, classNames: classes, temperature, encoderKind: 'frozen', encoder: null, embeddingViews: prepared.embeddingViews, file: `cross-validation fold ${k + 1}`, sha256: '' });
+      const model = new CaseModel({ heads, classNames: classes, temperature, encoderKind: 'frozen', encoder: null, embeddingViews: prepared.embeddingViews, file: `cross-validation fold ${k + 1}`, sha256: '' });
       try {
         for (const bag of held) {
           const call = model.predict(bag.embeddings);
           milProbs.set(bag.id, classes.map((name) => call.probabilities[name]));
           milWeights.set(bag.id, call.weights);
         }
-        log(`fold ${k + 1}/${folds}: ${train.length} train, ${val.length} val (epoch ${head.bestEpoch}, T ${temperature.toFixed(3)}), ${held.length} held out`);
+        log(`fold ${k + 1}/${folds}: ${train.length} train, ${val.length} val (epochs ${trained.map((h) => h.bestEpoch).join('/')}, T ${temperature.toFixed(3)}), ${held.length} held out`);
       } finally {
         model.dispose();
       }

@@ -25,7 +25,7 @@ function tinyCellModel(seed: number): AplNet {
 function caseModel(embeddingDim: number, encoder: AplNet | null, embeddingViews: 1 | 8 = 1): CaseModel {
   manualSeed(11);
   const mil = new GatedAttentionMil({ embeddingDim, hiddenDim: 8, attentionDim: 6, numClasses: CLASSES.length, dropout: 0 });
-  return new CaseModel({ mil, classNames: CLASSES, temperature: 1.2, encoderKind: encoder ? 'fine-tune' : 'frozen', encoder, embeddingViews, file: 'case-model.safetensors', sha256: '0'.repeat(64) });
+  return new CaseModel({ heads: [mil], classNames: CLASSES, temperature: 1.2, encoderKind: encoder ? 'fine-tune' : 'frozen', encoder, embeddingViews, file: 'case-model.safetensors', sha256: '0'.repeat(64) });
 }
 
 /** A cell with random pixels; its probabilities are made up (the case model does not read them). */

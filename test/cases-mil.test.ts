@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CaseModel, GatedAttentionMil, type CaseMilConfig } from '../src/model/index.js';
+import { CaseModel, caseSoftmax, combineHeads, GatedAttentionMil, type CaseMilConfig } from '../src/model/index.js';
 import { fromTypedArray, loadSafetensors, manualSeed, noGrad, randn, saveSafetensors, tidy } from '../src/torch/index.js';
 import { PYTHON, REFERENCE_DIR } from './helpers/python.js';
 
@@ -26,7 +26,7 @@ function fixture(k: number, seed = 3): { mil: GatedAttentionMil; bag: Float32Arr
 }
 
 function caseModelOf(mil: GatedAttentionMil): CaseModel {
-  return new CaseModel({ mil, classNames: ['a', 'b', 'c'], temperature: 1.3, encoderKind: 'frozen', encoder: null, embeddingViews: 1, file: 'case-model.safetensors', sha256: '0'.repeat(64) });
+  return new CaseModel({ heads: [mil], classNames: ['a', 'b', 'c'], temperature: 1.3, encoderKind: 'frozen', encoder: null, embeddingViews: 1, file: 'case-model.safetensors', sha256: '0'.repeat(64) });
 }
 
 test('permuting the cells permutes the weights and leaves the case probabilities unchanged', () => {
@@ -112,5 +112,55 @@ test('dropout acts in training only: eval-mode outputs are deterministic', () =>
     assert.deepEqual(model.scores(bag), model.scores(bag));
   } finally {
     model.dispose();
+  }
+});
+
+test('an ensemble of heads calls the mean of their probabilities and weights each cell by the mean of their weights', () => {
+  const a = fixture(7, 3);
+  const b = fixture(7, 5);
+  const single = [caseModelOf(a.mil), caseModelOf(b.mil)];
+  const ensemble = new CaseModel({ heads: [a.mil, b.mil], classNames: ['a', 'b', 'c'], temperature: 1, encoderKind: 'frozen', encoder: null, embeddingViews: 1, file: 'case-model.safetensors', sha256: '0'.repeat(64) });
+  try {
+    const bag = a.bag;
+    const parts = single.map((model) => model.scores(bag));
+    const call = ensemble.predict(bag);
+    ['a', 'b', 'c'].forEach((name, c) => {
+      const mean = (caseSoftmax(parts[0].logits, 1)[c] + caseSoftmax(parts[1].logits, 1)[c]) / 2;
+      assert.ok(Math.abs(call.probabilities[name] - mean) < 1e-9, `p(${name}) is the mean of the two heads'`);
+    });
+    call.weights.forEach((w, k) => assert.ok(Math.abs(w - (parts[0].weights[k] + parts[1].weights[k]) / 2) < 1e-9));
+    assert.ok(Math.abs(call.weights.reduce((s, w) => s + w, 0) - 1) < 1e-6);
+    // Still blind to the order of the cells.
+    const reversed = ensemble.predict([...bag].reverse());
+    for (const name of ['a', 'b', 'c']) assert.ok(Math.abs(reversed.probabilities[name] - call.probabilities[name]) < 1e-6);
+  } finally {
+    ensemble.dispose(); // owns both heads
+  }
+});
+
+test('combineHeads: hand-computed mean of two heads; one head passes through; a temperature acts on the log of the mean', () => {
+  // Head 1: softmax([0, ln 3]) = [0.25, 0.75]; head 2: softmax([ln 3, 0]) = [0.75, 0.25]; mean [0.5, 0.5].
+  const out = combineHeads([[0, Math.log(3)], [Math.log(3), 0]], [[1, 0], [0.5, 0.5]]);
+  const p = caseSoftmax(out.logits, 1);
+  assert.ok(Math.abs(p[0] - 0.5) < 1e-12 && Math.abs(p[1] - 0.5) < 1e-12);
+  assert.deepEqual(out.weights, [0.75, 0.25]);
+  assert.deepEqual(combineHeads([[1, 2, 3]], [[1]]), { logits: [1, 2, 3], weights: [1] });
+  // Mean [0.1, 0.9] at T = 2 is ∝ [√0.1, √0.9].
+  const sharp = combineHeads([[Math.log(0.1), Math.log(0.9)], [Math.log(0.1), Math.log(0.9)]], [[1], [1]]);
+  const soft = caseSoftmax(sharp.logits, 2);
+  assert.ok(Math.abs(soft[0] - Math.sqrt(0.1) / (Math.sqrt(0.1) + Math.sqrt(0.9))) < 1e-9);
+  assert.throws(() => combineHeads([], []), /combineHeads/);
+  assert.throws(() => combineHeads([[0, 1], [0, 1, 2]], [[1], [1]]), /heads with 2 and 3 classes/);
+});
+
+test('a case model refuses heads of different configurations, and no heads', () => {
+  const a = fixture(2, 3);
+  const other = new GatedAttentionMil({ ...config, hiddenDim: 7 });
+  try {
+    assert.throws(() => new CaseModel({ heads: [a.mil, other], classNames: ['a', 'b', 'c'], temperature: 1, encoderKind: 'frozen', encoder: null, embeddingViews: 1, file: 'f.safetensors', sha256: '' }), /f\.safetensors: the case model's heads differ in configuration/);
+    assert.throws(() => new CaseModel({ heads: [], classNames: ['a', 'b', 'c'], temperature: 1, encoderKind: 'frozen', encoder: null, embeddingViews: 1, file: 'f.safetensors', sha256: '' }), /at least one MIL head/);
+  } finally {
+    a.mil.dispose();
+    other.dispose();
   }
 });

@@ -84,9 +84,15 @@ test('train-case trains from case labels, records the case level bound to the we
   cpSync(run, copy, { recursive: true });
   const result = aplnet(caseArgs(copy));
   assert.equal(result.status, 0, result.stderr);
-  assert.match(result.stdout, /case model \(frozen encoder\) trained on 12 cases/);
+  assert.match(result.stdout, /case model \(frozen encoder, 5 heads\) trained on 12 cases/);
   assert.match(result.stdout, /validation cases: 6/);
   const record = JSON.parse(readFileSync(runPath(copy, 'caseLevel'), 'utf8'));
+  // The default is an ensemble of 5 heads (seeds 0–4), each with its own best epoch, saved in one file.
+  assert.equal(record.model.heads, 5);
+  assert.equal(record.model.headBestEpochs.length, 5);
+  assert.equal(record.model.bestEpoch, record.model.headBestEpochs[0]);
+  const keys = Object.keys(JSON.parse(readFileSync(runPath(copy, 'caseModel')).subarray(8, 8 + Number(readFileSync(runPath(copy, 'caseModel')).readBigUInt64LE(0))).toString('utf8')));
+  for (let k = 0; k < 5; k++) assert.ok(keys.includes(`mil.${k}.classifier.weight`), `head ${k} is in the file`);
   assert.deepEqual(record.caseClasses, ['erythroblastic', 'left-shift', 'normal']);
   assert.ok(['mean-probability', 'mean-log-probability', 'majority-vote'].includes(record.baseline));
   assert.equal(record.weightsSha256, sha(runPath(copy, 'bestWeights')));
@@ -160,12 +166,45 @@ test('loadRun refuses a damaged case model, a case level of other weights, and a
   writeFileSync(runPath(views, 'caseLevel'), JSON.stringify({ ...record, model: { ...record.model, embeddingViews: 1 } }));
   await assert.rejects(loadRun(views, { calibration: 'optional' }), /case-model\.safetensors's configuration differs from the one recorded in .*case-level\.json/);
 
+  // So is the number of heads: a record edited to one head is refused, not read as head 0 alone.
+  const heads = join(root, 'heads');
+  cpSync(base, heads, { recursive: true });
+  writeFileSync(runPath(heads, 'caseLevel'), JSON.stringify({ ...record, model: { ...record.model, heads: 1 } }));
+  await assert.rejects(loadRun(heads, { calibration: 'optional' }), /case-model\.safetensors's configuration differs from the one recorded in .*case-level\.json/);
+
   // train-case replaces a damaged case model rather than refusing to start.
   const retrained = aplnet(caseArgs(damaged));
   assert.equal(retrained.status, 0, retrained.stderr);
   const loaded = await loadRun(damaged, { calibration: 'optional' });
   loaded.model.dispose();
   loaded.caseLevel?.model?.dispose();
+});
+
+test('--heads 1 writes the one-head layout that records without a heads field name, and they still load; fine-tuning refuses several heads', async () => {
+  const one = join(root, 'one-head');
+  cpSync(run, one, { recursive: true });
+  const result = aplnet(caseArgs(one, '--heads', '1'));
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stdout, /case model \(frozen encoder\) trained on 12 cases/);
+  const record = JSON.parse(readFileSync(runPath(one, 'caseLevel'), 'utf8'));
+  assert.equal(record.model.heads, 1);
+  assert.equal(record.model.headBestEpochs, undefined);
+  // A record written before ensembles existed has no heads field: it means one head.
+  delete record.model.heads;
+  writeFileSync(runPath(one, 'caseLevel'), JSON.stringify(record));
+  const loaded = await loadRun(one, { calibration: 'optional' });
+  try {
+    assert.equal(loaded.caseLevel?.model?.heads.length, 1);
+  } finally {
+    loaded.model.dispose();
+    loaded.caseLevel?.model?.dispose();
+  }
+  const refused = aplnet(caseArgs(join(root, 'one-head'), '--encoder', 'fine-tune', '--heads', '3'));
+  assert.notEqual(refused.status, 0);
+  assert.match(refused.stderr, /--encoder fine-tune trains the encoder through one case head; --heads 3 needs --encoder frozen/);
+  const zero = aplnet(caseArgs(join(root, 'one-head'), '--heads', '0'));
+  assert.notEqual(zero.status, 0);
+  assert.match(zero.stderr, /--heads/);
 });
 
 test('a run whose labels are cell types is refused by train-case, saying why', () => {

@@ -1,5 +1,5 @@
-// The case model's weights file: the MIL pooling ("mil.*") and, for a fine-tuned encoder, that
-// encoder ("encoder.*"), with metadata binding it to the case classes and to the cell model's
+// The case model's weights file: the MIL pooling ("mil.*" for one head; "mil.0.*", "mil.1.*", …
+// for an ensemble of heads) and, for a fine-tuned encoder, that encoder ("encoder.*"), with metadata binding it to the case classes and to the cell model's
 // weights. Loading checks it end to end (digest recorded in case-level.json, aplnet's checksum,
 // classes, cell weights, configuration, every value finite) and names the file in every error.
 import { existsSync } from 'node:fs';
@@ -8,20 +8,29 @@ import { loadSafetensors, saveSafetensors, type Tensor } from '../torch/index.js
 import type { CaseModelRecord } from './case-level.js';
 import { runPath, sha256OfFile } from './run-files.js';
 
-const META = { classes: 'aplnet.case.classes', cellWeights: 'aplnet.case.cell_weights_sha256', config: 'aplnet.case.config', encoder: 'aplnet.case.encoder', views: 'aplnet.case.embedding_views' } as const;
+const META = { classes: 'aplnet.case.classes', cellWeights: 'aplnet.case.cell_weights_sha256', config: 'aplnet.case.config', encoder: 'aplnet.case.encoder', views: 'aplnet.case.embedding_views', heads: 'aplnet.case.heads' } as const;
+
+/** Prefix of head k's tensors in a file of `count` heads (one head keeps the original "mil." layout). */
+function headPrefix(k: number, count: number): string {
+  return count === 1 ? 'mil.' : `mil.${k}.`;
+}
 
 /** Writes the case model atomically; returns the file's SHA-256 (what case-level.json records). */
-export function saveCaseModelFile(runDir: string, mil: GatedAttentionMil, encoder: AplNet | null, classNames: readonly string[], cellWeightsSha256: string, embeddingViews: 1 | 8): string {
+export function saveCaseModelFile(runDir: string, heads: readonly GatedAttentionMil[], encoder: AplNet | null, classNames: readonly string[], cellWeightsSha256: string, embeddingViews: 1 | 8): string {
+  if (heads.length === 0) throw new Error('saveCaseModelFile: no MIL head to save');
   const tensors = new Map<string, Tensor>();
-  for (const [key, t] of mil.stateDict()) tensors.set(`mil.${key}`, t);
+  heads.forEach((head, k) => {
+    for (const [key, t] of head.stateDict()) tensors.set(`${headPrefix(k, heads.length)}${key}`, t);
+  });
   if (encoder) for (const [key, t] of encoder.stateDict()) tensors.set(`encoder.${key}`, t);
   const path = runPath(runDir, 'caseModel');
   saveSafetensors(path, tensors, {
     [META.classes]: JSON.stringify(classNames),
     [META.cellWeights]: cellWeightsSha256,
-    [META.config]: JSON.stringify(mil.config),
+    [META.config]: JSON.stringify(heads[0].config),
     [META.encoder]: encoder ? 'fine-tune' : 'frozen',
     [META.views]: String(embeddingViews),
+    [META.heads]: String(heads.length),
   });
   return sha256OfFile(path);
 }
@@ -49,7 +58,7 @@ export function loadCaseModel(runDir: string, record: CaseModelRecord, className
     throw new Error(`${path} does not match the digest recorded in ${runPath(runDir, 'caseLevel')} (train-case was interrupted, or the file was replaced or damaged); ${again}`);
   }
   const { tensors, metadata } = loadSafetensors(path, 'cpu', { requireChecksum: true });
-  let mil: GatedAttentionMil | null = null;
+  const heads: GatedAttentionMil[] = [];
   let encoder: AplNet | null = null;
   try {
     if (metadata[META.classes] !== JSON.stringify(classNames)) {
@@ -59,17 +68,21 @@ export function loadCaseModel(runDir: string, record: CaseModelRecord, className
       throw new Error(`${path} was trained on the embeddings of other cell weights than the run's model.safetensors (the cell model changed after the case model was trained); ${again}`);
     }
     // A file written before the views were recorded was trained on one view, as its record says.
-    if (metadata[META.config] !== JSON.stringify(record.config) || metadata[META.encoder] !== record.encoder || (metadata[META.views] ?? '1') !== String(record.embeddingViews)) {
+    if (metadata[META.config] !== JSON.stringify(record.config) || metadata[META.encoder] !== record.encoder || (metadata[META.views] ?? '1') !== String(record.embeddingViews) || (metadata[META.heads] ?? '1') !== String(record.heads)) {
       throw new Error(`${path}'s configuration differs from the one recorded in ${runPath(runDir, 'caseLevel')}; ${again}`);
     }
     checkFinite(tensors, path);
     const config = checkCaseMilConfig(record.config, path);
-    mil = new GatedAttentionMil(config);
+    for (let k = 0; k < record.heads; k++) heads.push(new GatedAttentionMil(config));
     const pick = (prefix: string) => new Map([...tensors].filter(([key]) => key.startsWith(prefix)).map(([key, t]) => [key.slice(prefix.length), t]));
     const unknown = [...tensors.keys()].filter((key) => !key.startsWith('mil.') && !key.startsWith('encoder.'));
     if (unknown.length) throw new Error(`${path} holds tensors that are not a case model's (${unknown.slice(0, 3).join(', ')}); ${again}`);
     try {
-      mil.loadStateDict(pick('mil.'));
+      // Every tensor must belong to exactly one head: "mil.0.x" would otherwise also pass as one head's "0.x".
+      const headTensors = [...tensors.keys()].filter((key) => key.startsWith('mil.'));
+      const expected = heads.reduce((n, head) => n + head.stateDict().size, 0);
+      if (headTensors.length !== expected) throw new Error(`it holds ${headTensors.length} MIL tensors where ${record.heads} head${record.heads === 1 ? '' : 's'} have ${expected}`);
+      heads.forEach((head, k) => head.loadStateDict(pick(headPrefix(k, record.heads))));
       if (record.encoder === 'fine-tune') {
         encoder = createModel(cellModel.config);
         encoder.loadStateDict(pick('encoder.'));
@@ -79,13 +92,13 @@ export function loadCaseModel(runDir: string, record: CaseModelRecord, className
     } catch (err) {
       throw new Error(`${path}: ${(err as Error).message}; ${again}`);
     }
-    if (mil.config.embeddingDim !== embeddingSize(cellModel)) {
-      throw new Error(`${path} reads embeddings of length ${mil.config.embeddingDim}, but the cell model gives embeddings of another length; ${again}`);
+    if (config.embeddingDim !== embeddingSize(cellModel)) {
+      throw new Error(`${path} reads embeddings of length ${config.embeddingDim}, but the cell model gives embeddings of another length; ${again}`);
     }
-    const model = new CaseModel({ mil: mil.to(device), classNames: [...classNames], temperature: record.temperature, encoderKind: record.encoder, encoder: encoder ? encoder.to(device) : null, embeddingViews: record.embeddingViews, file: path, sha256: record.sha256 });
+    const model = new CaseModel({ heads: heads.map((head) => head.to(device)), classNames: [...classNames], temperature: record.temperature, encoderKind: record.encoder, encoder: encoder ? encoder.to(device) : null, embeddingViews: record.embeddingViews, file: path, sha256: record.sha256 });
     return model;
   } catch (err) {
-    mil?.dispose();
+    for (const head of heads) head.dispose();
     encoder?.dispose();
     throw err;
   } finally {

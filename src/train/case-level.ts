@@ -35,6 +35,13 @@ export const CaseModelRecordSchema = z.object({
    */
   embeddingViews: z.union([z.literal(1), z.literal(8)]).default(1),
   config: CaseModelConfigSchema,
+  /**
+   * MIL heads, each trained from its own seed (seed, seed + 1, …) with its own best epoch; the call
+   * is the mean of their probabilities. Records written before this field existed have one head.
+   */
+  heads: z.number().int().min(1).max(64).default(1),
+  /** Best epoch of every head, for an ensemble (bestEpoch is the first head's). */
+  headBestEpochs: z.array(z.number().int().positive()).optional(),
   /** Softmax temperature fitted on the validation cases. */
   temperature: z.number().finite().positive(),
   temperatureFittedOn: z.string().min(1),

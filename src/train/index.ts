@@ -22,7 +22,7 @@ export type { TrainingLoss } from './learner.js';
 export { readCaseLevel, writeCaseLevel, sourceCases, CaseLevelSchema, CASE_MODEL_FILE, type CaseLevelRecord, type CaseModelRecord, type CaseSplitScores, type SourceCases } from './case-level.js';
 export { loadCaseModel, saveCaseModelFile, embeddingSize } from './case-level-model.js';
 export { trainCaseModel, prepareCaseData, chooseBaseline, caseTemperature, recordCaseLevel, DEFAULT_CASE_ENCODER, type CellRun, type CaseData, type CaseDataOptions, type TrainCaseOptions, type TrainCaseResult } from './train-case.js';
-export { trainCaseHead, caseLogitsOf, caseLogLoss, CASE_HEAD_DEFAULTS, type CaseHeadOptions, type CaseEpoch, type TrainedCaseHead } from './train-case-head.js';
+export { trainCaseHead, trainCaseHeads, ensembleLogitsOfBags, DEFAULT_CASE_HEADS, caseLogitsOf, caseLogLoss, CASE_HEAD_DEFAULTS, type CaseHeadOptions, type CaseEpoch, type TrainedCaseHead } from './train-case-head.js';
 export { FINE_TUNE_DEFAULTS, type FineTuneOptions } from './train-case-fine-tune.js';
 export { bagsOf, collectCellOutputs, type CaseBag, type CellOutputs } from './train-case-cells.js';
 export { relabelCells, relabeledLoss, instanceClassWeights, trainRelabeledRun, checkRelabelSettings, quantile, RELABEL_DEFAULTS, RELABEL_FILE, RelabelRecordSchema, type RelabelSettings, type Relabeling, type InstanceLabel, type RelabelRecord } from './case-relabel.js';

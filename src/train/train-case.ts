@@ -17,7 +17,7 @@ import { embeddingSize, saveCaseModelFile } from './case-level-model.js';
 import { DEFAULT_CACHE_DIR, RUN_FILES, runPath, type Calibration, type RunConfig, type TtaMode } from './run-files.js';
 import { bagsOf, collectCellOutputs, type CaseBag } from './train-case-cells.js';
 import { fineTuneCaseModel, FINE_TUNE_DEFAULTS, type FineTuneOptions } from './train-case-fine-tune.js';
-import { CASE_HEAD_DEFAULTS, caseLogitsOf, trainCaseHead, type CaseEpoch, type CaseHeadOptions } from './train-case-head.js';
+import { CASE_HEAD_DEFAULTS, DEFAULT_CASE_HEADS, ensembleLogitsOfBags, trainCaseHeads, type CaseEpoch, type CaseHeadOptions } from './train-case-head.js';
 
 /** What train-case needs of a loaded run (run/load-run's LoadedRun has all of it). */
 export interface CellRun {
@@ -176,6 +176,8 @@ export interface TrainCaseOptions extends CaseDataOptions {
   epochs?: number;
   /** Epochs of end-to-end fine-tuning (encoder 'fine-tune' only). */
   fineTuneEpochs?: number;
+  /** MIL heads (an ensemble of seeds seed, seed + 1, …); default DEFAULT_CASE_HEADS with a frozen encoder, 1 (the only choice) with fine-tuning. */
+  heads?: number;
   seed?: number;
   head?: Partial<Omit<CaseHeadOptions, 'epochs' | 'seed'>>;
   fineTune?: Partial<Omit<FineTuneOptions, 'epochs' | 'seed'>>;
@@ -197,6 +199,9 @@ export async function trainCaseModel(run: CellRun, options: TrainCaseOptions = {
     const started = performance.now();
     const encoderKind = options.encoder ?? DEFAULT_CASE_ENCODER;
     const seed = options.seed ?? 0;
+    const headCount = options.heads ?? (encoderKind === 'frozen' ? DEFAULT_CASE_HEADS : 1);
+    if (!Number.isInteger(headCount) || headCount < 1 || headCount > 64) throw new Error(`--heads must be a whole number from 1 to 64, got ${headCount}`);
+    if (encoderKind === 'fine-tune' && headCount !== 1) throw new Error(`--encoder fine-tune trains the encoder through one case head; --heads ${headCount} needs --encoder frozen (or drop --heads)`);
     const data = await prepareCaseData(run, { ...options, splits: ['train', 'val'], log });
     try {
       const { train, val } = data.bags;
@@ -205,13 +210,16 @@ export async function trainCaseModel(run: CellRun, options: TrainCaseOptions = {
       const choice = chooseBaseline(val, run.classNames);
       log(`baseline on ${val.length} validation cases: ${choice.baseline}${choice.scores ? ` (${CASE_BASELINES.map((b) => `${b} ${(choice.scores![b].accuracy * 100).toFixed(1)}%`).join(', ')})` : ''}`);
       const headOptions: CaseHeadOptions = { ...CASE_HEAD_DEFAULTS, ...options.head, epochs: options.epochs ?? CASE_HEAD_DEFAULTS.epochs, seed };
-      log(`training the case model (gated attention MIL, ${encoderKind} encoder) on ${train.length} cases, choosing the epoch on ${val.length} validation cases …`);
-      const head = trainCaseHead(train, val, run.classNames.length, headOptions, log);
+      log(`training the case model (gated attention MIL${headCount > 1 ? `, ${headCount} heads from seeds ${seed}–${seed + headCount - 1}` : ''}, ${encoderKind} encoder) on ${train.length} cases, choosing the epoch on ${val.length} validation cases …`);
+      const trained = trainCaseHeads(train, val, run.classNames.length, headOptions, headCount, log);
+      const head = trained[0];
+      const heads = trained.map((h) => h.mil);
+      if (headCount > 1) log(`case model heads' best epochs: ${trained.map((h) => h.bestEpoch).join(', ')}`);
       let encoder: AplNet | null = null;
       let valBags = val;
       let fineTuneHistory: CaseEpoch[] = [];
       let bestEpoch = head.bestEpoch;
-      let epochs = head.history.length;
+      let epochs = Math.max(...trained.map((h) => h.history.length));
       try {
         if (encoderKind === 'fine-tune') {
           manualSeed(seed);
@@ -239,14 +247,14 @@ export async function trainCaseModel(run: CellRun, options: TrainCaseOptions = {
           encoder.to('cpu');
         }
         const valLabels = valBags.map((bag) => bag.label);
-        const valLogits = caseLogitsOf(head.mil, valBags);
+        const valLogits = ensembleLogitsOfBags(heads, valBags);
         const { temperature, fittedOn } = caseTemperature(valLogits, valLabels);
         let validation: CaseSplitScores | null = null;
         if (valBags.length > 0) {
           const probabilities = valLogits.map((row) => Array.from(softmaxRow(row, temperature)));
           validation = scoresOf(probabilities, probabilities.map((p) => p.indexOf(Math.max(...p))), valLabels, run.classNames);
         }
-        const sha256 = saveCaseModelFile(run.dir, head.mil, encoder, run.classNames, run.weightsSha256, data.embeddingViews);
+        const sha256 = saveCaseModelFile(run.dir, heads, encoder, run.classNames, run.weightsSha256, data.embeddingViews);
         const seconds = (performance.now() - started) / 1000;
         const record = writeCaseLevel(run.dir, {
           version: 1,
@@ -260,6 +268,8 @@ export async function trainCaseModel(run: CellRun, options: TrainCaseOptions = {
             encoder: encoderKind,
             embeddingViews: data.embeddingViews,
             config: head.mil.config,
+            heads: headCount,
+            ...(headCount > 1 ? { headBestEpochs: trained.map((h) => Math.max(1, h.bestEpoch)) } : {}),
             temperature,
             temperatureFittedOn: fittedOn,
             epochs,
@@ -275,7 +285,7 @@ export async function trainCaseModel(run: CellRun, options: TrainCaseOptions = {
         log(`wrote ${runPath(run.dir, 'caseModel')} and ${runPath(run.dir, 'caseLevel')}`);
         return { record, history: head.history, fineTuneHistory, seconds };
       } finally {
-        head.mil.dispose();
+        for (const mil of heads) mil.dispose();
         encoder?.dispose();
       }
     } finally {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { loadRun } from '../../run/index.js';
-import { CASE_HEAD_DEFAULTS, DEFAULT_CASE_ENCODER, FINE_TUNE_DEFAULTS, trainCaseModel } from '../../train/index.js';
+import { CASE_HEAD_DEFAULTS, DEFAULT_CASE_ENCODER, DEFAULT_CASE_HEADS, FINE_TUNE_DEFAULTS, trainCaseModel } from '../../train/index.js';
 import type { CaseEncoder } from '../../model/index.js';
 import { selectDevice } from '../device.js';
 import { int, intIn, threadCount } from '../parse-options.js';
@@ -20,6 +20,7 @@ export function registerTrainCase(program: Command): void {
     .option('--epochs <n>', `epochs of the case model on the cell embeddings (default: ${CASE_HEAD_DEFAULTS.epochs}, the best on validation cases kept)`, intIn('--epochs', 1, 10_000))
     .option('--encoder <kind>', `frozen (the cell model's embeddings as they are) or fine-tune (then also train the cell encoder end to end through the case model) (default: ${DEFAULT_CASE_ENCODER})`, encoderKind)
     .option('--fine-tune-epochs <n>', `epochs of end-to-end fine-tuning with --encoder fine-tune (default: ${FINE_TUNE_DEFAULTS.epochs})`, intIn('--fine-tune-epochs', 1, 1000))
+    .option('--heads <n>', `MIL heads trained from seeds seed, seed + 1, …; the case call is the mean of their probabilities (default: ${DEFAULT_CASE_HEADS} with a frozen encoder, 1 with fine-tune)`, intIn('--heads', 1, 64))
     .option('--seed <n>', 'seed for initialization, case order and cell subsampling (default: 0)', int('--seed'))
     .option('--device <device>', 'cpu, cuda, cuda:N or auto', 'cpu')
     .option('--threads <n>', 'CPU threads (default: all cores)', threadCount('--threads'))
@@ -36,6 +37,7 @@ export function registerTrainCase(program: Command): void {
           epochs: o.epochs as number | undefined,
           encoder: o.encoder as CaseEncoder | undefined,
           fineTuneEpochs: o.fineTuneEpochs as number | undefined,
+          heads: o.heads as number | undefined,
           seed: o.seed as number | undefined,
           device,
           workers: o.workers as number | undefined,
@@ -44,7 +46,7 @@ export function registerTrainCase(program: Command): void {
         const model = result.record.model!;
         const validation = model.validation;
         console.log([
-          `case model (${model.encoder} encoder) trained on ${model.trainCases} cases in ${model.trainSeconds.toFixed(0)} s; epoch ${model.bestEpoch} of ${model.epochs} kept`,
+          `case model (${model.encoder} encoder${model.heads > 1 ? `, ${model.heads} heads` : ''}) trained on ${model.trainCases} cases in ${model.trainSeconds.toFixed(0)} s; ${model.headBestEpochs ? `epochs ${model.headBestEpochs.join(', ')}` : `epoch ${model.bestEpoch}`} of ${model.epochs} kept`,
           validation ? `validation cases: ${validation.cases}, ${(validation.accuracy * 100).toFixed(1)}% right, log-loss ${validation.nll.toFixed(4)}, Brier ${validation.brier.toFixed(4)}` : 'no validation cases',
           `temperature ${model.temperature.toFixed(3)} (${model.temperatureFittedOn})`,
           `case call without the model: ${result.record.baseline} (best on validation cases)`,
