@@ -43,7 +43,7 @@ export interface CaseEvaluation {
   cells: number;
   /** The baseline that makes the case call without a case model (case-level.json). */
   baseline: CaseBaseline;
-  caseModel: { encoder: string; temperature: number; file: string } | null;
+  caseModel: { encoder: string; heads: number; temperature: number; file: string } | null;
   /** Metrics of each method, the case model first when there is one. */
   methods: Partial<Record<CaseMethod, CaseMetrics>>;
   /** Null unless a key cell type mapping was given (and the manifest has a cell_type column). */
@@ -154,7 +154,7 @@ export async function evaluateCases(run: LoadedRun, device: string, options: Eva
       cases: bags.length,
       cells: bags.reduce((n, bag) => n + bag.paths.length, 0),
       baseline: caseLevel?.baseline ?? 'mean-probability',
-      caseModel: model ? { encoder: model.encoderKind, temperature: model.temperature, file: model.file } : null,
+      caseModel: model ? { encoder: model.encoderKind, heads: model.heads.length, temperature: model.temperature, file: model.file } : null,
       methods,
       keyInstances,
       perCase,
@@ -187,7 +187,7 @@ export function formatCaseEvaluation(evaluation: CaseEvaluation): string {
   const table = [header, ...rows.map(([title, pick]) => [title, ...methods.map((m) => pick(evaluation.methods[m]!))])];
   const widths = header.map((_, c) => Math.max(...table.map((row) => row[c].length)));
   const lines = table.map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
-  const model = evaluation.caseModel ? `case model: ${evaluation.caseModel.encoder} encoder, T = ${evaluation.caseModel.temperature.toFixed(3)}` : 'no case model (train one with "aplnet train-case")';
+  const model = evaluation.caseModel ? `case model: ${evaluation.caseModel.encoder} encoder${evaluation.caseModel.heads > 1 ? `, ${evaluation.caseModel.heads} heads (mean of their probabilities)` : ''}, T = ${evaluation.caseModel.temperature.toFixed(3)}` : 'no case model (train one with "aplnet train-case")';
   const out = [
     `cases: ${evaluation.splitName === 'test' ? 'test split of' : 'all of'} ${evaluation.data}: ${evaluation.cases} cases, ${evaluation.cells} cells; ${model}; * = the baseline that calls a case without a case model (chosen on validation cases)`,
     ...lines,
