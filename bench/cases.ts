@@ -1,4 +1,4 @@
-// `npm run bench -- cases [--run DIR] [--folds 5] [--seed 0] [--compare-encoders 1] [--threads N] [--diagnose 1]`:
+// `npm run bench -- cases [--run DIR] [--folds 5] [--repeats 2] [--seed 0] [--compare-encoders 1] [--threads N] [--diagnose 1]`:
 // issue 12's case-level figures on pbc-cases. The protocol keeps every test case unseen:
 // - the cell encoder is a run trained by `aplnet train` on pbc-cases' own manifest (each cell
 //   labelled with its case's label, split by case as the manifest's split column says), or by
@@ -10,7 +10,9 @@
 // - the test split's 23 cases are measured once, by `evaluate`'s own code (case model and the three
 //   baselines; key-instance AUC with left-shift=ig, erythroblastic=erythroblast);
 // - since 23 cases are few, the MIL head is also cross-validated over the 91 train+val cases
-//   (k folds by case; inside each, one other fold picks the epoch and temperature). The encoder has
+//   (k folds by case; inside each, one other fold picks the epoch and temperature), repeated with
+//   --repeats fold assignments (seeds seed, seed + 1, …; the figures are their mean, each repeat's
+//   kept under cv.repeats: one case is 1.1 points, so one assignment is noisy). The encoder has
 //   seen those cases' cells (train cases for its weights, val cases for its epoch), so these
 //   figures measure the head over a known encoder and are optimistic for the whole pipeline.
 // - ood_auroc is the out-of-distribution check's own measure (bench/ood.ts oodAurocs) on the same
@@ -98,62 +100,90 @@ interface CvFigures {
   keyInstancePooledAuc: number | null;
 }
 
-/** k-fold cross-validation of the MIL head over the train+val cases (fixed encoder): see the file comment. */
-async function crossValidate(run: string, data: string, folds: number, seed: number, log: (l: string) => void): Promise<CvFigures> {
+type Method = 'mil' | CaseBaseline;
+const METHODS = ['mil', ...CASE_BASELINES] as const;
+
+/** One k-fold assignment (seed `foldSeed`) of the train+val bags: every bag called once, held out. */
+function crossValidateOnce(bags: readonly CaseBag[], classes: string[], embeddingViews: 1 | 8, types: Map<string, string>, folds: number, foldSeed: number, headSeed: number, log: (l: string) => void): CvFigures {
+  const foldOf = stratifiedKFold(bags.map((bag) => ({ key: bag.id, label: bag.label, group: bag.id })), folds, foldSeed);
+  const milProbs = new Map<string, number[]>();
+  const milWeights = new Map<string, number[]>();
+  for (let k = 0; k < folds; k++) {
+    const inner = (k + 1) % folds;
+    const held = bags.filter((bag) => foldOf.get(bag.id) === k);
+    const val = bags.filter((bag) => foldOf.get(bag.id) === inner);
+    const train = bags.filter((bag) => foldOf.get(bag.id) !== k && foldOf.get(bag.id) !== inner);
+    // As train-case trains it: DEFAULT_CASE_HEADS heads from seeds headSeed, headSeed + 1, … (fixed over the repeats; only the folds move).
+    const trained = trainCaseHeads(train, val, classes.length, { ...CASE_HEAD_DEFAULTS, seed: headSeed }, DEFAULT_CASE_HEADS);
+    const heads = trained.map((h) => h.mil);
+    const { temperature } = caseTemperature(ensembleLogitsOfBags(heads, val), val.map((bag) => bag.label));
+    // The same object predict and evaluate use, so the held-out calls are made exactly as theirs.
+    const model = new CaseModel({ heads, classNames: classes, temperature, encoderKind: 'frozen', encoder: null, embeddingViews, file: `cross-validation fold ${k + 1}`, sha256: '' });
+    try {
+      for (const bag of held) {
+        const call = model.predict(bag.embeddings);
+        milProbs.set(bag.id, classes.map((name) => call.probabilities[name]));
+        milWeights.set(bag.id, call.weights);
+      }
+      log(`fold seed ${foldSeed}, fold ${k + 1}/${folds}: ${train.length} train, ${val.length} val (epochs ${trained.map((h) => h.bestEpoch).join('/')}, T ${temperature.toFixed(3)}), ${held.length} held out`);
+    } finally {
+      model.dispose();
+    }
+  }
+  const labels = bags.map((bag) => bag.label);
+  const metrics = {} as Record<Method, CaseMetrics>;
+  const milRows = bags.map((bag) => milProbs.get(bag.id)!);
+  metrics.mil = caseMetrics(milRows, milRows.map((p) => p.indexOf(Math.max(...p))), labels, classes);
+  for (const baseline of CASE_BASELINES) {
+    const calls = bags.map((bag) => caseBaselineCall(baseline, bag.cellProbabilities, classes.length));
+    metrics[baseline] = caseMetrics(calls.map((c) => c.probabilities), calls.map((c) => c.called), labels, classes);
+  }
+  const mapping = parseKeyCellTypes(KEY_CELL_TYPES, classes);
+  const judged: KeyInstanceCase[] = bags.flatMap((bag) => {
+    const key = mapping.get(classes[bag.label]);
+    return key ? [{ weights: milWeights.get(bag.id)!, isKey: bag.paths.map((path) => key.has(types.get(path) ?? '')) }] : [];
+  });
+  const key = keyInstanceAuc(judged);
+  const pick = <T>(f: (m: CaseMetrics) => T) => Object.fromEntries(METHODS.map((m) => [m, f(metrics[m])])) as Record<Method, T>;
+  return {
+    folds,
+    cases: bags.length,
+    accuracy: pick((m) => m.accuracy),
+    auc: pick((m) => m.auc),
+    ece: pick((m) => m.ece),
+    keyInstanceAuc: key.meanCaseAuc,
+    keyInstancePooledAuc: key.pooledAuc,
+  };
+}
+
+const meanOf = (values: (number | null)[]): number | null => (values.some((v) => v === null) ? null : values.reduce<number>((a, v) => a + v!, 0) / values.length);
+
+/** k-fold cross-validation of the MIL head over the train+val cases (fixed encoder), `repeats` fold assignments: see the file comment. */
+async function crossValidate(run: string, data: string, folds: number, repeats: number, seed: number, log: (l: string) => void): Promise<CvFigures & { repeats: CvFigures[] }> {
   const cell = await loadRun(run, { calibration: 'optional', caseLevel: 'skip' });
   const prepared = await prepareCaseData(cell, { splits: ['train', 'val'], log });
   try {
     const bags: CaseBag[] = [...prepared.bags.train, ...prepared.bags.val];
-    const foldOf = stratifiedKFold(bags.map((bag) => ({ key: bag.id, label: bag.label, group: bag.id })), folds, seed);
-    const classes = cell.classNames;
-    const milProbs = new Map<string, number[]>();
-    const milWeights = new Map<string, number[]>();
-    for (let k = 0; k < folds; k++) {
-      const inner = (k + 1) % folds;
-      const held = bags.filter((bag) => foldOf.get(bag.id) === k);
-      const val = bags.filter((bag) => foldOf.get(bag.id) === inner);
-      const train = bags.filter((bag) => foldOf.get(bag.id) !== k && foldOf.get(bag.id) !== inner);
-      // As train-case trains it: DEFAULT_CASE_HEADS heads from seeds seed, seed + 1, …
-      const trained = trainCaseHeads(train, val, classes.length, { ...CASE_HEAD_DEFAULTS, seed }, DEFAULT_CASE_HEADS);
-      const heads = trained.map((h) => h.mil);
-      const { temperature } = caseTemperature(ensembleLogitsOfBags(heads, val), val.map((bag) => bag.label));
-      // The same object predict and evaluate use, so the held-out calls are made exactly as theirs.
-      const model = new CaseModel({ heads, classNames: classes, temperature, encoderKind: 'frozen', encoder: null, embeddingViews: prepared.embeddingViews, file: `cross-validation fold ${k + 1}`, sha256: '' });
-      try {
-        for (const bag of held) {
-          const call = model.predict(bag.embeddings);
-          milProbs.set(bag.id, classes.map((name) => call.probabilities[name]));
-          milWeights.set(bag.id, call.weights);
-        }
-        log(`fold ${k + 1}/${folds}: ${train.length} train, ${val.length} val (epochs ${trained.map((h) => h.bestEpoch).join('/')}, T ${temperature.toFixed(3)}), ${held.length} held out`);
-      } finally {
-        model.dispose();
-      }
-    }
-    const labels = bags.map((bag) => bag.label);
-    const metrics: Record<'mil' | CaseBaseline, CaseMetrics> = {} as never;
-    const milRows = bags.map((bag) => milProbs.get(bag.id)!);
-    metrics.mil = caseMetrics(milRows, milRows.map((p) => p.indexOf(Math.max(...p))), labels, classes);
-    for (const baseline of CASE_BASELINES) {
-      const calls = bags.map((bag) => caseBaselineCall(baseline, bag.cellProbabilities, classes.length));
-      metrics[baseline] = caseMetrics(calls.map((c) => c.probabilities), calls.map((c) => c.called), labels, classes);
-    }
     const types = readCellTypeColumn(data);
-    const mapping = parseKeyCellTypes(KEY_CELL_TYPES, classes);
-    const judged: KeyInstanceCase[] = bags.flatMap((bag) => {
-      const key = mapping.get(classes[bag.label]);
-      return key ? [{ weights: milWeights.get(bag.id)!, isKey: bag.paths.map((path) => key.has(types.get(path) ?? '')) }] : [];
+    const each = Array.from({ length: repeats }, (_, r) => crossValidateOnce(bags, cell.classNames, prepared.embeddingViews, types, folds, seed + r, seed, log));
+    const byMethod = (f: (c: CvFigures) => Record<Method, number | null>) => Object.fromEntries(METHODS.map((m) => [m, round(meanOf(each.map((c) => f(c)[m])))])) as Record<Method, number>;
+    const rounded = (c: CvFigures): CvFigures => ({
+      ...c,
+      accuracy: Object.fromEntries(METHODS.map((m) => [m, round(c.accuracy[m])])) as Record<Method, number>,
+      auc: Object.fromEntries(METHODS.map((m) => [m, round(c.auc[m])])) as Record<Method, number | null>,
+      ece: Object.fromEntries(METHODS.map((m) => [m, round(c.ece[m])])) as Record<Method, number>,
+      keyInstanceAuc: round(c.keyInstanceAuc),
+      keyInstancePooledAuc: round(c.keyInstancePooledAuc),
     });
-    const key = keyInstanceAuc(judged);
-    const pick = <T>(f: (m: CaseMetrics) => T) => Object.fromEntries((['mil', ...CASE_BASELINES] as const).map((m) => [m, f(metrics[m])])) as Record<'mil' | CaseBaseline, T>;
     return {
       folds,
       cases: bags.length,
-      accuracy: pick((m) => round(m.accuracy)!),
-      auc: pick((m) => round(m.auc)),
-      ece: pick((m) => round(m.ece)!),
-      keyInstanceAuc: round(key.meanCaseAuc),
-      keyInstancePooledAuc: round(key.pooledAuc),
+      accuracy: byMethod((c) => c.accuracy),
+      auc: byMethod((c) => c.auc),
+      ece: byMethod((c) => c.ece),
+      keyInstanceAuc: round(meanOf(each.map((c) => c.keyInstanceAuc))),
+      keyInstancePooledAuc: round(meanOf(each.map((c) => c.keyInstancePooledAuc))),
+      repeats: each.map(rounded),
     };
   } finally {
     await prepared.dataset.close();
@@ -167,6 +197,8 @@ export async function benchCases(options: Record<string, string | number>): Prom
   const data = String(options.data ?? DEFAULT_DATA);
   const seed = Number(options.seed ?? 0);
   const folds = Number(options.folds ?? 5);
+  const repeats = Number(options.repeats ?? 2);
+  if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`--repeats must be a whole number ≥ 1, got ${options.repeats}`);
   const log = (line: string) => console.error(line);
   const run = options.run ? String(options.run) : trainCellRun(data, threads);
   if (!existsSync(run)) throw new Error(`--run ${run} is not there`);
@@ -176,7 +208,7 @@ export async function benchCases(options: Record<string, string | number>): Prom
   }
 
   const frozen = await trainAndEvaluate(run, 'frozen', seed, log, true);
-  const cv = await crossValidate(run, data, folds, seed, log);
+  const cv = await crossValidate(run, data, folds, repeats, seed, log);
   const figures = (result: { trained: TrainCaseResult; test: CaseEvaluation }) => ({
     val_case_accuracy: round(result.trained.record.model!.validation?.accuracy),
     val_case_log_loss: round(result.trained.record.model!.validation?.nll),
@@ -193,7 +225,7 @@ export async function benchCases(options: Record<string, string | number>): Prom
   const m = test.methods;
   const relabeled = relabelOf(run);
   return {
-    protocol: `cell encoder: ${run} (${relabeled ? `aplnet train-relabeled, round ${relabeled.round} of instance relabeling from ${relabeled.from} (key share ${relabeled.keyShare}, normal quantile ${relabeled.normalQuantile}; relabel.json), on ${data}` : `aplnet train on ${data}`}, split by case); case model trained on the train cases, epoch/temperature/baseline on the val cases; test figures on the ${test.cases} test cases; cv: ${folds}-fold over the ${cv.cases} train+val cases (the encoder saw their cells: optimistic)`,
+    protocol: `cell encoder: ${run} (${relabeled ? `aplnet train-relabeled, round ${relabeled.round} of instance relabeling from ${relabeled.from} (key share ${relabeled.keyShare}, normal quantile ${relabeled.normalQuantile}; relabel.json), on ${data}` : `aplnet train on ${data}`}, split by case); case model trained on the train cases, epoch/temperature/baseline on the val cases; test figures on the ${test.cases} test cases; cv: ${folds}-fold over the ${cv.cases} train+val cases, mean of ${repeats} fold assignment${repeats === 1 ? '' : 's'} (fold seeds ${seed}–${seed + repeats - 1}; the encoder saw their cells: optimistic)`,
     test_cases: test.cases,
     case_accuracy: { mil: round(m['case-model']!.accuracy), mean_prob: round(m['mean-probability']!.accuracy), mean_log_prob: round(m['mean-log-probability']!.accuracy), vote: round(m['majority-vote']!.accuracy) },
     case_auc: { mil: round(m['case-model']!.auc), mean_prob: round(m['mean-probability']!.auc), mean_log_prob: round(m['mean-log-probability']!.auc), vote: round(m['majority-vote']!.auc) },
