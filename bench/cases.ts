@@ -1,4 +1,4 @@
-// `npm run bench -- cases [--run DIR] [--folds 5] [--repeats 2] [--seed 0] [--compare-encoders 1] [--threads N] [--diagnose 1]`:
+// `npm run bench -- cases [--run DIR] [--folds 5] [--repeats 5] [--seed 0] [--compare-encoders 1] [--threads N] [--diagnose 1]`:
 // issue 12's case-level figures on pbc-cases. The protocol keeps every test case unseen:
 // - the cell encoder is a run trained by `aplnet train` on pbc-cases' own manifest (each cell
 //   labelled with its case's label, split by case as the manifest's split column says), or by
@@ -197,7 +197,7 @@ export async function benchCases(options: Record<string, string | number>): Prom
   const data = String(options.data ?? DEFAULT_DATA);
   const seed = Number(options.seed ?? 0);
   const folds = Number(options.folds ?? 5);
-  const repeats = Number(options.repeats ?? 2);
+  const repeats = Number(options.repeats ?? 5);
   if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`--repeats must be a whole number ≥ 1, got ${options.repeats}`);
   const log = (line: string) => console.error(line);
   const run = options.run ? String(options.run) : trainCellRun(data, threads);
