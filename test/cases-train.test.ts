@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { acquireRunLock } from '../src/io/index.js';
-import { loadRun, runPath } from '../src/run/index.js';
+import { evaluateCases, formatCaseEvaluation, loadRun, runPath } from '../src/run/index.js';
 import { aplnet, trainArgs, trainTinyRunSync } from './helpers/tiny-run.js';
 
 const CASES_MANIFEST = fileURLToPath(new URL('../../../shared/data/pbc-cases/manifest.csv', import.meta.url));
@@ -244,6 +244,33 @@ test('evaluate on a case-level run shows the case model and the baselines side b
   assert.equal(saved.cases, 3);
   assert.deepEqual(Object.keys(saved.methods), ['case-model', 'mean-probability', 'mean-log-probability', 'majority-vote']);
   assert.equal(saved.perCase.length, 3);
+});
+
+test('case metrics leave out the cells set aside as out of distribution, as the case summary does; a case with no cell left is not called', async () => {
+  const base = join(root, 'trained');
+  assert.ok(existsSync(runPath(base, 'caseModel')), 'needs the run trained by the test above');
+  const testRows = readFileSync(withTypes, 'utf8').trim().split('\n').slice(1).map((line) => line.split(',')).filter((row) => row[3] === 'test');
+  const [first, second] = [...new Set(testRows.map((row) => row[2]))];
+  const firstCells = testRows.filter((row) => row[2] === first).map((row) => row[0]);
+  const oneOfSecond = testRows.find((row) => row[2] === second)![0];
+  const loaded = await loadRun(base, { calibration: 'optional' });
+  try {
+    const quiet = { log: () => {}, workers: 0, cacheDir: join(root, 'cache') };
+    const all = await evaluateCases(loaded, 'cpu', { ...quiet, setAside: new Set() });
+    assert.equal(all!.cells, 18);
+    assert.equal(all!.cellsSetAside, 0);
+    const some = await evaluateCases(loaded, 'cpu', { ...quiet, setAside: new Set([...firstCells, oneOfSecond]) });
+    assert.equal(some!.cases, 2);
+    assert.deepEqual(some!.casesWithoutCells, [first]);
+    assert.equal(some!.cellsSetAside, firstCells.length + 1);
+    assert.equal(some!.cells, 18 - firstCells.length - 1);
+    assert.equal(some!.perCase.find((row) => row.id === second)!.cells, 5);
+    assert.ok(!some!.perCase.some((row) => row.id === first));
+    assert.ok(formatCaseEvaluation(some!).includes(`(${firstCells.length + 1} set aside as out of distribution and left out, as in the case summary; 1 case(s) with no cell left, not called)`));
+  } finally {
+    loaded.model.dispose();
+    loaded.caseLevel?.model?.dispose();
+  }
 });
 
 test('evaluate records a case-level run that has no case model yet, with the baseline chosen on validation cases', async () => {

@@ -23,6 +23,7 @@ import { writeJsonAtomic } from '../io/index.js';
 import { caseSoftmax, type CaseModel } from '../model/index.js';
 import { bagsOf, collectCellOutputs, prepareCaseData, readCaseLevel, recordCaseLevel, sourceCases, type CaseBag } from '../train/index.js';
 import type { LoadedRun } from './load-run.js';
+import { oodSetAsidePaths } from './ood-refit.js';
 
 /** What makes a case call: the case model, or one of the baselines over the cells. */
 export type CaseMethod = 'case-model' | CaseBaseline;
@@ -41,6 +42,10 @@ export interface CaseEvaluation {
   splitName: 'test' | 'all';
   cases: number;
   cells: number;
+  /** Cells the prediction core set aside as out of distribution, left out of every method's call (as the case summary leaves them out). */
+  cellsSetAside: number;
+  /** Cases every cell of which was set aside: no method calls them, and they are left out of the metrics. */
+  casesWithoutCells: string[];
   /** The baseline that makes the case call without a case model (case-level.json). */
   baseline: CaseBaseline;
   caseModel: { encoder: string; heads: number; temperature: number; file: string } | null;
@@ -58,7 +63,20 @@ export interface EvaluateCasesOptions {
   keyCellTypes?: string;
   cacheDir?: string;
   workers?: number;
+  /**
+   * Cells to leave out of every case call: default the images the run's out-of-distribution check
+   * flags (oodSetAsidePaths), so the figures measure the call the case summary makes.
+   */
+  setAside?: ReadonlySet<string>;
   log?: (line: string) => void;
+}
+
+/** A bag without the cells at `setAside` (null when none is left). */
+function withoutSetAside(bag: CaseBag, setAside: ReadonlySet<string>): CaseBag | null {
+  const keep = bag.paths.flatMap((path, i) => (setAside.has(path) ? [] : [i]));
+  if (keep.length === bag.paths.length) return bag;
+  if (keep.length === 0) return null;
+  return { ...bag, paths: keep.map((i) => bag.paths[i]), embeddings: keep.map((i) => bag.embeddings[i]), cellProbabilities: keep.map((i) => bag.cellProbabilities[i]) };
 }
 
 /** path → cell type, from the manifest's cell_type column (the only reader of that column, and for evaluation only). */
@@ -100,8 +118,16 @@ export async function evaluateCases(run: LoadedRun, device: string, options: Eva
       caseLevel = run.caseLevel = { baseline: record.baseline, model: null };
       log(`recorded the run as case-level: without a case model the case call is ${record.baseline} (best on ${prepared.bags.val.length} validation cases)`);
     }
-    const bags = options.data ? [...prepared.bags.train, ...prepared.bags.val, ...prepared.bags.test] : prepared.bags.test;
-    if (bags.length === 0) throw new Error(`${data} has no ${splitName === 'test' ? 'test ' : ''}cases to evaluate`);
+    const allBags = options.data ? [...prepared.bags.train, ...prepared.bags.val, ...prepared.bags.test] : prepared.bags.test;
+    if (allBags.length === 0) throw new Error(`${data} has no ${splitName === 'test' ? 'test ' : ''}cases to evaluate`);
+    // Out-of-distribution cells are left out of the case call, here as in the case summary.
+    const setAside = options.setAside ?? (await oodSetAsidePaths(run, allBags.flatMap((bag) => bag.paths)));
+    const kept = allBags.map((bag) => withoutSetAside(bag, setAside));
+    const bags = kept.filter((bag): bag is CaseBag => bag !== null);
+    const casesWithoutCells = allBags.filter((_, i) => kept[i] === null).map((bag) => bag.id);
+    const cellsSetAside = allBags.reduce((n, bag) => n + bag.paths.length, 0) - bags.reduce((n, bag) => n + bag.paths.length, 0);
+    if (cellsSetAside > 0) log(`${cellsSetAside} cell(s) set aside as out of distribution are left out of the case calls${casesWithoutCells.length ? `; ${casesWithoutCells.length} case(s) had no cell left and are not called: ${casesWithoutCells.join(', ')}` : ''}`);
+    if (bags.length === 0) throw new Error(`every cell of the ${allBags.length} cases of ${data} was set aside as out of distribution, so no case can be called; check the images, or refit the check with "aplnet evaluate"`);
     const labels = bags.map((bag) => bag.label);
     const methods: Partial<Record<CaseMethod, CaseMetrics>> = {};
     const perCase: CaseRow[] = bags.map((bag) => ({ id: bag.id, label: run.classNames[bag.label], cells: bag.paths.length, calls: {} }));
@@ -119,7 +145,7 @@ export async function evaluateCases(run: LoadedRun, device: string, options: Eva
           const loader = prepared.dataset.loader(subset.name as 'train' | 'val' | 'test', { batchSize: 64, order: 'sequential', seed: 0, augmentation: null });
           for (const bag of bagsOf(await collectCellOutputs(model.encoder, loader, device), prepared.caseOf, prepared.cellTemperature)) byId.set(bag.id, bag);
         }
-        modelBags = bags.map((bag) => byId.get(bag.id)!);
+        modelBags = bags.map((bag) => withoutSetAside(byId.get(bag.id)!, setAside)!);
       }
       const calls = caseModelCalls(model, modelBags);
       weights = calls.weights;
@@ -153,6 +179,8 @@ export async function evaluateCases(run: LoadedRun, device: string, options: Eva
       splitName,
       cases: bags.length,
       cells: bags.reduce((n, bag) => n + bag.paths.length, 0),
+      cellsSetAside,
+      casesWithoutCells,
       baseline: caseLevel?.baseline ?? 'mean-probability',
       caseModel: model ? { encoder: model.encoderKind, heads: model.heads.length, temperature: model.temperature, file: model.file } : null,
       methods,
@@ -189,7 +217,7 @@ export function formatCaseEvaluation(evaluation: CaseEvaluation): string {
   const lines = table.map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
   const model = evaluation.caseModel ? `case model: ${evaluation.caseModel.encoder} encoder${evaluation.caseModel.heads > 1 ? `, ${evaluation.caseModel.heads} heads (mean of their probabilities)` : ''}, T = ${evaluation.caseModel.temperature.toFixed(3)}` : 'no case model (train one with "aplnet train-case")';
   const out = [
-    `cases: ${evaluation.splitName === 'test' ? 'test split of' : 'all of'} ${evaluation.data}: ${evaluation.cases} cases, ${evaluation.cells} cells; ${model}; * = the baseline that calls a case without a case model (chosen on validation cases)`,
+    `cases: ${evaluation.splitName === 'test' ? 'test split of' : 'all of'} ${evaluation.data}: ${evaluation.cases} cases, ${evaluation.cells} cells${evaluation.cellsSetAside ? ` (${evaluation.cellsSetAside} set aside as out of distribution and left out, as in the case summary${evaluation.casesWithoutCells.length ? `; ${evaluation.casesWithoutCells.length} case(s) with no cell left, not called` : ''})` : ''}; ${model}; * = the baseline that calls a case without a case model (chosen on validation cases)`,
     ...lines,
   ];
   const k = evaluation.keyInstances;

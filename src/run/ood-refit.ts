@@ -64,3 +64,13 @@ export async function oodFlagRate(run: LoadedRun, paths: readonly string[]): Pro
   }
   return { flagged, predicted, share: predicted ? flagged / predicted : 0 };
 }
+
+/**
+ * The images among `paths` that the prediction core sets aside as out of distribution (empty when
+ * the run, or a member of it, has no fitted check): what a case summary leaves out of its call.
+ */
+export async function oodSetAsidePaths(run: LoadedRun, paths: readonly string[]): Promise<Set<string>> {
+  if (paths.length === 0 || !(run.members ?? [run]).every((part) => part.ood)) return new Set();
+  const results = await predictImages(run, paths);
+  return new Set(paths.filter((_, i) => results[i]?.ok && results[i].ood?.flagged));
+}

@@ -281,7 +281,7 @@ export async function trainCaseModel(run: CellRun, options: TrainCaseOptions = {
             trainedAt: new Date().toISOString(),
           },
         });
-        log(`case model: epoch ${record.model!.bestEpoch} of ${epochs} kept; temperature ${temperature.toFixed(3)} (${fittedOn})${validation ? `; validation cases ${(validation.accuracy * 100).toFixed(1)}% right, log-loss ${validation.nll.toFixed(4)}` : ''}; ${seconds.toFixed(0)} s`);
+        log(`case model: ${record.model!.headBestEpochs ? `epochs ${record.model!.headBestEpochs.join(', ')}` : `epoch ${record.model!.bestEpoch}`} of ${epochs} kept; temperature ${temperature.toFixed(3)} (${fittedOn})${validation ? `; validation cases ${(validation.accuracy * 100).toFixed(1)}% right, log-loss ${validation.nll.toFixed(4)}` : ''}; ${seconds.toFixed(0)} s`);
         log(`wrote ${runPath(run.dir, 'caseModel')} and ${runPath(run.dir, 'caseLevel')}`);
         return { record, history: head.history, fineTuneHistory, seconds };
       } finally {
