@@ -12,7 +12,8 @@
 // - since 23 cases are few, the MIL head is also cross-validated over the 91 train+val cases
 //   (k folds by case; inside each, one other fold picks the epoch and temperature), repeated with
 //   --repeats fold assignments (seeds seed, seed + 1, …; the figures are their mean, each repeat's
-//   kept under cv.repeats: one case is 1.1 points, so one assignment is noisy). The encoder has
+//   kept under cv.repeats: one case is 1.1 points, so one assignment is noisy). Cells the OOD check
+//   sets aside are left out, in the CV as in the test figures (evaluate's own rule). The encoder has
 //   seen those cases' cells (train cases for its weights, val cases for its epoch), so these
 //   figures measure the head over a known encoder and are optimistic for the whole pipeline.
 // - ood_auroc is the out-of-distribution check's own measure (bench/ood.ts oodAurocs) on the same
@@ -27,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { stratifiedKFold } from '../src/data/index.js';
 import { CASE_BASELINES, caseBaselineCall, caseMetrics, keyInstanceAuc, parseKeyCellTypes, type CaseBaseline, type CaseMetrics, type KeyInstanceCase } from '../src/eval/index.js';
 import { CaseModel, type CaseEncoder } from '../src/model/index.js';
-import { evaluateCases, loadRun, readCellTypeColumn, type CaseEvaluation } from '../src/run/index.js';
+import { evaluateCases, loadRun, oodSetAsidePaths, readCellTypeColumn, type CaseEvaluation } from '../src/run/index.js';
 import { CASE_HEAD_DEFAULTS, caseTemperature, DEFAULT_CASE_HEADS, ensembleLogitsOfBags, prepareCaseData, RELABEL_FILE, RelabelRecordSchema, trainCaseHeads, trainCaseModel, type CaseBag, type RelabelRecord, type TrainCaseResult } from '../src/train/index.js';
 import { setNumThreads } from '../src/torch/index.js';
 import { oodAurocs, type OodAurocs } from './ood.js';
@@ -163,7 +164,14 @@ async function crossValidate(run: string, data: string, folds: number, repeats: 
   const cell = await loadRun(run, { calibration: 'optional', caseLevel: 'skip' });
   const prepared = await prepareCaseData(cell, { splits: ['train', 'val'], log });
   try {
-    const bags: CaseBag[] = [...prepared.bags.train, ...prepared.bags.val];
+    // As evaluate and the case summary do: the cells the OOD check sets aside are left out of every call.
+    const every: CaseBag[] = [...prepared.bags.train, ...prepared.bags.val];
+    const setAside = await oodSetAsidePaths(cell, every.flatMap((bag) => bag.paths));
+    log(`cv: ${setAside.size} of ${every.reduce((n, bag) => n + bag.paths.length, 0)} train+val cells set aside as out of distribution`);
+    const bags: CaseBag[] = every.flatMap((bag) => {
+      const keep = bag.paths.flatMap((path, i) => (setAside.has(path) ? [] : [i]));
+      return keep.length === 0 ? [] : [{ ...bag, paths: keep.map((i) => bag.paths[i]), embeddings: keep.map((i) => bag.embeddings[i]), cellProbabilities: keep.map((i) => bag.cellProbabilities[i]) }];
+    });
     const types = readCellTypeColumn(data);
     const each = Array.from({ length: repeats }, (_, r) => crossValidateOnce(bags, cell.classNames, prepared.embeddingViews, types, folds, seed + r, seed, log));
     const byMethod = (f: (c: CvFigures) => Record<Method, number | null>) => Object.fromEntries(METHODS.map((m) => [m, round(meanOf(each.map((c) => f(c)[m])))])) as Record<Method, number>;
