@@ -76,3 +76,32 @@ test('TTA logits are the mean of the eight views’ logits', () => {
     model.dispose();
   }
 });
+
+test('under TTA a class-specific map explains the averaged call, also when only some images of the batch have a view that disagrees', async () => {
+  const { explain, meanMapOfViews, zeroNonFiniteMaps } = await import('../src/explain/index.js');
+  const { cat, full } = await import('../src/torch/index.js');
+  // Seed 13: with these random images, two of five have views that all call the averaged class, three do not.
+  manualSeed(13);
+  const model = createModel('aplnet-s-ap', 4).eval();
+  try {
+    tidy(() => {
+      // Random images (an untrained model's views disagree on some) and a constant one (all its views are the same image).
+      const x = cat([randn([5, 3, 32, 32]).mul(2), full([1, 3, 32, 32], 0.3)], 0);
+      const n = 6;
+      const pass = passInMode(model, x, ['evidence', 'gradcam'], 'on');
+      const viewCalls = passInMode(model, dihedralBatch(x), [], 'off').logits;
+      const callOf = (row: number) => { let b = 0; for (let k = 1; k < 4; k++) if (viewCalls[row * 4 + k] > viewCalls[row * 4 + b]) b = k; return b; };
+      const disagree = Array.from({ length: n }, (_, i) => DIHEDRAL_VIEWS.some((_, v) => callOf(v * n + i) !== pass.explained[i]));
+      assert.ok(disagree.some(Boolean) && !disagree.every(Boolean), `the batch mixes images whose views agree and disagree (${disagree})`);
+      for (const method of ['evidence', 'gradcam'] as const) {
+        // What the pass must equal: every view's map made for the image's averaged call, turned back and averaged.
+        const checked = zeroNonFiniteMaps(explain(model, dihedralBatch(x), { method, target: DIHEDRAL_VIEWS.flatMap(() => pass.explained) }));
+        const reference = meanMapOfViews(checked.maps);
+        assertClose(pass.maps[method]!.data<'float32'>(), reference.data<'float32'>(), `${method} maps`, { atol: 1e-4, rtol: 1e-3 });
+        pass.maps[method]!.dispose();
+      }
+    });
+  } finally {
+    model.dispose();
+  }
+});

@@ -6,7 +6,7 @@
 import { CLASS_SPECIFIC_METHODS, explain, meanMapOfViews, predictAndExplain, zeroNonFiniteMaps, type ExplainMethod } from '../explain/index.js';
 import type { AplNet } from '../model/index.js';
 import type { TtaMode } from '../train/index.js';
-import { dihedralBatch, DIHEDRAL_VIEWS, meanOfViewRows, tidy, type Tensor } from '../torch/index.js';
+import { cat, dihedralBatch, DIHEDRAL_VIEWS, meanOfViewRows, tensor, tidy, type Tensor } from '../torch/index.js';
 
 
 export interface ModelPass {
@@ -47,16 +47,17 @@ export function passInMode(model: AplNet, x: Tensor, methods: readonly ExplainMe
     const explained = argmaxRows(logits, classes);
     const pass: ModelPass = { logits, numClasses: classes, maps: {}, blanked: {}, embeddings: meanOfViewRows(result.embeddings, result.embeddingSize), embeddingSize: result.embeddingSize, explained };
     const n = explained.length;
-    const viewsAgree = argmaxRows(result.logits, classes).every((c, row) => c === explained[row % n]);
+    // The images some view of which calls another class than the mean: their class-specific maps
+    // were made for that view's call, so they alone are made again for the mean's (the other
+    // images' maps already explain it, and a second pass over the whole batch doubled its cost).
+    const viewCalls = argmaxRows(result.logits, classes);
+    const disagreeing = explained.flatMap((c, i) => (DIHEDRAL_VIEWS.some((_, v) => viewCalls[v * n + i] !== c) ? [i] : []));
     for (const method of [...new Set(methods)]) {
       const mapsOfViews = result.maps[method]!;
       try {
-        if (CLASS_SPECIFIC_METHODS.includes(method) && !viewsAgree) {
-          setMaps(pass, method, gradientMapOfViews(model, views, method, explained));
-        } else {
-          pass.maps[method] = meanMapOfViews(mapsOfViews);
-          pass.blanked[method] = anyViewOf(result.blanked[method]!, n);
-        }
+        pass.maps[method] = meanMapOfViews(mapsOfViews);
+        pass.blanked[method] = anyViewOf(result.blanked[method]!, n);
+        if (CLASS_SPECIFIC_METHODS.includes(method) && disagreeing.length > 0) remakeMapsOf(model, views, n, method, pass, disagreeing);
       } finally {
         mapsOfViews.dispose();
       }
@@ -76,6 +77,23 @@ function setMaps(pass: ModelPass, method: ExplainMethod, maps: { maps: Tensor; b
   pass.maps[method]?.dispose();
   pass.maps[method] = maps.maps;
   pass.blanked[method] = maps.blanked;
+}
+
+/**
+ * Makes `method`'s maps of the images at `rows` again, every view's for the class `pass.explained`
+ * gives the image, and puts them in place of the pass's maps of those images.
+ */
+function remakeMapsOf(model: AplNet, views: Tensor, n: number, method: ExplainMethod, pass: ModelPass, rows: number[]): void {
+  const redone = tidy(() => {
+    // The views of the chosen images, view-major as dihedralBatch lays them out.
+    const picked = views.indexSelect(0, tensor(DIHEDRAL_VIEWS.flatMap((_, v) => rows.map((i) => v * n + i)), { dtype: 'int64' }));
+    return gradientMapOfViews(model, picked, method, rows.map((i) => pass.explained[i]));
+  });
+  const position = new Map(rows.map((i, j) => [i, n + j]));
+  const merged = tidy(() => cat([pass.maps[method]!, redone.maps], 0).indexSelect(0, tensor(Array.from({ length: n }, (_, i) => position.get(i) ?? i), { dtype: 'int64' })));
+  redone.maps.dispose();
+  const blanked = pass.blanked[method]!.map((flag, i) => (position.has(i) ? redone.blanked[rows.indexOf(i)] : flag));
+  setMaps(pass, method, { maps: merged, blanked });
 }
 
 /** Every view's map of `method` for the given class of its image, back in the input's orientation and averaged. */
