@@ -29,7 +29,7 @@ import { stratifiedKFold } from '../src/data/index.js';
 import { CASE_BASELINES, caseBaselineCall, caseMetrics, keyInstanceAuc, parseKeyCellTypes, type CaseBaseline, type CaseMetrics, type KeyInstanceCase } from '../src/eval/index.js';
 import { CaseModel, type CaseEncoder } from '../src/model/index.js';
 import { evaluateCases, loadRun, oodSetAsidePaths, readCellTypeColumn, type CaseEvaluation } from '../src/run/index.js';
-import { CASE_HEAD_DEFAULTS, caseTemperature, DEFAULT_CASE_HEADS, ensembleLogitsOfBags, prepareCaseData, RELABEL_FILE, RelabelRecordSchema, trainCaseHeads, trainCaseModel, type CaseBag, type RelabelRecord, type TrainCaseResult } from '../src/train/index.js';
+import { bagWithout, CASE_HEAD_DEFAULTS, caseTemperature, DEFAULT_CASE_HEADS, ensembleLogitsOfBags, prepareCaseData, RELABEL_FILE, RelabelRecordSchema, trainCaseHeads, trainCaseModel, type CaseBag, type RelabelRecord, type TrainCaseResult } from '../src/train/index.js';
 import { setNumThreads } from '../src/torch/index.js';
 import { oodAurocs, type OodAurocs } from './ood.js';
 
@@ -168,10 +168,7 @@ async function crossValidate(run: string, data: string, folds: number, repeats: 
     const every: CaseBag[] = [...prepared.bags.train, ...prepared.bags.val];
     const setAside = await oodSetAsidePaths(cell, every.flatMap((bag) => bag.paths));
     log(`cv: ${setAside.size} of ${every.reduce((n, bag) => n + bag.paths.length, 0)} train+val cells set aside as out of distribution`);
-    const bags: CaseBag[] = every.flatMap((bag) => {
-      const keep = bag.paths.flatMap((path, i) => (setAside.has(path) ? [] : [i]));
-      return keep.length === 0 ? [] : [{ ...bag, paths: keep.map((i) => bag.paths[i]), embeddings: keep.map((i) => bag.embeddings[i]), cellProbabilities: keep.map((i) => bag.cellProbabilities[i]) }];
-    });
+    const bags: CaseBag[] = every.flatMap((bag) => bagWithout(bag, setAside) ?? []);
     const types = readCellTypeColumn(data);
     const each = Array.from({ length: repeats }, (_, r) => crossValidateOnce(bags, cell.classNames, prepared.embeddingViews, types, folds, seed + r, seed, log));
     const byMethod = (f: (c: CvFigures) => Record<Method, number | null>) => Object.fromEntries(METHODS.map((m) => [m, round(meanOf(each.map((c) => f(c)[m])))])) as Record<Method, number>;

@@ -21,7 +21,7 @@ import {
 } from '../eval/index.js';
 import { writeJsonAtomic } from '../io/index.js';
 import { caseSoftmax, type CaseModel } from '../model/index.js';
-import { bagsOf, collectCellOutputs, prepareCaseData, readCaseLevel, recordCaseLevel, sourceCases, type CaseBag } from '../train/index.js';
+import { bagsOf, bagWithout, collectCellOutputs, prepareCaseData, readCaseLevel, recordCaseLevel, sourceCases, type CaseBag } from '../train/index.js';
 import type { LoadedRun } from './load-run.js';
 import { oodSetAsidePaths } from './ood-refit.js';
 
@@ -71,14 +71,6 @@ export interface EvaluateCasesOptions {
   log?: (line: string) => void;
 }
 
-/** A bag without the cells at `setAside` (null when none is left). */
-function withoutSetAside(bag: CaseBag, setAside: ReadonlySet<string>): CaseBag | null {
-  const keep = bag.paths.flatMap((path, i) => (setAside.has(path) ? [] : [i]));
-  if (keep.length === bag.paths.length) return bag;
-  if (keep.length === 0) return null;
-  return { ...bag, paths: keep.map((i) => bag.paths[i]), embeddings: keep.map((i) => bag.embeddings[i]), cellProbabilities: keep.map((i) => bag.cellProbabilities[i]) };
-}
-
 /** path → cell type, from the manifest's cell_type column (the only reader of that column, and for evaluation only). */
 export function readCellTypeColumn(manifest: string): Map<string, string> {
   const rows = parseCsvRows(readFileSync(manifest, 'utf8'));
@@ -122,7 +114,7 @@ export async function evaluateCases(run: LoadedRun, device: string, options: Eva
     if (allBags.length === 0) throw new Error(`${data} has no ${splitName === 'test' ? 'test ' : ''}cases to evaluate`);
     // Out-of-distribution cells are left out of the case call, here as in the case summary.
     const setAside = options.setAside ?? (await oodSetAsidePaths(run, allBags.flatMap((bag) => bag.paths)));
-    const kept = allBags.map((bag) => withoutSetAside(bag, setAside));
+    const kept = allBags.map((bag) => bagWithout(bag, setAside));
     const bags = kept.filter((bag): bag is CaseBag => bag !== null);
     const casesWithoutCells = allBags.filter((_, i) => kept[i] === null).map((bag) => bag.id);
     const cellsSetAside = allBags.reduce((n, bag) => n + bag.paths.length, 0) - bags.reduce((n, bag) => n + bag.paths.length, 0);
@@ -145,7 +137,7 @@ export async function evaluateCases(run: LoadedRun, device: string, options: Eva
           const loader = prepared.dataset.loader(subset.name as 'train' | 'val' | 'test', { batchSize: 64, order: 'sequential', seed: 0, augmentation: null });
           for (const bag of bagsOf(await collectCellOutputs(model.encoder, loader, device), prepared.caseOf, prepared.cellTemperature)) byId.set(bag.id, bag);
         }
-        modelBags = bags.map((bag) => withoutSetAside(byId.get(bag.id)!, setAside)!);
+        modelBags = bags.map((bag) => bagWithout(byId.get(bag.id)!, setAside)!);
       }
       const calls = caseModelCalls(model, modelBags);
       weights = calls.weights;

@@ -24,7 +24,7 @@ export { loadCaseModel, saveCaseModelFile, embeddingSize } from './case-level-mo
 export { trainCaseModel, prepareCaseData, chooseBaseline, caseTemperature, recordCaseLevel, DEFAULT_CASE_ENCODER, type CellRun, type CaseData, type CaseDataOptions, type TrainCaseOptions, type TrainCaseResult } from './train-case.js';
 export { trainCaseHead, trainCaseHeads, ensembleLogitsOfBags, DEFAULT_CASE_HEADS, caseLogitsOf, caseLogLoss, CASE_HEAD_DEFAULTS, type CaseHeadOptions, type CaseEpoch, type TrainedCaseHead } from './train-case-head.js';
 export { FINE_TUNE_DEFAULTS, type FineTuneOptions } from './train-case-fine-tune.js';
-export { bagsOf, collectCellOutputs, type CaseBag, type CellOutputs } from './train-case-cells.js';
+export { bagsOf, bagWithout, collectCellOutputs, type CaseBag, type CellOutputs } from './train-case-cells.js';
 export { relabelCells, relabeledLoss, instanceClassWeights, trainRelabeledRun, checkRelabelSettings, quantile, RELABEL_DEFAULTS, RELABEL_FILE, RelabelRecordSchema, type RelabelSettings, type Relabeling, type InstanceLabel, type RelabelRecord } from './case-relabel.js';
 export { readOod, saveOod, oodIsCurrent, type LoadedOod, type OodRecord, type OodFitInfo } from './ood-run-file.js';
 export { fitOodOnSplits, DEFAULT_OOD_FLAG_SHARE } from './ood-fit.js';

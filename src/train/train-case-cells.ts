@@ -69,6 +69,14 @@ export interface CaseBag {
   cellProbabilities: Float64Array[];
 }
 
+/** A bag without the cells at `leftOut` (the bag itself when none is; null when no cell is left). */
+export function bagWithout(bag: CaseBag, leftOut: ReadonlySet<string>): CaseBag | null {
+  const keep = bag.paths.flatMap((path, i) => (leftOut.has(path) ? [] : [i]));
+  if (keep.length === bag.paths.length) return bag;
+  if (keep.length === 0) return null;
+  return { ...bag, paths: keep.map((i) => bag.paths[i]), embeddings: keep.map((i) => bag.embeddings[i]), cellProbabilities: keep.map((i) => bag.cellProbabilities[i]) };
+}
+
 /**
  * Groups a split's cells into cases, in order of each case's first cell. `caseOf` gives a cell's
  * patient and the patient's label index; a cell without one is an error naming it.
