@@ -86,11 +86,11 @@ function setMaps(pass: ModelPass, method: ExplainMethod, maps: { maps: Tensor; b
 function remakeMapsOf(model: AplNet, views: Tensor, n: number, method: ExplainMethod, pass: ModelPass, rows: number[]): void {
   const redone = tidy(() => {
     // The views of the chosen images, view-major as dihedralBatch lays them out.
-    const picked = views.indexSelect(0, tensor(DIHEDRAL_VIEWS.flatMap((_, v) => rows.map((i) => v * n + i)), { dtype: 'int64' }));
+    const picked = views.indexSelect(0, tensor(DIHEDRAL_VIEWS.flatMap((_, v) => rows.map((i) => v * n + i)), { dtype: 'int64' }).to({ device: views.device }));
     return gradientMapOfViews(model, picked, method, rows.map((i) => pass.explained[i]));
   });
   const position = new Map(rows.map((i, j) => [i, n + j]));
-  const merged = tidy(() => cat([pass.maps[method]!, redone.maps], 0).indexSelect(0, tensor(Array.from({ length: n }, (_, i) => position.get(i) ?? i), { dtype: 'int64' })));
+  const merged = tidy(() => cat([pass.maps[method]!, redone.maps], 0).indexSelect(0, tensor(Array.from({ length: n }, (_, i) => position.get(i) ?? i), { dtype: 'int64' }).to({ device: redone.maps.device })));
   redone.maps.dispose();
   const blanked = pass.blanked[method]!.map((flag, i) => (position.has(i) ? redone.blanked[rows.indexOf(i)] : flag));
   setMaps(pass, method, { maps: merged, blanked });
