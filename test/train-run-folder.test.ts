@@ -93,6 +93,29 @@ test('two trainings started at once into one folder: exactly one succeeds, the r
   assert.equal(predicted.status, 0, predicted.stderr);
 });
 
+test('eight processes taking one folder\'s lock at once: one holds it, the others are refused naming it, and no lock is ever seen empty', async () => {
+  const dir = join(root, 'lock-race');
+  mkdirSync(dir);
+  const lockModule = new URL('../src/io/index.js', import.meta.url).href;
+  // Each child waits for the same instant, tries the lock, holds it a moment if it got it, and says which.
+  const at = Date.now() + 700;
+  const script = `const { acquireRunLock } = await import(${JSON.stringify(lockModule)});
+    while (Date.now() < ${at}) {}
+    try { const lock = acquireRunLock(${JSON.stringify(dir)}, 'race'); console.log('held'); await new Promise((r) => setTimeout(r, 500)); lock.release(); }
+    catch (err) { console.log(/in use by "aplnet race"/.test(err.message) ? 'refused' : 'error ' + err.message); }`;
+  const run = () => new Promise<string>((resolve) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script]);
+    let out = '';
+    child.stdout.on('data', (chunk) => { out += chunk; });
+    child.on('close', () => resolve(out.trim()));
+  });
+  const answers = await Promise.all(Array.from({ length: 8 }, run));
+  assert.equal(answers.filter((a) => a === 'held').length, 1, answers.join(', '));
+  assert.equal(answers.filter((a) => a === 'refused').length, 7, answers.join(', '));
+  assert.ok(!existsSync(join(dir, '.lock')), 'released');
+  assert.deepEqual(readdirSync(dir), [], 'no staged lock file is left behind');
+});
+
 test('a stale lock of a dead process is taken over', () => {
   const dir = join(root, 'stale-lock');
   mkdirSync(dir);

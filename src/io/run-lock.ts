@@ -1,7 +1,7 @@
-// One writer per run folder. The lock is a file created with O_EXCL (atomic on local filesystems)
-// that names its owner; a second writer gets an error naming the owner, and the lock of a process
+// One writer per run folder. The lock is a file created whole and atomically (a hard link that
+// fails when the name exists, on local filesystems) that names its owner; a second writer gets an error naming the owner, and the lock of a process
 // that no longer exists (killed, crashed, machine rebooted) is taken over.
-import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync, fsyncSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { processExists } from './process-alive.js';
@@ -29,21 +29,30 @@ function readOwner(path: string): LockOwner | null {
   }
 }
 
+/**
+ * Creates the lock with its owner already in it, or returns false if a lock exists. The owner is
+ * written to a private file first and then hard-linked to the lock's name (link fails if the name
+ * exists, atomically): a lock opened empty and filled afterwards let a second writer read it in
+ * between, take it for a damaged lock and remove it, so that both trained into one folder.
+ */
 function createExclusive(path: string, owner: LockOwner): boolean {
-  let fd: number;
-  try {
-    fd = openSync(path, 'wx', 0o644);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw new Error(`could not create the lock ${path}: ${(err as Error).message}`);
-  }
+  const staged = `${path}.tmp-${process.pid}-staged`;
+  const fd = openSync(staged, 'w', 0o644);
   try {
     writeSync(fd, JSON.stringify(owner));
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  return true;
+  try {
+    linkSync(staged, path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw new Error(`could not create the lock ${path}: ${(err as Error).message}`);
+  } finally {
+    rmSync(staged, { force: true });
+  }
 }
 
 /**
