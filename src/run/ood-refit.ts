@@ -50,19 +50,26 @@ export interface OodFlagRate {
   flagged: number;
   predicted: number;
   share: number;
+  /** The flagged images: what a case summary leaves out of its call. */
+  setAside: Set<string>;
 }
 
 /** How many of `paths` (in-distribution images, e.g. the test split) the check flags, through the prediction core. */
 export async function oodFlagRate(run: LoadedRun, paths: readonly string[]): Promise<OodFlagRate> {
   const results = await predictImages(run, paths);
-  let flagged = 0;
+  const setAside = new Set<string>();
   let predicted = 0;
-  for (const result of results) {
-    if (!result.ok) continue;
+  results.forEach((result, i) => {
+    if (!result.ok) return;
     predicted++;
-    if (result.ood?.flagged) flagged++;
-  }
-  return { flagged, predicted, share: predicted ? flagged / predicted : 0 };
+    if (result.ood?.flagged) setAside.add(paths[i]);
+  });
+  return { flagged: setAside.size, predicted, share: predicted ? setAside.size / predicted : 0, setAside };
+}
+
+/** Whether the run (every member of an ensemble) has a fitted out-of-distribution check. */
+export function hasOodCheck(run: LoadedRun): boolean {
+  return (run.members ?? [run]).every((part) => part.ood);
 }
 
 /**
@@ -70,7 +77,6 @@ export async function oodFlagRate(run: LoadedRun, paths: readonly string[]): Pro
  * the run, or a member of it, has no fitted check): what a case summary leaves out of its call.
  */
 export async function oodSetAsidePaths(run: LoadedRun, paths: readonly string[]): Promise<Set<string>> {
-  if (paths.length === 0 || !(run.members ?? [run]).every((part) => part.ood)) return new Set();
-  const results = await predictImages(run, paths);
-  return new Set(paths.filter((_, i) => results[i]?.ok && results[i].ood?.flagged));
+  if (paths.length === 0 || !hasOodCheck(run)) return new Set();
+  return (await oodFlagRate(run, paths)).setAside;
 }

@@ -12,7 +12,7 @@ import { launchInferenceRanks } from '../launch-ranks.js';
 import { selectDevice } from '../device.js';
 import { formatTable } from '../format-table.js';
 import { evaluatedCasesListing } from '../evaluation-cases.js';
-import { oodFlagRate, refitOodWhereNeeded, type LoadedRun, type OodFlagRate } from '../../run/index.js';
+import { hasOodCheck, oodFlagRate, refitOodWhereNeeded, type LoadedRun, type OodFlagRate } from '../../run/index.js';
 
 const percent = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);
 const fixed = (v: number | null | undefined, digits = 3) => (v === null || v === undefined ? '—' : v.toFixed(digits));
@@ -94,8 +94,10 @@ export function registerEvaluate(program: Command): void {
           for (const line of await refitOodWhereNeeded(run, device, { cacheDir: o.cacheDir as string | undefined, workers: o.workers as number | undefined })) console.error(line);
           const outDir = resolve((o.out as string | undefined) ?? runDir);
           mkdirSync(outDir, { recursive: true });
+          // The check's flags on the evaluated images, once: its summary, and the cells the case calls leave out.
+          const oodRate = hasOodCheck(run) ? await oodFlagRate(run, evaluation.images.paths) : null;
           // Case-level runs: the case model and the baselines side by side (null for cell-type labels).
-          const caseEvaluation = await evaluateCases(run, device, { data, keyCellTypes: o.keyCellTypes as string | undefined, cacheDir: o.cacheDir as string | undefined, workers: o.workers as number | undefined });
+          const caseEvaluation = await evaluateCases(run, device, { data, keyCellTypes: o.keyCellTypes as string | undefined, cacheDir: o.cacheDir as string | undefined, workers: o.workers as number | undefined, setAside: oodRate?.setAside ?? new Set() });
           // The split's cases, when its images have patient ids: the summary predict and the web page show.
           const cases = await evaluatedCases(run, evaluation);
           const credits: DataCredit[] = o.credit ? (o.credit as string[]).map((citation) => ({ citation })) : detectDataCredits(evaluation.set.data);
@@ -106,7 +108,7 @@ export function registerEvaluate(program: Command): void {
           writeMetricsJson(metricsPath, run, evaluation);
           await writeRunReport(reportPath, run, evaluation, { credits, galleryPerClass: o.gallery as number, cases });
           console.log(evaluationSummary(evaluation));
-          if ((run.members ?? [run]).every((part) => part.ood)) console.log(`\n${oodSummary(run, await oodFlagRate(run, evaluation.images.paths), evaluation.set.splitName)}`);
+          if (oodRate) console.log(`\n${oodSummary(run, oodRate, evaluation.set.splitName)}`);
           if (caseEvaluation) console.log(`\n${formatCaseEvaluation(caseEvaluation)}\ncase metrics: ${writeCaseEvaluation(outDir, caseEvaluation)}`);
           if (cases.length > 0) console.log(`\n${evaluatedCasesListing(cases, run.classNames)}\ncase summaries: ${writeEvaluatedCases(outDir, run, evaluation.set.splitName, cases)}`);
           console.log(`\nmetrics: ${metricsPath}\nreport:  ${reportPath}`);
