@@ -159,6 +159,20 @@ function crossValidateOnce(bags: readonly CaseBag[], classes: string[], embeddin
 
 const meanOf = (values: (number | null)[]): number | null => (values.some((v) => v === null) ? null : values.reduce<number>((a, v) => a + v!, 0) / values.length);
 
+/** The field-wise mean of some repeats' figures, rounded (of one repeat: its figures, rounded). */
+function meanFigures(each: readonly CvFigures[]): CvFigures {
+  const byMethod = <T extends number | null>(f: (c: CvFigures) => Record<Method, T>) => Object.fromEntries(METHODS.map((m) => [m, round(meanOf(each.map((c) => f(c)[m])))])) as Record<Method, T>;
+  return {
+    folds: each[0].folds,
+    cases: each[0].cases,
+    accuracy: byMethod((c) => c.accuracy),
+    auc: byMethod((c) => c.auc),
+    ece: byMethod((c) => c.ece),
+    keyInstanceAuc: round(meanOf(each.map((c) => c.keyInstanceAuc))),
+    keyInstancePooledAuc: round(meanOf(each.map((c) => c.keyInstancePooledAuc))),
+  };
+}
+
 /** k-fold cross-validation of the MIL head over the train+val cases (fixed encoder), `repeats` fold assignments: see the file comment. */
 async function crossValidate(run: string, data: string, folds: number, repeats: number, seed: number, log: (l: string) => void): Promise<CvFigures & { repeats: CvFigures[] }> {
   const cell = await loadRun(run, { calibration: 'optional', caseLevel: 'skip' });
@@ -171,25 +185,7 @@ async function crossValidate(run: string, data: string, folds: number, repeats: 
     const bags: CaseBag[] = every.flatMap((bag) => bagWithout(bag, setAside) ?? []);
     const types = readCellTypeColumn(data);
     const each = Array.from({ length: repeats }, (_, r) => crossValidateOnce(bags, cell.classNames, prepared.embeddingViews, types, folds, seed + r, seed, log));
-    const byMethod = (f: (c: CvFigures) => Record<Method, number | null>) => Object.fromEntries(METHODS.map((m) => [m, round(meanOf(each.map((c) => f(c)[m])))])) as Record<Method, number>;
-    const rounded = (c: CvFigures): CvFigures => ({
-      ...c,
-      accuracy: Object.fromEntries(METHODS.map((m) => [m, round(c.accuracy[m])])) as Record<Method, number>,
-      auc: Object.fromEntries(METHODS.map((m) => [m, round(c.auc[m])])) as Record<Method, number | null>,
-      ece: Object.fromEntries(METHODS.map((m) => [m, round(c.ece[m])])) as Record<Method, number>,
-      keyInstanceAuc: round(c.keyInstanceAuc),
-      keyInstancePooledAuc: round(c.keyInstancePooledAuc),
-    });
-    return {
-      folds,
-      cases: bags.length,
-      accuracy: byMethod((c) => c.accuracy),
-      auc: byMethod((c) => c.auc),
-      ece: byMethod((c) => c.ece),
-      keyInstanceAuc: round(meanOf(each.map((c) => c.keyInstanceAuc))),
-      keyInstancePooledAuc: round(meanOf(each.map((c) => c.keyInstancePooledAuc))),
-      repeats: each.map(rounded),
-    };
+    return { ...meanFigures(each), repeats: each.map((c) => meanFigures([c])) };
   } finally {
     await prepared.dataset.close();
     cell.model.dispose();
