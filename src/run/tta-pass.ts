@@ -92,7 +92,7 @@ function remakeMapsOf(model: AplNet, views: Tensor, n: number, method: ExplainMe
   const position = new Map(rows.map((i, j) => [i, n + j]));
   const merged = tidy(() => cat([pass.maps[method]!, redone.maps], 0).indexSelect(0, tensor(Array.from({ length: n }, (_, i) => position.get(i) ?? i), { dtype: 'int64' }).to({ device: redone.maps.device })));
   redone.maps.dispose();
-  const blanked = pass.blanked[method]!.map((flag, i) => (position.has(i) ? redone.blanked[rows.indexOf(i)] : flag));
+  const blanked = pass.blanked[method]!.map((flag, i) => { const at = position.get(i); return at === undefined ? flag : redone.blanked[at - n]; });
   setMaps(pass, method, { maps: merged, blanked });
 }
 
