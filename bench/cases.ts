@@ -25,11 +25,10 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stratifiedKFold } from '../src/data/index.js';
 import { CASE_BASELINES, caseBaselineCall, caseMetrics, keyInstanceAuc, parseKeyCellTypes, type CaseBaseline, type CaseMetrics, type KeyInstanceCase } from '../src/eval/index.js';
-import { CaseModel, type CaseEncoder } from '../src/model/index.js';
+import type { CaseEncoder } from '../src/model/index.js';
 import { evaluateCases, loadRun, oodSetAsidePaths, readCellTypeColumn, type CaseEvaluation } from '../src/run/index.js';
-import { bagWithout, CASE_HEAD_DEFAULTS, caseTemperature, DEFAULT_CASE_HEADS, ensembleLogitsOfBags, prepareCaseData, RELABEL_FILE, RelabelRecordSchema, trainCaseHeads, trainCaseModel, type CaseBag, type RelabelRecord, type TrainCaseResult } from '../src/train/index.js';
+import { bagWithout, outOfFoldCaseCalls, prepareCaseData, RELABEL_FILE, RelabelRecordSchema, trainCaseModel, type CaseBag, type RelabelRecord, type TrainCaseResult } from '../src/train/index.js';
 import { setNumThreads } from '../src/torch/index.js';
 import { oodAurocs, type OodAurocs } from './ood.js';
 
@@ -91,7 +90,7 @@ async function trainAndEvaluate(run: string, encoder: CaseEncoder, seed: number,
   }
 }
 
-interface CvFigures {
+export interface CvFigures {
   folds: number;
   cases: number;
   accuracy: Record<'mil' | CaseBaseline, number>;
@@ -104,33 +103,10 @@ interface CvFigures {
 type Method = 'mil' | CaseBaseline;
 const METHODS = ['mil', ...CASE_BASELINES] as const;
 
-/** One k-fold assignment (seed `foldSeed`) of the train+val bags: every bag called once, held out. */
-function crossValidateOnce(bags: readonly CaseBag[], classes: string[], embeddingViews: 1 | 8, types: Map<string, string>, folds: number, foldSeed: number, headSeed: number, log: (l: string) => void): CvFigures {
-  const foldOf = stratifiedKFold(bags.map((bag) => ({ key: bag.id, label: bag.label, group: bag.id })), folds, foldSeed);
-  const milProbs = new Map<string, number[]>();
-  const milWeights = new Map<string, number[]>();
-  for (let k = 0; k < folds; k++) {
-    const inner = (k + 1) % folds;
-    const held = bags.filter((bag) => foldOf.get(bag.id) === k);
-    const val = bags.filter((bag) => foldOf.get(bag.id) === inner);
-    const train = bags.filter((bag) => foldOf.get(bag.id) !== k && foldOf.get(bag.id) !== inner);
-    // As train-case trains it: DEFAULT_CASE_HEADS heads from seeds headSeed, headSeed + 1, … (fixed over the repeats; only the folds move).
-    const trained = trainCaseHeads(train, val, classes.length, { ...CASE_HEAD_DEFAULTS, seed: headSeed }, DEFAULT_CASE_HEADS);
-    const heads = trained.map((h) => h.mil);
-    const { temperature } = caseTemperature(ensembleLogitsOfBags(heads, val), val.map((bag) => bag.label));
-    // The same object predict and evaluate use, so the held-out calls are made exactly as theirs.
-    const model = new CaseModel({ heads, classNames: classes, temperature, encoderKind: 'frozen', encoder: null, embeddingViews, file: `cross-validation fold ${k + 1}`, sha256: '' });
-    try {
-      for (const bag of held) {
-        const call = model.predict(bag.embeddings);
-        milProbs.set(bag.id, classes.map((name) => call.probabilities[name]));
-        milWeights.set(bag.id, call.weights);
-      }
-      log(`fold seed ${foldSeed}, fold ${k + 1}/${folds}: ${train.length} train, ${val.length} val (epochs ${trained.map((h) => h.bestEpoch).join('/')}, T ${temperature.toFixed(3)}), ${held.length} held out`);
-    } finally {
-      model.dispose();
-    }
-  }
+/** One k-fold assignment (seed `foldSeed`) of the train+val bags: every bag called once, held out, by the case model's own recipe (src/train/case-cross-validation.ts). */
+export function crossValidateOnce(bags: readonly CaseBag[], classes: string[], embeddingViews: 1 | 8, types: Map<string, string>, folds: number, foldSeed: number, headSeed: number, log: (l: string) => void): CvFigures {
+  // As train-case trains it: DEFAULT_CASE_HEADS heads from seeds headSeed, headSeed + 1, … (fixed over the repeats; only the folds move).
+  const { probabilities: milProbs, weights: milWeights } = outOfFoldCaseCalls(bags, classes, embeddingViews, { folds, foldSeed, headSeed, log });
   const labels = bags.map((bag) => bag.label);
   const metrics = {} as Record<Method, CaseMetrics>;
   const milRows = bags.map((bag) => milProbs.get(bag.id)!);
@@ -160,7 +136,7 @@ function crossValidateOnce(bags: readonly CaseBag[], classes: string[], embeddin
 const meanOf = (values: (number | null)[]): number | null => (values.some((v) => v === null) ? null : values.reduce<number>((a, v) => a + v!, 0) / values.length);
 
 /** The field-wise mean of some repeats' figures, rounded (of one repeat: its figures, rounded). */
-function meanFigures(each: readonly CvFigures[]): CvFigures {
+export function meanFigures(each: readonly CvFigures[]): CvFigures {
   const byMethod = <T extends number | null>(f: (c: CvFigures) => Record<Method, T>) => Object.fromEntries(METHODS.map((m) => [m, round(meanOf(each.map((c) => f(c)[m])))])) as Record<Method, T>;
   return {
     folds: each[0].folds,
@@ -239,6 +215,8 @@ export async function benchCases(options: Record<string, string | number>): Prom
       if (called && called !== row.label) errors.set(`${row.label} → ${called}`, (errors.get(`${row.label} → ${called}`) ?? 0) + 1);
       return errors;
     }, new Map<string, number>())].sort()),
+    // The call a user gets under its case referral threshold (fitted by train-case on out-of-fold calls of the train+val cases), on the test cases.
+    test_referral: { ...test.referral, threshold: round(test.referral.threshold) },
     key_instance_auc: round(test.keyInstances?.meanCaseAuc),
     key_instance_pooled_auc: round(test.keyInstances?.pooledAuc),
     cv,

@@ -75,7 +75,7 @@ test('predict on a manifest prints each case after the images and writes the sum
   const csv = join(root, 'cases.csv');
   assert.equal(aplnet(['predict', run, manifest, '--split', 'test', '--case-out', csv, '--format', 'json', '--threads', '1']).status, 0);
   const [header, ...rows] = readFileSync(csv, 'utf8').trim().split('\n');
-  assert.equal(header, `case_id,images,unreadable,out_of_distribution,usable,flagged,flagged_share,max_flagged_share,call,call_probability,call_source,refer,refer_reasons,${TINY_CLASSES.flatMap((c) => [`n_${c}`, `pct_${c}`]).join(',')}`);
+  assert.equal(header, `case_id,images,unreadable,out_of_distribution,usable,flag_rule,flagged,flagged_share,max_flagged_share,low_confidence,call,call_probability,call_source,call_threshold,refer,refer_reasons,${TINY_CLASSES.flatMap((c) => [`n_${c}`, `pct_${c}`]).join(',')}`);
   assert.equal(rows.length, 3);
   assert.match(rows[0], /^basophil-2,4,0,\d,\d,/);
 });

@@ -16,20 +16,20 @@ function reportCase(caseId: string, differential: number[], extra: Partial<Repor
   const usable = differential.reduce((a, b) => a + b, 0);
   return {
     caseId, truth: null, call: null, refer: false, referReasons: [], cells: usable, failed: 0, outOfDistribution: 0, usable,
-    flagged: 0, flaggedShare: 0, maxFlaggedShare: 0.2, differential, trueDifferential: null, ...extra,
+    flagRule: 'low-confidence', flagged: 0, flaggedShare: 0, maxFlaggedShare: 0.2, lowConfidence: 0, differential, trueDifferential: null, ...extra,
   };
 }
 
 const source = "baseline: mean of the cells' probabilities";
 /** Case-level calls on the report's 8 classes: one right and clear, one wrong and referred, one with cells set aside. */
 const calledCases: ReportCase[] = [
-  reportCase('case-001', [0, 0, 0, 14, 0, 0, 2, 0], { truth: 'ig', call: { label: 'ig', probability: 0.912, source } }),
+  reportCase('case-001', [0, 0, 0, 14, 0, 0, 2, 0], { truth: 'ig', call: { label: 'ig', probability: 0.912, source, threshold: 0.7 } }),
   reportCase('case-002', [0, 0, 6, 0, 5, 0, 5, 0], {
-    truth: 'neutrophil', call: { label: 'erythroblast', probability: 0.55, source }, refer: true, flagged: 4, flaggedShare: 0.25,
+    truth: 'neutrophil', call: { label: 'erythroblast', probability: 0.55, source, threshold: 0.7 }, refer: true, flagged: 4, flaggedShare: 0.25,
     referReasons: ['4 of 16 usable cells (25.0%) were flagged for low confidence, above the stated share of 20.0%', 'case probability 55.0% is below the referral threshold of 70.0%'],
   }),
   reportCase('a-very-long-case-identifier-without-spaces-from-a-laboratory-information-system-0003', [1, 1, 1, 1, 1, 1, 1, 5], {
-    truth: 'platelet', call: { label: 'platelet', probability: 0.81, source }, cells: 15, failed: 1, outOfDistribution: 2,
+    truth: 'platelet', call: { label: 'platelet', probability: 0.81, source, threshold: 0.7 }, cells: 15, failed: 1, outOfDistribution: 2,
   }),
 ];
 

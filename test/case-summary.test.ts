@@ -88,19 +88,47 @@ test('a patient-labelled run: the call comes from the named baseline, the cells 
   assert.ok(Math.abs(summary.ranked.reduce((a, r) => a + r.weight, 0) - 1) < 1e-12);
 });
 
-test('a confident case call is referred, never "above threshold", while flagged cells exceed the stated share', () => {
-  const unsure = [0, 1, 2, 3].map((i) => cell(`u${i}.jpg`, [0.2, 0.55, 0.25], CASE_CLASSES));
-  const summary = summarizeCase(caseRun('majority-vote'), [...leftShift, ...unsure]);
+test('a patient-labelled run: a confident case call is referred, never "above threshold", while images set aside exceed the stated share', () => {
+  const notCells = [0, 1, 2, 3].map((i) => ood(cell(`x${i}.png`, [0.1, 0.1, 0.8], CASE_CLASSES)));
+  const summary = summarizeCase(caseRun('majority-vote'), [...leftShift, ...notCells]);
   assert.ok(summary.call);
   assert.equal(summary.call.label, 'left-shift');
-  assert.equal(summary.call.probability, 14 / 16, 'the vote share alone is above the threshold');
+  assert.ok(summary.call.probability >= 0.7, 'the call alone is above the threshold');
+  assert.equal(summary.flagRule, 'set-aside');
   assert.equal(summary.flagged, 4);
-  assert.equal(summary.flaggedShare, 0.25);
+  assert.equal(summary.flaggedShare, 4 / 16);
   assert.equal(summary.call.refer, true);
   assert.equal(summary.refer, true);
-  assert.deepEqual(summary.call.referReasons, ['4 of 16 usable cells (25.0%) were flagged for low confidence, above the stated share of 20.0%']);
-  const lenient = summarizeCase(caseRun('majority-vote'), [...leftShift, ...unsure], { maxFlaggedShare: 0.25 });
+  assert.deepEqual(summary.call.referReasons, ['4 of 16 images (25.0%) were unreadable or unlike the training cells, above the stated share of 20.0%']);
+  const lenient = summarizeCase(caseRun('majority-vote'), [...leftShift, ...notCells], { maxFlaggedShare: 0.25 });
   assert.equal(lenient.call!.refer, false, '4 of 16 is within a stated share of 25%');
+});
+
+test('a patient-labelled run: cells unsure on their own are counted but are no reason to refer (a cell rarely carries its patient\'s label)', () => {
+  const unsure = [0, 1, 2, 3].map((i) => cell(`u${i}.jpg`, [0.2, 0.55, 0.25], CASE_CLASSES));
+  const summary = summarizeCase(caseRun('majority-vote'), [...leftShift, ...unsure]);
+  assert.equal(summary.call!.probability, 14 / 16);
+  assert.equal(summary.lowConfidence, 4);
+  assert.equal(summary.flagged, 0);
+  assert.equal(summary.refer, false);
+  // The same cells in a cell-type run are the flagged cells, and refer the case.
+  const cellTypes = summarizeCase({ ...caseRun('majority-vote'), caseLevel: null }, [...leftShift, ...unsure]);
+  assert.equal(cellTypes.flagRule, 'low-confidence');
+  assert.equal(cellTypes.flagged, 4);
+  assert.deepEqual(cellTypes.referReasons, ['4 of 16 usable cells (25.0%) were flagged for low confidence, above the stated share of 20.0%']);
+});
+
+test('a patient-labelled run: the call is referred below the case referral threshold fitted for it, which names where it comes from; a stated threshold overrides it', () => {
+  const run: CaseSummaryRun = { ...caseRun('majority-vote'), caseLevel: { baseline: 'majority-vote', referral: { threshold: 0.9, fittedOn: 'the 23 validation cases' } } };
+  const summary = summarizeCase(run, leftShift);
+  assert.ok(summary.call!.probability >= 0.7 && summary.call!.probability < 0.9);
+  assert.equal(summary.call!.threshold, 0.9);
+  assert.equal(summary.refer, true);
+  assert.deepEqual(summary.referReasons, [`case probability ${(summary.call!.probability * 100).toFixed(1)}% is below the case referral threshold (no call of the 23 validation cases at or above it was wrong), 90.0%`]);
+  assert.equal(summarizeCase(run, leftShift, { threshold: 0.7 }).refer, false);
+  const everyCall = summarizeCase({ ...run, caseLevel: { baseline: 'majority-vote', referral: { threshold: 1, fittedOn: 'x' } } }, leftShift.map((c) => cell(c.file, [0, 1, 0], CASE_CLASSES)));
+  assert.equal(everyCall.call!.probability, 1);
+  assert.equal(everyCall.refer, true, 'a threshold of 1 refers even a call of probability 1');
 });
 
 test('out-of-distribution and unreadable images are counted, and left out of the call, the differential and the ranking', () => {
@@ -151,7 +179,7 @@ test('a case probability below the threshold refers the call, naming the probabi
   const summary = summarizeCase(caseRun('mean-probability'), split);
   assert.equal(summary.call!.label, 'left-shift');
   assert.ok(Math.abs(summary.call!.probability - 0.55) < 1e-12);
-  assert.deepEqual(summary.referReasons, ['case probability 55.0% is below the referral threshold of 70.0%']);
+  assert.deepEqual(summary.referReasons, ["case probability 55.0% is below the run's referral threshold, 70.0%"]);
   assert.equal(summarizeCase(caseRun('mean-probability'), split, { threshold: 0.5 }).refer, false);
 });
 

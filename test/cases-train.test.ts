@@ -64,7 +64,10 @@ test('aplnet train records a case-level run with its validation-chosen baseline 
   assert.equal(record.model, null);
   const trained = await loadRun(run, { calibration: 'optional' });
   try {
-    assert.deepEqual(trained.caseLevel, { baseline: record.baseline, model: null });
+    // The baseline's case referral threshold is fitted on its validation-case calls, never below the run's own threshold.
+    assert.match(record.baselineReferral.fittedOn, /calls of the 6 validation cases/);
+    assert.ok(record.baselineReferral.threshold >= 0.7);
+    assert.deepEqual(trained.caseLevel, { baseline: record.baseline, model: null, referral: record.baselineReferral });
   } finally {
     trained.model.dispose();
   }
@@ -97,6 +100,14 @@ test('train-case trains from case labels, records the case level bound to the we
   assert.ok(['mean-probability', 'mean-log-probability', 'majority-vote'].includes(record.baseline));
   assert.equal(record.weightsSha256, sha(runPath(copy, 'bestWeights')));
   assert.equal(record.model.sha256, sha(runPath(copy, 'caseModel')));
+  // The case call's referral threshold: fitted on out-of-fold calls of the 18 train and validation
+  // cases (the recipe retrained 5 times), just above the surest wrong one and at least the run's 70%.
+  const referral = record.model.referral;
+  assert.match(referral.fittedOn, /out-of-fold calls of the 18 train and validation cases \(5 folds, seed 0\)/);
+  assert.equal(referral.cases, 18);
+  assert.ok(referral.threshold >= 0.7 && referral.threshold <= 1);
+  if (referral.surestWrong !== null) assert.ok(referral.threshold > referral.surestWrong || referral.threshold === 1);
+  assert.match(result.stderr, /case referral threshold \d+\.\d% \(\d+ of 18 calls wrong/);
   // The run is calibrated with test-time augmentation (train's default), so the case model is trained
   // on what the prediction core computes then: each cell's embedding averaged over its 8 views.
   assert.equal(JSON.parse(readFileSync(runPath(copy, 'calibration'), 'utf8')).tta, 'on');
@@ -108,6 +119,7 @@ test('train-case trains from case labels, records the case level bound to the we
     assert.ok(loaded.caseLevel?.model);
     assert.equal(loaded.caseLevel.model.embeddingViews, 8);
     assert.equal(loaded.caseLevel.baseline, record.baseline);
+    assert.deepEqual(loaded.caseLevel.referral, referral, 'the call in use is the case model\'s, so its threshold is');
     const d = loaded.caseLevel.model.embeddingDim;
     const call = loaded.caseLevel.model.predict([new Float32Array(d).fill(0.1), new Float32Array(d).fill(0.3)]);
     assert.equal(call.weights.length, 2);

@@ -2,7 +2,7 @@
 // the review flag with its reasons, the differential, the flagged cells against the stated share,
 // and the cells that weigh most.
 import { basename } from 'node:path';
-import { CASE_CALL_SOURCE_TITLES, type CaseSummary } from '../run/index.js';
+import { CASE_CALL_SOURCE_TITLES, flaggedText, lowConfidenceNote, type CaseSummary } from '../run/index.js';
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
@@ -14,7 +14,7 @@ export function differentialText(summary: CaseSummary): string {
 
 /** "left-shift 91.2% (baseline: mean of the cells' probabilities)", or why there is no call. */
 export function callText(summary: CaseSummary): string {
-  if (summary.call) return `${summary.call.label} ${pct(summary.call.probability)} (${CASE_CALL_SOURCE_TITLES[summary.call.source]})`;
+  if (summary.call) return `${summary.call.label} ${pct(summary.call.probability)} (${CASE_CALL_SOURCE_TITLES[summary.call.source]}; referred below ${pct(summary.call.threshold)})`;
   return summary.usable === 0 && summary.refer ? 'none: no usable cells' : "none: the run's labels are cell types, so the differential is the summary";
 }
 
@@ -37,7 +37,8 @@ export function formatCaseSummary(summary: CaseSummary, { topCells = 5, truth }:
     ...(truth !== undefined ? [`  truth:        ${truth}`] : []),
     `  review:       ${reviewText(summary)}`,
     `  differential: ${differentialText(summary)}`,
-    `  flagged:      ${summary.flagged} of ${summary.usable} usable cells (${pct(summary.flaggedShare)}); stated share ${pct(summary.maxFlaggedShare)}`,
+    `  flagged:      ${flaggedText(summary)}; stated share ${pct(summary.maxFlaggedShare)}`,
+    ...(lowConfidenceNote(summary) ? [`  unsure cells: ${lowConfidenceNote(summary)}`] : []),
     ...(top.length ? [`  ${weightName}: ${top.join(' · ')}${summary.ranked.length > top.length ? ` · … ${summary.ranked.length - top.length} more` : ''}`] : []),
   ];
   return lines.join('\n');

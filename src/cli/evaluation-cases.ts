@@ -11,7 +11,7 @@ function counts(values: readonly number[], classNames: readonly string[]): strin
 }
 
 function flaggedCell(c: EvaluatedCase): string {
-  return `${c.summary.flagged}/${c.summary.usable} (${pct(c.summary.flaggedShare)})`;
+  return `${c.summary.flagged}/${c.summary.flagRule === 'set-aside' ? c.summary.cells : c.summary.usable} (${pct(c.summary.flaggedShare)})`;
 }
 
 /** The table a reader scans: with calls, call against truth; without, the predicted differential against the true one. */
@@ -26,7 +26,10 @@ export function evaluatedCasesListing(cases: readonly EvaluatedCase[], className
     const table = formatTable(['case', 'truth', 'call', 'probability', 'review', 'flagged', 'differential'], cases.map((c) => [
       c.summary.caseId ?? '', c.truth ?? '', c.summary.call?.label ?? 'none', c.summary.call ? pct(c.summary.call.probability) : '', review(c), flaggedCell(c), counts(c.summary.differential.map((d) => d.count), classNames),
     ]));
-    return [`cases: ${cases.length}, calls from the ${sources}; ${right} of ${called.length} calls agree with the truth; ${cases.filter((c) => c.summary.refer).length} referred (stated share of flagged cells ${share})`, table].join('\n');
+    const signed = called.filter((c) => !c.summary.refer);
+    const signedRight = signed.filter((c) => c.summary.call!.label === c.truth).length;
+    const flaggedWhat = called[0].summary.flagRule === 'set-aside' ? 'images set aside' : 'flagged cells';
+    return [`cases: ${cases.length}, calls from the ${sources}; ${right} of ${called.length} calls agree with the truth; ${cases.filter((c) => c.summary.refer).length} referred (case referral threshold ${pct(called[0].summary.call!.threshold)}, stated share of ${flaggedWhat} ${share}); of the ${signed.length} not referred, ${signedRight} agree with the truth`, table].join('\n');
   }
   const table = formatTable(['case', 'cells', 'review', 'flagged', 'differential (predicted)', 'differential (true)'], cases.map((c) => [
     c.summary.caseId ?? '', String(c.summary.cells), review(c), flaggedCell(c), counts(c.summary.differential.map((d) => d.count), classNames), counts(c.trueDifferential, classNames),

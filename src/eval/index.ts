@@ -26,6 +26,7 @@ export { evaluateWithTemperatureScaling, type CalibratedEvaluation, type Labelle
 export { collectLogits, type CollectedLogits } from './collect-logits.js';
 export { caseBaselineCall, meanProbabilityCall, meanLogProbabilityCall, majorityVoteCall, CASE_BASELINES, CASE_LOG_PROBABILITY_FLOOR, type CaseBaseline, type CaseBaselineCall } from './case-baselines.js';
 export { caseMetrics, type CaseMetrics } from './case-metrics.js';
+export { fitCaseReferralThreshold, caseCallReferred, type CaseReferralFit } from './case-referral.js';
 export { parseKeyCellTypes, keyInstanceAuc, type KeyCellTypes, type KeyInstanceCase, type KeyInstanceReport } from './case-key-instances.js';
 export { energyScore, maxSoftmaxScore } from './ood-logit-scores.js';
 export { fitClassGaussians, nearestClassMahalanobis, type ClassGaussians, type GaussianFitOptions } from './ood-gaussian.js';

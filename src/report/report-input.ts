@@ -63,16 +63,20 @@ export interface ReportCase {
   /** The case's label where labels belong to the patient, else null. */
   truth: string | null;
   /** Null for cell-type runs (the differential is the summary) or a case without usable cells. */
-  call: { label: string; probability: number; /** The source in words, e.g. "baseline: mean of the cells' probabilities". */ source: string } | null;
+  call: { label: string; probability: number; /** The source in words, e.g. "baseline: mean of the cells' probabilities". */ source: string; /** Referred below this case probability. */ threshold: number } | null;
   refer: boolean;
   referReasons: string[];
   cells: number;
   failed: number;
   outOfDistribution: number;
   usable: number;
+  /** What `flagged` counts: usable cells unsure on their own (labels are cell types), or images set aside (labels belong to the patient). */
+  flagRule: 'low-confidence' | 'set-aside';
   flagged: number;
   flaggedShare: number;
   maxFlaggedShare: number;
+  /** Usable cells unsure on their own, whatever the rule. */
+  lowConfidence: number;
   /** Usable cells per predicted class, in the dataset's class order. */
   differential: number[];
   /** Cells per true class where the labels are cell types, else null. */

@@ -22,13 +22,13 @@ export function caseSummariesJson(run: Pick<LoadedRun, 'dir' | 'weightsSha256'>,
 
 export function caseSummariesCsv(classNames: readonly string[], summaries: readonly CaseSummary[]): string {
   const header = [
-    'case_id', 'images', 'unreadable', 'out_of_distribution', 'usable', 'flagged', 'flagged_share', 'max_flagged_share',
-    'call', 'call_probability', 'call_source', 'refer', 'refer_reasons',
+    'case_id', 'images', 'unreadable', 'out_of_distribution', 'usable', 'flag_rule', 'flagged', 'flagged_share', 'max_flagged_share', 'low_confidence',
+    'call', 'call_probability', 'call_source', 'call_threshold', 'refer', 'refer_reasons',
     ...classNames.flatMap((name) => [`n_${name}`, `pct_${name}`]),
   ];
   const rows = summaries.map((s) => [
-    s.caseId ?? '', String(s.cells), String(s.failed), String(s.outOfDistribution), String(s.usable), String(s.flagged), s.flaggedShare.toFixed(4), String(s.maxFlaggedShare),
-    s.call?.label ?? '', s.call ? s.call.probability.toFixed(4) : '', s.call?.source ?? '', String(s.refer), s.referReasons.join('; '),
+    s.caseId ?? '', String(s.cells), String(s.failed), String(s.outOfDistribution), String(s.usable), s.flagRule, String(s.flagged), s.flaggedShare.toFixed(4), String(s.maxFlaggedShare), String(s.lowConfidence),
+    s.call?.label ?? '', s.call ? s.call.probability.toFixed(4) : '', s.call?.source ?? '', s.call ? String(s.call.threshold) : '', String(s.refer), s.referReasons.join('; '),
     ...classNames.flatMap((name) => {
       const entry = s.differential.find((d) => d.className === name);
       return [String(entry?.count ?? 0), (entry?.percent ?? 0).toFixed(1)];

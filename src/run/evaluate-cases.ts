@@ -11,6 +11,7 @@ import { parseCsvRows, readSource } from '../data/index.js';
 import {
   CASE_BASELINES,
   caseBaselineCall,
+  caseCallReferred,
   caseMetrics,
   keyInstanceAuc,
   parseKeyCellTypes,
@@ -21,7 +22,7 @@ import {
 } from '../eval/index.js';
 import { writeJsonAtomic } from '../io/index.js';
 import { caseSoftmax, type CaseModel } from '../model/index.js';
-import { bagsOf, bagWithout, collectCellOutputs, prepareCaseData, readCaseLevel, recordCaseLevel, sourceCases, type CaseBag } from '../train/index.js';
+import { bagsOf, bagWithout, collectCellOutputs, DEFAULT_REFERRAL_THRESHOLD, prepareCaseData, readCaseLevel, recordCaseLevel, sourceCases, type CaseBag } from '../train/index.js';
 import type { LoadedRun } from './load-run.js';
 import { oodSetAsidePaths } from './ood-refit.js';
 
@@ -34,6 +35,8 @@ export interface CaseRow {
   cells: number;
   /** Each method's call for this case. */
   calls: Partial<Record<CaseMethod, string>>;
+  /** Each method's probability of its call. */
+  probabilities: Partial<Record<CaseMethod, number>>;
 }
 
 export interface CaseEvaluation {
@@ -54,6 +57,13 @@ export interface CaseEvaluation {
   /** Null unless a key cell type mapping was given (and the manifest has a cell_type column). */
   keyInstances: (KeyInstanceReport & { mapping: Record<string, string[]> }) | null;
   perCase: CaseRow[];
+  /**
+   * The call a user gets (the case model's, else the baseline's) under its case referral threshold
+   * (the one fitted for it, else the run's referral threshold), counted over these cases: how many
+   * it refers, and how many of those it does not refer are right. Only the probability rule is
+   * applied here; the case summary adds the rules on cells (too few usable, too many set aside).
+   */
+  referral: { method: CaseMethod; threshold: number; fitted: boolean; referred: number; notReferred: number; notReferredRight: number };
 }
 
 export interface EvaluateCasesOptions {
@@ -107,7 +117,7 @@ export async function evaluateCases(run: LoadedRun, device: string, options: Eva
     let caseLevel = run.caseLevel;
     if (!caseLevel && !options.data) {
       const record = recordCaseLevel(run, prepared.bags.val, readCaseLevel(run.dir, run.weightsSha256, run.classNames));
-      caseLevel = run.caseLevel = { baseline: record.baseline, model: null };
+      caseLevel = run.caseLevel = { baseline: record.baseline, model: null, referral: record.baselineReferral ?? null };
       log(`recorded the run as case-level: without a case model the case call is ${record.baseline} (best on ${prepared.bags.val.length} validation cases)`);
     }
     const allBags = options.data ? [...prepared.bags.train, ...prepared.bags.val, ...prepared.bags.test] : prepared.bags.test;
@@ -122,7 +132,7 @@ export async function evaluateCases(run: LoadedRun, device: string, options: Eva
     if (bags.length === 0) throw new Error(`every cell of the ${allBags.length} cases of ${data} was set aside as out of distribution, so no case can be called; check the images, or refit the check with "aplnet evaluate"`);
     const labels = bags.map((bag) => bag.label);
     const methods: Partial<Record<CaseMethod, CaseMetrics>> = {};
-    const perCase: CaseRow[] = bags.map((bag) => ({ id: bag.id, label: run.classNames[bag.label], cells: bag.paths.length, calls: {} }));
+    const perCase: CaseRow[] = bags.map((bag) => ({ id: bag.id, label: run.classNames[bag.label], cells: bag.paths.length, calls: {}, probabilities: {} }));
     const model = caseLevel?.model ?? null;
     let weights: number[][] | null = null;
     if (model) {
@@ -143,12 +153,18 @@ export async function evaluateCases(run: LoadedRun, device: string, options: Eva
       weights = calls.weights;
       const called = calls.probabilities.map(argmaxOf);
       methods['case-model'] = caseMetrics(calls.probabilities, called, labels, run.classNames);
-      called.forEach((c, i) => (perCase[i].calls['case-model'] = run.classNames[c]));
+      called.forEach((c, i) => {
+        perCase[i].calls['case-model'] = run.classNames[c];
+        perCase[i].probabilities['case-model'] = calls.probabilities[i][c];
+      });
     }
     for (const baseline of CASE_BASELINES) {
       const calls = bags.map((bag) => caseBaselineCall(baseline, bag.cellProbabilities, run.classNames.length));
       methods[baseline] = caseMetrics(calls.map((c) => c.probabilities), calls.map((c) => c.called), labels, run.classNames);
-      calls.forEach((c, i) => (perCase[i].calls[baseline] = run.classNames[c.called]));
+      calls.forEach((c, i) => {
+        perCase[i].calls[baseline] = run.classNames[c.called];
+        perCase[i].probabilities[baseline] = c.probabilities[c.called];
+      });
     }
     let keyInstances: CaseEvaluation['keyInstances'] = null;
     if (options.keyCellTypes) {
@@ -166,6 +182,10 @@ export async function evaluateCases(run: LoadedRun, device: string, options: Eva
         keyInstances = { ...keyInstanceAuc(judged), mapping: Object.fromEntries([...mapping].map(([k, v]) => [k, [...v]])) };
       }
     }
+    const method: CaseMethod = model ? 'case-model' : (caseLevel?.baseline ?? 'mean-probability');
+    const threshold = caseLevel?.referral?.threshold ?? run.calibration?.referralThreshold ?? DEFAULT_REFERRAL_THRESHOLD;
+    const signed = perCase.filter((row) => !caseCallReferred(row.probabilities[method]!, threshold));
+    const referral = { method, threshold, fitted: Boolean(caseLevel?.referral), referred: perCase.length - signed.length, notReferred: signed.length, notReferredRight: signed.filter((row) => row.calls[method] === row.label).length };
     return {
       data,
       splitName,
@@ -178,6 +198,7 @@ export async function evaluateCases(run: LoadedRun, device: string, options: Eva
       methods,
       keyInstances,
       perCase,
+      referral,
     };
   } finally {
     await prepared.dataset.close();
@@ -217,6 +238,8 @@ export function formatCaseEvaluation(evaluation: CaseEvaluation): string {
     const mapping = Object.entries(k.mapping).map(([c, t]) => `${c}=${t.join('+')}`).join(', ');
     out.push(`key-instance detection (${mapping}): ROC-AUC of the case model's cell weights ${num(k.meanCaseAuc)} (mean over ${k.cases} cases), ${num(k.pooledAuc)} (pooled, ${k.keyCells} key / ${k.otherCells} other cells)`);
   }
+  const r = evaluation.referral;
+  out.push(`referral of the ${METHOD_TITLES[r.method]} calls below ${pct(r.threshold)} (${r.fitted ? 'the case referral threshold fitted for them' : "the run's referral threshold: none fitted for them"}): ${r.referred} of ${evaluation.cases} referred; ${r.notReferredRight} of the ${r.notReferred} not referred are right`);
   return out.join('\n');
 }
 

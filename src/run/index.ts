@@ -8,7 +8,7 @@ export { writeImageExplanation, rawMapPng, maskPng, methodFileName, RAW_MAP_SCAL
 export { explainCsv, meanMeasures, MEASURE_NAMES, type ExplainedRow } from './explain-csv.js';
 export { writeMetricsJson, writeRunReport } from './run-report.js';
 export { RUN_FILES, runPath, readRunConfig, DEFAULT_REFERRAL_THRESHOLD, type RunConfig, type Calibration } from '../train/index.js';
-export { summarizeCase, summarizeCases, CASE_CALL_SOURCE_TITLES, DEFAULT_MAX_FLAGGED_SHARE, DEFAULT_MIN_USABLE_CELLS, type CaseSummary, type CaseCallSource, type CaseSummaryRun, type SummarizeCaseOptions } from './case-summary.js';
+export { summarizeCase, summarizeCases, flaggedText, lowConfidenceNote, CASE_CALL_SOURCE_TITLES, DEFAULT_MAX_FLAGGED_SHARE, DEFAULT_MIN_USABLE_CELLS, type CaseSummary, type CaseFlagRule, type CaseCallSource, type CaseSummaryRun, type SummarizeCaseOptions } from './case-summary.js';
 export { writeCaseSummaries, caseSummariesCsv, caseSummariesJson, caseSummaryFormatOf, CASE_SUMMARY_FORMATS, type CaseSummaryFormat } from './case-summary-files.js';
 export { evaluatedCases, writeEvaluatedCases, EVALUATED_CASES_FILE, type EvaluatedCase } from './evaluated-cases.js';
 export { parseTtaMode, calibratedTtaMode } from './tta-mode.js';

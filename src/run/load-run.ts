@@ -7,7 +7,7 @@ import { createModel, parseModelConfig, type AplNet, type CaseModel } from '../m
 import type { CaseBaseline } from '../eval/index.js';
 import { isEnsembleFolder, loadEnsemble } from './ensemble-run.js';
 import { checkWeightsMatchRun, readCalibration, readRunConfig, runPath, sha256OfFile, type Calibration, type RunConfig } from '../train/index.js';
-import { loadCaseModel, readCaseLevel } from '../train/index.js';
+import { loadCaseModel, readCaseLevel, type CaseReferral } from '../train/index.js';
 import { readOod, type LoadedOod } from '../train/index.js';
 
 /** A trained run, ready for inference. */
@@ -41,6 +41,8 @@ export interface LoadedRun {
 export interface CaseLevel {
   baseline: CaseBaseline;
   model: CaseModel | null;
+  /** The referral threshold fitted for the call in use (the case model's, else the baseline's); null: none recorded, the run's cell referral threshold applies. */
+  referral: CaseReferral | null;
 }
 
 export interface LoadRunOptions {
@@ -120,7 +122,8 @@ export async function loadRun(runDir: string, { device = 'cpu', calibration = 'r
 function loadCaseLevel(runDir: string, classNames: string[], weightsSha256: string, model: AplNet, device: string): CaseLevel | null {
   const record = readCaseLevel(runDir, weightsSha256, classNames);
   if (!record) return null;
-  return { baseline: record.baseline, model: record.model ? loadCaseModel(runDir, record.model, classNames, weightsSha256, model, device) : null };
+  const referral = (record.model ? record.model.referral : record.baselineReferral) ?? null;
+  return { baseline: record.baseline, model: record.model ? loadCaseModel(runDir, record.model, classNames, weightsSha256, model, device) : null, referral };
 }
 
 /** The run's calibration, or an error saying how to get one (for callers that need calibrated output). */

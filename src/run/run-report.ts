@@ -85,7 +85,7 @@ function reportCase({ summary, truth, trueDifferential }: EvaluatedCase): Report
     ...counts,
     caseId: caseId ?? '(unnamed)',
     truth,
-    call: call && { label: call.label, probability: call.probability, source: CASE_CALL_SOURCE_TITLES[call.source] },
+    call: call && { label: call.label, probability: call.probability, source: CASE_CALL_SOURCE_TITLES[call.source], threshold: call.threshold },
     differential: differential.map((d) => d.count),
     trueDifferential: truth === null ? trueDifferential : null,
   };

@@ -2,6 +2,7 @@
 // case summary, the differential counted by the model and after review, and every cell with the
 // original beside the same image under its map, grouped as on the review screen.
 import { DEFAULT_FLOOR, legendGradientCss } from '../explain/index.js';
+import { flaggedText, lowConfidenceNote } from '../run/index.js';
 import type { CaseStore, OpenCase } from './case-store.js';
 import type { CaseView, CellView, ReviewGroup } from './case-view.js';
 import type { OverlayMethod } from './protocol.js';
@@ -37,7 +38,7 @@ function summaryHtml(view: CaseView): string {
   const call = s.call
     ? `<h2>Case call: ${escapeHtml(s.call.label)} ${pct(s.call.probability)}</h2><p class="muted">From ${escapeHtml(SOURCE_NAMES[s.call.source] ?? s.call.source)}.</p>`
     : '<h2>Differential only</h2><p class="muted">This model classifies cell types: it makes no case diagnosis. The differential below is its count.</p>';
-  const counts = `<p>${s.cells} image(s): ${s.usable} usable, ${s.outOfDistribution} set aside as unlike the training cells, ${s.failed} unreadable. Flagged for low confidence: ${s.flagged} of ${s.usable} usable (${pct(s.flaggedShare)}); the stated maximum is ${pct(s.maxFlaggedShare)}.</p>`;
+  const counts = `<p>${s.cells} image(s): ${s.usable} usable, ${s.outOfDistribution} set aside as unlike the training cells, ${s.failed} unreadable. Flagged: ${escapeHtml(flaggedText(s))}; the stated maximum is ${pct(s.maxFlaggedShare)}.${lowConfidenceNote(s) ? ` ${escapeHtml(lowConfidenceNote(s)!)}.` : ''}${s.call ? ` The call is referred below ${pct(s.call.threshold)}: ${escapeHtml(s.call.thresholdSource)}.` : ''}</p>`;
   const rows = view.reviewed.rows.filter((r) => r.modelCount > 0 || r.reviewedCount > 0 || view.classes.includes(r.className))
     .map((r) => `<tr><th>${escapeHtml(r.className)}</th><td>${r.modelCount}</td><td>${r.modelPercent.toFixed(1)}%</td><td>${r.reviewedCount}</td><td>${r.reviewedPercent.toFixed(1)}%</td></tr>`).join('');
   const table = `<table class="diff"><thead><tr><th>Class</th><th>Model</th><th>%</th><th>Reviewed</th><th>%</th></tr></thead><tbody>${rows}</tbody></table>

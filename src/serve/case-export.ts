@@ -44,7 +44,7 @@ export function csvField(value: Value): string {
 
 const COLUMNS = [
   'record', 'case_id', 'name', 'status', 'model_call', 'probability', 'refer', 'reasons', 'source',
-  'cells', 'usable', 'flagged', 'flagged_share', 'max_flagged_share',
+  'cells', 'usable', 'flagged', 'flagged_share', 'max_flagged_share', 'flag_rule', 'low_confidence', 'case_threshold',
   'model_count', 'model_percent', 'reviewed_count', 'reviewed_percent',
   'ood_flagged', 'ood_score', 'ood_threshold', 'case_weight', 'case_rank', 'reviewer_class', 'reviewed_at', 'notes',
 ] as const;
@@ -67,6 +67,7 @@ export function caseExportCsv(view: CaseView): string {
     model_call: s.call?.label ?? null, probability: round(s.call?.probability), refer: s.refer, reasons: s.referReasons.join(' | '),
     source: s.call?.source ?? 'differential only (cell-type model)',
     cells: s.cells, usable: s.usable, flagged: s.flagged, flagged_share: round(s.flaggedShare), max_flagged_share: s.maxFlaggedShare,
+    flag_rule: s.flagRule, low_confidence: s.lowConfidence, case_threshold: round(s.call?.threshold),
     reviewed_count: view.reviewed.reviewed, notes: `${view.reviewed.reclassified} reclassified by the reviewer; ${s.failed} unreadable; ${s.outOfDistribution} set aside as unlike the training cells`,
   }, s.call?.probabilities ?? null);
   for (const row of view.reviewed.rows) {

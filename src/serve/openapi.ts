@@ -110,9 +110,10 @@ const caseSummarySchema = {
   description: 'THE case summary (the same as aplnet predict\'s): counts, the differential, the case call (null for a cell-type run) and the case flag, which refers while flagged cells exceed the stated share',
   properties: {
     caseId: { type: ['string', 'null'] }, cells: { type: 'integer' }, failed: { type: 'integer' }, outOfDistribution: { type: 'integer' }, usable: { type: 'integer' },
-    flagged: { type: 'integer' }, flaggedShare: { type: 'number' }, maxFlaggedShare: { type: 'number' },
+    flagRule: { type: 'string', enum: ['low-confidence', 'set-aside'], description: 'what flagged counts: usable cells unsure on their own (labels are cell types), or images set aside as unreadable or unlike the training cells (labels belong to the patient)' },
+    flagged: { type: 'integer' }, flaggedShare: { type: 'number' }, maxFlaggedShare: { type: 'number' }, lowConfidence: { type: 'integer' },
     differential: { type: 'array', items: { type: 'object', properties: { className: { type: 'string' }, count: { type: 'integer' }, percent: { type: 'number' } } } },
-    call: { type: ['object', 'null'], properties: { label: { type: 'string' }, probability: { type: 'number' }, probabilities, source: { type: 'string', enum: ['case-model', 'mean-probability', 'mean-log-probability', 'majority-vote'] }, refer: { type: 'boolean' }, referReasons: { type: 'array', items: { type: 'string' } } } },
+    call: { type: ['object', 'null'], properties: { label: { type: 'string' }, probability: { type: 'number' }, probabilities, source: { type: 'string', enum: ['case-model', 'mean-probability', 'mean-log-probability', 'majority-vote'] }, refer: { type: 'boolean' }, referReasons: { type: 'array', items: { type: 'string' } }, threshold: { type: 'number', description: 'the call is referred below this case probability (1: every call)' }, thresholdSource: { type: 'string' } } },
     refer: { type: 'boolean' }, referReasons: { type: 'array', items: { type: 'string' } },
     ranked: { type: 'array', items: { type: 'object', properties: { file: { type: 'string' }, weight: { type: 'number' }, predicted: { type: 'string' }, confidence: { type: 'number' }, refer: { type: 'boolean' }, outOfDistribution: { type: 'boolean' } } } },
   },

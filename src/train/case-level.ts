@@ -21,6 +21,18 @@ const CaseModelConfigSchema = z.object({
   dropout: z.number().finite().min(0).lt(1),
 });
 
+/** How a case call's referral threshold was fitted (eval/case-referral.ts). */
+export const CaseReferralSchema = z.object({
+  /** Refer a case call whose probability is below this (1: every call). */
+  threshold: fraction,
+  /** The calls it was fitted on, in words. */
+  fittedOn: z.string().min(1),
+  cases: z.number().int().nonnegative(),
+  errors: z.number().int().nonnegative(),
+  surestWrong: fraction.nullable(),
+  referred: z.number().int().nonnegative(),
+});
+
 const SplitScoresSchema = z.object({ cases: z.number().int().nonnegative(), accuracy: fraction, nll: z.number().finite().nonnegative(), brier: z.number().finite().min(0).max(2) });
 
 export const CaseModelRecordSchema = z.object({
@@ -51,6 +63,11 @@ export const CaseModelRecordSchema = z.object({
   trainCases: z.number().int().positive(),
   /** The validation cases' scores with the chosen epoch and the fitted temperature. */
   validation: SplitScoresSchema.nullable(),
+  /**
+   * The case call's referral threshold, fitted on out-of-fold calls (records written before this
+   * field existed have none: the run's cell referral threshold applies, as it did then).
+   */
+  referral: CaseReferralSchema.optional(),
   trainSeconds: z.number().finite().nonnegative(),
   trainedAt: z.string().min(1),
 });
@@ -65,12 +82,15 @@ export const CaseLevelSchema = z.object({
   baseline: z.enum(CASE_BASELINES as [CaseBaseline, ...CaseBaseline[]]),
   /** How it was chosen: each baseline's validation-case scores (null: no validation cases, the default was kept). */
   baselineScores: z.record(z.string(), SplitScoresSchema).nullable(),
+  /** The baseline call's referral threshold, fitted on its validation-case calls (absent in older records, or without validation cases). */
+  baselineReferral: CaseReferralSchema.nullable().optional(),
   model: CaseModelRecordSchema.nullable(),
 });
 
 export type CaseLevelRecord = z.infer<typeof CaseLevelSchema>;
 export type CaseModelRecord = z.infer<typeof CaseModelRecordSchema>;
 export type CaseSplitScores = z.infer<typeof SplitScoresSchema>;
+export type CaseReferral = z.infer<typeof CaseReferralSchema>;
 
 /** The case model's weights file inside the run folder. */
 export const CASE_MODEL_FILE = RUN_FILES.caseModel;

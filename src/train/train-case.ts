@@ -8,13 +8,15 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { prepareDataset, readSource, type InferencePreprocessing, type PreparedDataset, type SplitName } from '../data/index.js';
-import { CASE_BASELINES, caseBaselineCall, caseMetrics, fitTemperature, softmaxRow, type CaseBaseline } from '../eval/index.js';
+import { CASE_BASELINES, caseBaselineCall, caseMetrics, fitCaseReferralThreshold, softmaxRow, type CaseBaseline } from '../eval/index.js';
 import { acquireRunLock, removeStaleTempFiles } from '../io/index.js';
 import { createModel, type AplNet, type CaseEncoder } from '../model/index.js';
 import { manualSeed } from '../torch/index.js';
-import { sourceCases, writeCaseLevel, type CaseLevelRecord, type CaseSplitScores } from './case-level.js';
+import { caseTemperature } from './case-temperature.js';
+import { outOfFoldCaseCalls } from './case-cross-validation.js';
+import { sourceCases, writeCaseLevel, type CaseLevelRecord, type CaseReferral, type CaseSplitScores } from './case-level.js';
 import { embeddingSize, saveCaseModelFile } from './case-level-model.js';
-import { DEFAULT_CACHE_DIR, RUN_FILES, runPath, type Calibration, type RunConfig, type TtaMode } from './run-files.js';
+import { DEFAULT_CACHE_DIR, DEFAULT_REFERRAL_THRESHOLD, RUN_FILES, runPath, type Calibration, type RunConfig, type TtaMode } from './run-files.js';
 import { bagsOf, collectCellOutputs, type CaseBag } from './train-case-cells.js';
 import { fineTuneCaseModel, FINE_TUNE_DEFAULTS, type FineTuneOptions } from './train-case-fine-tune.js';
 import { CASE_HEAD_DEFAULTS, DEFAULT_CASE_HEADS, ensembleLogitsOfBags, trainCaseHeads, type CaseEpoch, type CaseHeadOptions } from './train-case-head.js';
@@ -140,34 +142,50 @@ function scoresOf(probabilities: number[][], called: number[], labels: number[],
   return { cases: m.count, accuracy: m.accuracy, nll: m.nll, brier: m.brier };
 }
 
-/**
- * The baseline with the best validation-case accuracy (ties: the lower Brier score, then the order
- * of CASE_BASELINES); mean probability when there are no validation cases.
- */
-export function chooseBaseline(valBags: readonly CaseBag[], classNames: string[]): { baseline: CaseBaseline; scores: Record<CaseBaseline, CaseSplitScores> | null } {
-  if (valBags.length === 0) return { baseline: 'mean-probability', scores: null };
-  const labels = valBags.map((bag) => bag.label);
-  const scores = Object.fromEntries(CASE_BASELINES.map((baseline) => {
-    const calls = valBags.map((bag) => caseBaselineCall(baseline, bag.cellProbabilities, classNames.length));
-    return [baseline, scoresOf(calls.map((c) => c.probabilities), calls.map((c) => c.called), labels, classNames)];
-  })) as Record<CaseBaseline, CaseSplitScores>;
-  const baseline = [...CASE_BASELINES].sort((a, b) => scores[b].accuracy - scores[a].accuracy || scores[a].brier - scores[b].brier)[0];
-  return { baseline, scores };
+/** The floor of a case referral threshold: the run's own referral threshold for a call. */
+function referralFloor(run: Pick<CellRun, 'calibration'>): number {
+  return run.calibration?.referralThreshold ?? DEFAULT_REFERRAL_THRESHOLD;
 }
 
 /**
- * The case model's temperature, fitted on the validation cases. When those cases are separated
- * without error the log-loss falls all the way to the smallest temperature allowed, which would
- * only make the model surer than a few dozen cases can show: then T stays 1, and the record says why.
+ * The baseline with the best validation-case accuracy (ties: the lower Brier score, then the order
+ * of CASE_BASELINES); mean probability when there are no validation cases. Its referral threshold
+ * is fitted on its validation-case calls (no wrong one at or above it, at least `floor`).
  */
-export function caseTemperature(valLogits: number[][], labels: number[]): { temperature: number; fittedOn: string } {
-  if (valLogits.length === 0) return { temperature: 1, fittedOn: 'none: no validation cases' };
-  const fit = fitTemperature(valLogits, labels);
-  if (fit.atBound === 'lower') return { temperature: 1, fittedOn: `none: the ${labels.length} validation cases are separated without error, so the fit only sharpens without bound; kept at 1` };
-  // Fail closed: a handful of validation cases cannot justify making the case model MORE confident
-  // than it is (a fold of 18 cases fitted T = 0.012, i.e. logits × 83). Only softening is applied.
-  if (fit.temperature < 1) return { temperature: 1, fittedOn: `none: the ${labels.length} validation cases asked for T = ${fit.temperature.toFixed(3)} < 1, which would sharpen the case call; only softening is applied, so kept at 1` };
-  return { temperature: fit.temperature, fittedOn: `val (${labels.length} cases; log-loss ${fit.nllBefore.toFixed(4)} → ${fit.nllAfter.toFixed(4)})` };
+export function chooseBaseline(valBags: readonly CaseBag[], classNames: string[], floor = DEFAULT_REFERRAL_THRESHOLD): { baseline: CaseBaseline; scores: Record<CaseBaseline, CaseSplitScores> | null; referral: CaseReferral | null } {
+  if (valBags.length === 0) return { baseline: 'mean-probability', scores: null, referral: null };
+  const labels = valBags.map((bag) => bag.label);
+  const calls = Object.fromEntries(CASE_BASELINES.map((baseline) => [baseline, valBags.map((bag) => caseBaselineCall(baseline, bag.cellProbabilities, classNames.length))])) as Record<CaseBaseline, ReturnType<typeof caseBaselineCall>[]>;
+  const scores = Object.fromEntries(CASE_BASELINES.map((baseline) => [baseline, scoresOf(calls[baseline].map((c) => c.probabilities), calls[baseline].map((c) => c.called), labels, classNames)])) as Record<CaseBaseline, CaseSplitScores>;
+  const baseline = [...CASE_BASELINES].sort((a, b) => scores[b].accuracy - scores[a].accuracy || scores[a].brier - scores[b].brier)[0];
+  const chosen = calls[baseline];
+  const fit = fitCaseReferralThreshold(chosen.map((c) => c.probabilities), chosen.map((c) => c.called), labels, floor);
+  return { baseline, scores, referral: { ...fit, fittedOn: `the ${baseline} calls of the ${valBags.length} validation cases (the cases that also chose the baseline)` } };
+}
+
+/** Folds of the out-of-fold calls the case model's referral threshold is fitted on. */
+export const CASE_REFERRAL_FOLDS = 5;
+
+/**
+ * The case model's referral threshold. With a frozen encoder: fitted on out-of-fold calls over the
+ * train and validation cases (the recipe retrained CASE_REFERRAL_FOLDS times, each case called by
+ * heads that never saw it), since the validation cases alone are few and chose the epoch. With too
+ * few cases for that, or a fine-tuned encoder (whose embeddings move with the head), on the
+ * validation cases' own calls, which is said.
+ */
+function caseModelReferral(bags: { train: readonly CaseBag[]; val: readonly CaseBag[] }, valCalls: { probabilities: number[][]; labels: number[] }, classNames: string[], embeddingViews: 1 | 8, outOfFold: boolean, options: { seed: number; heads: number; head: Partial<CaseHeadOptions>; floor: number; log: (line: string) => void }): CaseReferral | undefined {
+  const every = [...bags.train, ...bags.val];
+  const argmax = (p: number[]) => p.indexOf(Math.max(...p));
+  if (outOfFold && every.length >= 2 * CASE_REFERRAL_FOLDS) {
+    options.log(`fitting the case referral threshold on out-of-fold calls: the case model retrained ${CASE_REFERRAL_FOLDS} times over the ${every.length} train and validation cases …`);
+    const oof = outOfFoldCaseCalls(every, classNames, embeddingViews, { folds: CASE_REFERRAL_FOLDS, foldSeed: options.seed, headSeed: options.seed, heads: options.heads, head: options.head });
+    const rows = every.map((bag) => oof.probabilities.get(bag.id)!);
+    const fit = fitCaseReferralThreshold(rows, rows.map(argmax), every.map((bag) => bag.label), options.floor);
+    return { ...fit, fittedOn: `out-of-fold calls of the ${every.length} train and validation cases (${CASE_REFERRAL_FOLDS} folds, seed ${options.seed})` };
+  }
+  if (valCalls.labels.length === 0) return undefined;
+  const fit = fitCaseReferralThreshold(valCalls.probabilities, valCalls.probabilities.map(argmax), valCalls.labels, options.floor);
+  return { ...fit, fittedOn: `the calls of the ${valCalls.labels.length} validation cases (the cases that also chose the epoch: optimistic)` };
 }
 
 export interface TrainCaseOptions extends CaseDataOptions {
@@ -207,7 +225,7 @@ export async function trainCaseModel(run: CellRun, options: TrainCaseOptions = {
       const { train, val } = data.bags;
       if (train.length === 0) throw new Error(`the run's train split holds no case of ${options.data ?? run.config.training.data}`);
       if (val.length === 0) log('warning: no validation cases: the last epoch is kept, the baseline is mean probability and the temperature stays 1');
-      const choice = chooseBaseline(val, run.classNames);
+      const choice = chooseBaseline(val, run.classNames, referralFloor(run));
       log(`baseline on ${val.length} validation cases: ${choice.baseline}${choice.scores ? ` (${CASE_BASELINES.map((b) => `${b} ${(choice.scores![b].accuracy * 100).toFixed(1)}%`).join(', ')})` : ''}`);
       const headOptions: CaseHeadOptions = { ...CASE_HEAD_DEFAULTS, ...options.head, epochs: options.epochs ?? CASE_HEAD_DEFAULTS.epochs, seed };
       log(`training the case model (gated attention MIL${headCount > 1 ? `, ${headCount} heads from seeds ${seed}–${seed + headCount - 1}` : ''}, ${encoderKind} encoder) on ${train.length} cases, choosing the epoch on ${val.length} validation cases …`);
@@ -250,10 +268,10 @@ export async function trainCaseModel(run: CellRun, options: TrainCaseOptions = {
         const valLogits = ensembleLogitsOfBags(heads, valBags);
         const { temperature, fittedOn } = caseTemperature(valLogits, valLabels);
         let validation: CaseSplitScores | null = null;
-        if (valBags.length > 0) {
-          const probabilities = valLogits.map((row) => Array.from(softmaxRow(row, temperature)));
-          validation = scoresOf(probabilities, probabilities.map((p) => p.indexOf(Math.max(...p))), valLabels, run.classNames);
-        }
+        const valProbabilities = valLogits.map((row) => Array.from(softmaxRow(row, temperature)));
+        if (valBags.length > 0) validation = scoresOf(valProbabilities, valProbabilities.map((p) => p.indexOf(Math.max(...p))), valLabels, run.classNames);
+        const referral = caseModelReferral({ train, val }, { probabilities: valProbabilities, labels: valLabels }, run.classNames, data.embeddingViews, encoderKind === 'frozen', { seed, heads: headCount, head: headOptions, floor: referralFloor(run), log });
+        if (referral) log(`case referral threshold ${(referral.threshold * 100).toFixed(1)}% (${referral.errors} of ${referral.cases} calls wrong${referral.surestWrong === null ? '' : `, the surest at ${(referral.surestWrong * 100).toFixed(1)}%`}; it refers ${referral.referred} of them; fitted on ${referral.fittedOn})`);
         const sha256 = saveCaseModelFile(run.dir, heads, encoder, run.classNames, run.weightsSha256, data.embeddingViews);
         const seconds = (performance.now() - started) / 1000;
         const record = writeCaseLevel(run.dir, {
@@ -262,6 +280,7 @@ export async function trainCaseModel(run: CellRun, options: TrainCaseOptions = {
           weightsSha256: run.weightsSha256,
           baseline: choice.baseline,
           baselineScores: choice.scores,
+          baselineReferral: choice.referral,
           model: {
             file: RUN_FILES.caseModel,
             sha256,
@@ -277,6 +296,7 @@ export async function trainCaseModel(run: CellRun, options: TrainCaseOptions = {
             seed,
             trainCases: train.length,
             validation,
+            ...(referral ? { referral } : {}),
             trainSeconds: seconds,
             trainedAt: new Date().toISOString(),
           },
@@ -302,13 +322,14 @@ export async function trainCaseModel(run: CellRun, options: TrainCaseOptions = {
  * hand (evaluate), so a case-level run shows a named case call before any case model is trained.
  */
 export function recordCaseLevel(run: CellRun, valBags: readonly CaseBag[], existing: CaseLevelRecord | null): CaseLevelRecord {
-  const choice = chooseBaseline(valBags, run.classNames);
+  const choice = chooseBaseline(valBags, run.classNames, referralFloor(run));
   return writeCaseLevel(run.dir, {
     version: 1,
     caseClasses: run.classNames,
     weightsSha256: run.weightsSha256,
     baseline: choice.baseline,
     baselineScores: choice.scores,
+    baselineReferral: choice.referral,
     model: existing && existing.weightsSha256 === run.weightsSha256 ? existing.model : null,
   });
 }

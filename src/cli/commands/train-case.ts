@@ -49,6 +49,9 @@ export function registerTrainCase(program: Command): void {
           `case model (${model.encoder} encoder${model.heads > 1 ? `, ${model.heads} heads` : ''}) trained on ${model.trainCases} cases in ${model.trainSeconds.toFixed(0)} s; ${model.headBestEpochs ? `epochs ${model.headBestEpochs.join(', ')}` : `epoch ${model.bestEpoch}`} of ${model.epochs} kept`,
           validation ? `validation cases: ${validation.cases}, ${(validation.accuracy * 100).toFixed(1)}% right, log-loss ${validation.nll.toFixed(4)}, Brier ${validation.brier.toFixed(4)}` : 'no validation cases',
           `temperature ${model.temperature.toFixed(3)} (${model.temperatureFittedOn})`,
+          model.referral
+            ? `case calls below ${(model.referral.threshold * 100).toFixed(1)}% are referred: ${model.referral.errors} of ${model.referral.cases} ${model.referral.fittedOn} were wrong${model.referral.surestWrong === null ? '' : `, the surest at ${(model.referral.surestWrong * 100).toFixed(1)}%`}; ${model.referral.referred} of them would be referred`
+            : "no case referral threshold fitted (no validation cases): the run's referral threshold applies",
           `case call without the model: ${result.record.baseline} (best on validation cases)`,
           `measure it on the test cases with: aplnet evaluate ${runDir}`,
         ].join('\n'));

@@ -36,7 +36,9 @@ function caseCard(c: ReportCase, classNames: readonly string[]): SafeHtml {
     ${c.refer ? html`<ul class="reasons">${c.referReasons.map((reason) => html`<li>${reason}</li>`)}</ul>` : null}
     ${differentialBar(c.differential, classNames, c.trueDifferential ? 'predicted' : 'differential')}
     ${c.trueDifferential ? differentialBar(c.trueDifferential, classNames, 'true') : null}
-    <p class="flagged">${formatCount(c.flagged)} of ${formatCount(c.usable)} usable cells flagged (${formatPercent(c.flaggedShare)}; stated share ${formatPercent(c.maxFlaggedShare)})${setAside ? ` · ${setAside} set aside` : ''}</p>
+    <p class="flagged">${c.flagRule === 'set-aside'
+      ? `${formatCount(c.flagged)} of ${formatCount(c.cells)} images set aside for review (${formatPercent(c.flaggedShare)}; stated share ${formatPercent(c.maxFlaggedShare)})${setAside ? `: ${setAside}` : ''} · ${formatCount(c.lowConfidence)} usable cells unsure on their own (expected where labels belong to the patient; no reason to refer)${c.call ? ` · call referred below ${formatPercent(c.call.threshold)}` : ''}`
+      : `${formatCount(c.flagged)} of ${formatCount(c.usable)} usable cells flagged (${formatPercent(c.flaggedShare)}; stated share ${formatPercent(c.maxFlaggedShare)})${setAside ? ` · ${setAside} set aside` : ''}`}</p>
   </article>`;
 }
 

@@ -29,9 +29,19 @@ function flaggedMeter(summary) {
   const mark = el('span', { class: 'meter-mark', title: `stated maximum ${pct(summary.maxFlaggedShare)}` });
   mark.style.left = pct(summary.maxFlaggedShare);
   return el('div', { class: 'flagged' },
-    el('p', { class: 'small' }, el('b', { text: `Flagged for low confidence: ${summary.flagged} of ${summary.usable} usable cells (${pct(summary.flaggedShare)})` }),
+    el('p', { class: 'small' }, el('b', { text: flaggedLine(summary) }),
       el('span', { class: over ? 'over-text' : 'muted', text: ` · stated maximum ${pct(summary.maxFlaggedShare)}${over ? ' — exceeded' : ''}` })),
-    el('div', { class: 'meter', 'aria-hidden': 'true' }, fill, mark));
+    el('div', { class: 'meter', 'aria-hidden': 'true' }, fill, mark),
+    ...(summary.flagRule === 'set-aside'
+      ? [el('p', { class: 'muted small', text: `${summary.lowConfidence} of ${summary.usable} usable cells are unsure on their own: expected where the labels belong to the patient (most cells are found in every kind of case), so it is no reason to refer.` })]
+      : []));
+}
+
+/** What the meter counts: images set aside where the labels belong to the patient, else cells unsure on their own. */
+function flaggedLine(summary) {
+  return summary.flagRule === 'set-aside'
+    ? `Set aside for review: ${summary.flagged} of ${summary.cells} images (${pct(summary.flaggedShare)}), unreadable or unlike the training cells`
+    : `Flagged for low confidence: ${summary.flagged} of ${summary.usable} usable cells (${pct(summary.flaggedShare)})`;
 }
 
 function callLine(summary) {
@@ -44,7 +54,7 @@ function callLine(summary) {
   const c = summary.call;
   return [
     el('p', { class: 'call' }, `${c.label} `, el('span', { class: 'muted', text: pct(c.probability) })),
-    el('p', { class: 'muted small', text: `Case call from ${SOURCE_NAMES[c.source] ?? c.source}.` }),
+    el('p', { class: 'muted small', text: `Case call from ${SOURCE_NAMES[c.source] ?? c.source}; referred below ${pct(c.threshold)} (${c.thresholdSource}).` }),
   ];
 }
 
