@@ -41,7 +41,7 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 test('evaluate lists every test case with its call against the truth, keeps them in case-summaries.json and draws them in the report', () => {
   const out = readFileSync(join(root, 'evaluate.out'), 'utf8');
-  assert.match(out, /cases: 3, calls from the baseline: [^;]+; \d of 3 calls agree with the truth; \d referred \(stated share of flagged cells 20\.0%\)/);
+  assert.match(out, /cases: 3, calls from the baseline: [^;]+; \d of 3 calls agree with the truth; \d referred \(case referral threshold \d+\.\d%, stated share of images set aside 20\.0%\); of the \d not referred, \d agree with the truth/);
   for (const name of TINY_CLASSES) assert.match(out, new RegExp(`${name}-2 +${name} +\\S+ +\\d+\\.\\d%`));
   const kept = JSON.parse(readFileSync(join(run, 'case-summaries.json'), 'utf8'));
   assert.equal(kept.split, 'test');
