@@ -124,7 +124,7 @@ test('a patient-labelled run: the call is referred below the case referral thres
   assert.ok(summary.call!.probability >= 0.7 && summary.call!.probability < 0.9);
   assert.equal(summary.call!.threshold, 0.9);
   assert.equal(summary.refer, true);
-  assert.deepEqual(summary.referReasons, [`case probability ${(summary.call!.probability * 100).toFixed(1)}% is below the case referral threshold (no call of the 23 validation cases at or above it was wrong), 90.0%`]);
+  assert.deepEqual(summary.referReasons, [`case probability ${(summary.call!.probability * 100).toFixed(1)}% is below the case referral threshold fitted on the 23 validation cases (none of them at or above it was wrong), 90.0%`]);
   assert.equal(summarizeCase(run, leftShift, { threshold: 0.7 }).refer, false);
   const everyCall = summarizeCase({ ...run, caseLevel: { baseline: 'majority-vote', referral: { threshold: 1, fittedOn: 'x' } } }, leftShift.map((c) => cell(c.file, [0, 1, 0], CASE_CLASSES)));
   assert.equal(everyCall.call!.probability, 1);

@@ -163,7 +163,7 @@ function caseReasons(counts: { cells: number; setAside: number; usable: number; 
 function callThreshold(run: CaseSummaryRun, asked: number | undefined): { threshold: number; source: string } {
   if (asked !== undefined) return { threshold: asked, source: 'the stated case referral threshold' };
   const fitted = run.caseLevel?.referral;
-  if (fitted) return { threshold: fitted.threshold, source: `the case referral threshold (no call of ${fitted.fittedOn} at or above it was wrong)` };
+  if (fitted) return { threshold: fitted.threshold, source: `the case referral threshold fitted on ${fitted.fittedOn} (none of them at or above it was wrong)` };
   return { threshold: run.calibration?.referralThreshold ?? DEFAULT_REFERRAL_THRESHOLD, source: "the run's referral threshold" };
 }
 
