@@ -87,15 +87,20 @@ test('train-case trains from case labels, records the case level bound to the we
   cpSync(run, copy, { recursive: true });
   const result = aplnet(caseArgs(copy));
   assert.equal(result.status, 0, result.stderr);
-  assert.match(result.stdout, /case model \(frozen encoder, 5 heads\) trained on 12 cases/);
-  assert.match(result.stdout, /validation cases: 6/);
+  // The default is cross-validated: the recipe (5 heads, seeds 0–4, each with its own best epoch)
+  // trained once per fold over the 18 train and validation cases, every fold's heads kept in one file.
+  assert.match(result.stdout, /case model \(frozen encoder, 5 folds × 5 heads\) trained on 18 cases \(train and validation, each held out once\)/);
+  assert.match(result.stdout, /out-of-fold calls: 18, /);
   const record = JSON.parse(readFileSync(runPath(copy, 'caseLevel'), 'utf8'));
-  // The default is an ensemble of 5 heads (seeds 0–4), each with its own best epoch, saved in one file.
-  assert.equal(record.model.heads, 5);
-  assert.equal(record.model.headBestEpochs.length, 5);
+  assert.equal(record.model.folds, 5);
+  assert.equal(record.model.heads, 25);
+  assert.equal(record.model.trainCases, 18);
+  assert.equal(record.model.validation.cases, 18, 'its scores are those of the out-of-fold calls');
+  assert.equal(record.model.headBestEpochs.length, 25);
   assert.equal(record.model.bestEpoch, record.model.headBestEpochs[0]);
+  assert.match(record.model.temperatureFittedOn, /out-of-fold calls/);
   const keys = Object.keys(JSON.parse(readFileSync(runPath(copy, 'caseModel')).subarray(8, 8 + Number(readFileSync(runPath(copy, 'caseModel')).readBigUInt64LE(0))).toString('utf8')));
-  for (let k = 0; k < 5; k++) assert.ok(keys.includes(`mil.${k}.classifier.weight`), `head ${k} is in the file`);
+  for (let k = 0; k < 25; k++) assert.ok(keys.includes(`mil.${k}.classifier.weight`), `head ${k} is in the file`);
   assert.deepEqual(record.caseClasses, ['erythroblastic', 'left-shift', 'normal']);
   assert.ok(['mean-probability', 'mean-log-probability', 'majority-vote'].includes(record.baseline));
   assert.equal(record.weightsSha256, sha(runPath(copy, 'bestWeights')));
@@ -192,12 +197,13 @@ test('loadRun refuses a damaged case model, a case level of other weights, and a
   loaded.caseLevel?.model?.dispose();
 });
 
-test('--heads 1 writes the one-head layout that records without a heads field name, and they still load; fine-tuning refuses several heads', async () => {
+test('--heads 1 --folds 1 writes the one-head layout that records without a heads field name, and they still load; fine-tuning refuses several heads or folds', async () => {
   const one = join(root, 'one-head');
   cpSync(run, one, { recursive: true });
-  const result = aplnet(caseArgs(one, '--heads', '1'));
+  const result = aplnet(caseArgs(one, '--heads', '1', '--folds', '1'));
   assert.equal(result.status, 0, result.stderr);
   assert.match(result.stdout, /case model \(frozen encoder\) trained on 12 cases/);
+  assert.match(result.stdout, /validation cases: 6, /);
   const record = JSON.parse(readFileSync(runPath(one, 'caseLevel'), 'utf8'));
   assert.equal(record.model.heads, 1);
   assert.equal(record.model.headBestEpochs, undefined);
@@ -217,6 +223,24 @@ test('--heads 1 writes the one-head layout that records without a heads field na
   const zero = aplnet(caseArgs(join(root, 'one-head'), '--heads', '0'));
   assert.notEqual(zero.status, 0);
   assert.match(zero.stderr, /--heads/);
+  const folded = aplnet(caseArgs(join(root, 'one-head'), '--encoder', 'fine-tune', '--folds', '5'));
+  assert.notEqual(folded.status, 0);
+  assert.match(folded.stderr, /--encoder fine-tune trains one case model on the train split; --folds 5 needs --encoder frozen/);
+  // Too few cases for the folds asked: one model on the train split, and the log says why.
+  const fewCases = join(root, 'few-cases');
+  cpSync(run, fewCases, { recursive: true });
+  const few = aplnet(caseArgs(fewCases, '--folds', '10', '--heads', '1'));
+  assert.equal(few.status, 0, few.stderr);
+  assert.match(few.stderr, /18 train and validation cases are too few for 10 folds \(at least 20\): the case model is trained on the train split/);
+  const fewRecord = JSON.parse(readFileSync(runPath(fewCases, 'caseLevel'), 'utf8'));
+  assert.equal(fewRecord.model.folds, undefined);
+  assert.match(fewRecord.model.referral.fittedOn, /the calls of the 6 validation cases/);
+  const two = aplnet(caseArgs(join(root, 'one-head'), '--folds', '2'));
+  assert.notEqual(two.status, 0);
+  assert.match(two.stderr, /--folds must be 1 \(one model on the train split\) or a whole number from 3 to 20, got 2/);
+  const many = aplnet(caseArgs(join(root, 'one-head'), '--folds', '20', '--heads', '5'));
+  assert.notEqual(many.status, 0);
+  assert.match(many.stderr, /--folds 20 × --heads 5 is 100 heads; a case model holds at most 64/);
 });
 
 test('a run whose labels are cell types is refused by train-case, saying why', () => {

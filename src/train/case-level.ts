@@ -61,7 +61,13 @@ export const CaseModelRecordSchema = z.object({
   bestEpoch: z.number().int().positive(),
   seed: z.number().int(),
   trainCases: z.number().int().positive(),
-  /** The validation cases' scores with the chosen epoch and the fitted temperature. */
+  /**
+   * Folds of a cross-validated case model (train-case's default with a frozen encoder): its heads are
+   * every fold's, trained over the train and validation cases. Absent: one model trained on the
+   * train split (records written before this field existed, a fine-tuned encoder, or --folds 1).
+   */
+  folds: z.number().int().min(3).max(20).optional(),
+  /** The held-out calls' scores with the fitted temperature: the validation cases', or with folds the out-of-fold calls of every case trained on. */
   validation: SplitScoresSchema.nullable(),
   /**
    * The case call's referral threshold, fitted on out-of-fold calls (records written before this

@@ -20,10 +20,10 @@ export { collectLogitsInMode, calibrateOnValidation, DEFAULT_TTA } from './calib
 export { distillRun, distillationLoss, teacherRows, checkDistillSettings, DISTILL_DEFAULTS, DISTILLATION_FILE, DistillationRecordSchema, type DistillSettings, type TeacherTargets, type DistillationRecord } from './distill.js';
 export type { TrainingLoss } from './learner.js';
 export { readCaseLevel, writeCaseLevel, sourceCases, CaseLevelSchema, CaseReferralSchema, CASE_MODEL_FILE, type CaseLevelRecord, type CaseModelRecord, type CaseReferral, type CaseSplitScores, type SourceCases } from './case-level.js';
-export { outOfFoldCaseCalls, type OutOfFoldCalls, type OutOfFoldOptions } from './case-cross-validation.js';
+export { outOfFoldCaseCalls, trainCaseFolds, outOfFoldLogits, disposeFolds, type OutOfFoldCalls, type CaseFold, type CaseFoldOptions } from './case-cross-validation.js';
 export { loadCaseModel, saveCaseModelFile, embeddingSize } from './case-level-model.js';
 export { caseTemperature } from './case-temperature.js';
-export { trainCaseModel, prepareCaseData, chooseBaseline, recordCaseLevel, DEFAULT_CASE_ENCODER, type CellRun, type CaseData, type CaseDataOptions, type TrainCaseOptions, type TrainCaseResult } from './train-case.js';
+export { trainCaseModel, prepareCaseData, chooseBaseline, recordCaseLevel, DEFAULT_CASE_FOLDS, DEFAULT_CASE_ENCODER, type CellRun, type CaseData, type CaseDataOptions, type TrainCaseOptions, type TrainCaseResult } from './train-case.js';
 export { trainCaseHead, trainCaseHeads, ensembleLogitsOfBags, DEFAULT_CASE_HEADS, caseLogitsOf, caseLogLoss, CASE_HEAD_DEFAULTS, type CaseHeadOptions, type CaseEpoch, type TrainedCaseHead } from './train-case-head.js';
 export { FINE_TUNE_DEFAULTS, type FineTuneOptions } from './train-case-fine-tune.js';
 export { bagsOf, bagWithout, collectCellOutputs, type CaseBag, type CellOutputs } from './train-case-cells.js';

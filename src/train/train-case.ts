@@ -13,13 +13,13 @@ import { acquireRunLock, removeStaleTempFiles } from '../io/index.js';
 import { createModel, type AplNet, type CaseEncoder } from '../model/index.js';
 import { manualSeed } from '../torch/index.js';
 import { caseTemperature } from './case-temperature.js';
-import { outOfFoldCaseCalls } from './case-cross-validation.js';
+import { disposeFolds, outOfFoldLogits, trainCaseFolds } from './case-cross-validation.js';
 import { sourceCases, writeCaseLevel, type CaseLevelRecord, type CaseReferral, type CaseSplitScores } from './case-level.js';
 import { embeddingSize, saveCaseModelFile } from './case-level-model.js';
 import { DEFAULT_CACHE_DIR, DEFAULT_REFERRAL_THRESHOLD, RUN_FILES, runPath, type Calibration, type RunConfig, type TtaMode } from './run-files.js';
 import { bagsOf, collectCellOutputs, type CaseBag } from './train-case-cells.js';
 import { fineTuneCaseModel, FINE_TUNE_DEFAULTS, type FineTuneOptions } from './train-case-fine-tune.js';
-import { CASE_HEAD_DEFAULTS, DEFAULT_CASE_HEADS, ensembleLogitsOfBags, trainCaseHeads, type CaseEpoch, type CaseHeadOptions } from './train-case-head.js';
+import { CASE_HEAD_DEFAULTS, DEFAULT_CASE_HEADS, ensembleLogitsOfBags, trainCaseHeads, type CaseEpoch, type CaseHeadOptions, type TrainedCaseHead } from './train-case-head.js';
 
 /** What train-case needs of a loaded run (run/load-run's LoadedRun has all of it). */
 export interface CellRun {
@@ -163,29 +163,119 @@ export function chooseBaseline(valBags: readonly CaseBag[], classNames: string[]
   return { baseline, scores, referral: { ...fit, fittedOn: `the ${baseline} calls of the ${valBags.length} validation cases (the cases that also chose the baseline)` } };
 }
 
-/** Folds of the out-of-fold calls the case model's referral threshold is fitted on. */
-export const CASE_REFERRAL_FOLDS = 5;
-
 /**
- * The case model's referral threshold. With a frozen encoder: fitted on out-of-fold calls over the
- * train and validation cases (the recipe retrained CASE_REFERRAL_FOLDS times, each case called by
- * heads that never saw it), since the validation cases alone are few and chose the epoch. With too
- * few cases for that, or a fine-tuned encoder (whose embeddings move with the head), on the
- * validation cases' own calls, which is said.
+ * Folds of the case model train-case trains by default: the recipe is trained once per fold over
+ * the train and validation cases together (each fold's epochs chosen on the next fold), and the
+ * case model is the mean of every fold's heads. Each case is then called once by heads that never
+ * saw it, and those out-of-fold calls fit the temperature and the case referral threshold of the
+ * very model that is kept; the validation cases alone (23 on pbc-cases) are few and separated.
  */
-function caseModelReferral(bags: { train: readonly CaseBag[]; val: readonly CaseBag[] }, valCalls: { probabilities: number[][]; labels: number[] }, classNames: string[], embeddingViews: 1 | 8, outOfFold: boolean, options: { seed: number; heads: number; head: Partial<CaseHeadOptions>; floor: number; log: (line: string) => void }): CaseReferral | undefined {
-  const every = [...bags.train, ...bags.val];
-  const argmax = (p: number[]) => p.indexOf(Math.max(...p));
-  if (outOfFold && every.length >= 2 * CASE_REFERRAL_FOLDS) {
-    options.log(`fitting the case referral threshold on out-of-fold calls: the case model retrained ${CASE_REFERRAL_FOLDS} times over the ${every.length} train and validation cases …`);
-    const oof = outOfFoldCaseCalls(every, classNames, embeddingViews, { folds: CASE_REFERRAL_FOLDS, foldSeed: options.seed, headSeed: options.seed, heads: options.heads, head: options.head });
-    const rows = every.map((bag) => oof.probabilities.get(bag.id)!);
-    const fit = fitCaseReferralThreshold(rows, rows.map(argmax), every.map((bag) => bag.label), options.floor);
-    return { ...fit, fittedOn: `out-of-fold calls of the ${every.length} train and validation cases (${CASE_REFERRAL_FOLDS} folds, seed ${options.seed})` };
+export const DEFAULT_CASE_FOLDS = 5;
+
+/** What either way of training the heads gives the record. */
+interface FittedHeads {
+  trained: TrainedCaseHead[];
+  encoder: AplNet | null;
+  epochs: number;
+  bestEpoch: number;
+  fineTuneHistory: CaseEpoch[];
+  temperature: number;
+  fittedOn: string;
+  validation: CaseSplitScores | null;
+  referral: CaseReferral | undefined;
+}
+
+const argmaxOf = (row: readonly number[]) => row.indexOf(Math.max(...row));
+
+/** Scores and referral threshold of held-out calls (probabilities already calibrated). */
+function heldOutFit(probabilities: number[][], labels: number[], classNames: string[], floor: number, fittedOn: string): { validation: CaseSplitScores | null; referral: CaseReferral | undefined } {
+  if (labels.length === 0) return { validation: null, referral: undefined };
+  const called = probabilities.map(argmaxOf);
+  return {
+    validation: scoresOf(probabilities, called, labels, classNames),
+    referral: { ...fitCaseReferralThreshold(probabilities, called, labels, floor), fittedOn },
+  };
+}
+
+/** The cross-validated case model: see DEFAULT_CASE_FOLDS. */
+function crossValidatedHeads(every: readonly CaseBag[], classNames: string[], embeddingViews: 1 | 8, o: { folds: number; seed: number; heads: number; head: CaseHeadOptions; floor: number; log: (line: string) => void }): FittedHeads {
+  o.log(`training the case model (gated attention MIL, ${o.folds} folds × ${o.heads} head${o.heads === 1 ? '' : 's'}, frozen encoder) on the ${every.length} train and validation cases: each fold's heads train on ${o.folds - 2} folds, choose their epochs on the next and call the one held out …`);
+  const folds = trainCaseFolds(every, classNames.length, { folds: o.folds, foldSeed: o.seed, headSeed: o.seed, heads: o.heads, head: o.head, log: o.log });
+  try {
+    const logits = outOfFoldLogits(folds);
+    const rows = every.map((bag) => logits.get(bag.id)!);
+    const labels = every.map((bag) => bag.label);
+    const { temperature, fittedOn } = caseTemperature(rows, labels, { name: 'out-of-fold calls', short: `out-of-fold calls of the ${o.folds} folds` });
+    const probabilities = rows.map((row) => Array.from(softmaxRow(row, temperature)));
+    const trained = folds.flatMap((fold) => fold.heads);
+    return {
+      trained,
+      encoder: null,
+      epochs: Math.max(...trained.map((h) => h.history.length)),
+      bestEpoch: trained[0].bestEpoch,
+      fineTuneHistory: [],
+      temperature,
+      fittedOn,
+      ...heldOutFit(probabilities, labels, classNames, o.floor, `out-of-fold calls of the ${every.length} train and validation cases (${o.folds} folds, seed ${o.seed})`),
+    };
+  } catch (err) {
+    disposeFolds(folds);
+    throw err;
   }
-  if (valCalls.labels.length === 0) return undefined;
-  const fit = fitCaseReferralThreshold(valCalls.probabilities, valCalls.probabilities.map(argmax), valCalls.labels, options.floor);
-  return { ...fit, fittedOn: `the calls of the ${valCalls.labels.length} validation cases (the cases that also chose the epoch: optimistic)` };
+}
+
+/** Heads trained on the train split with epochs chosen on the validation split (a fine-tuned encoder, or too few cases for folds). */
+async function splitTrainedHeads(run: CellRun, data: CaseData, o: { encoderKind: CaseEncoder; seed: number; heads: number; head: CaseHeadOptions; fineTuneEpochs?: number; fineTune?: TrainCaseOptions['fineTune']; device?: string; floor: number; log: (line: string) => void }): Promise<FittedHeads> {
+  const { train, val } = data.bags;
+  o.log(`training the case model (gated attention MIL${o.heads > 1 ? `, ${o.heads} heads from seeds ${o.seed}–${o.seed + o.heads - 1}` : ''}, ${o.encoderKind} encoder) on ${train.length} cases, choosing the epoch on ${val.length} validation cases …`);
+  const trained = trainCaseHeads(train, val, run.classNames.length, o.head, o.heads, o.log);
+  const head = trained[0];
+  const heads = trained.map((h) => h.mil);
+  if (o.heads > 1) o.log(`case model heads' best epochs: ${trained.map((h) => h.bestEpoch).join(', ')}`);
+  let encoder: AplNet | null = null;
+  try {
+    let valBags = val;
+    let fineTuneHistory: CaseEpoch[] = [];
+    let bestEpoch = head.bestEpoch;
+    let epochs = Math.max(...trained.map((h) => h.history.length));
+    if (o.encoderKind === 'fine-tune') {
+      manualSeed(o.seed);
+      encoder = createModel(run.model.config);
+      encoder.loadStateDict(run.model.stateDict());
+      const device = o.device ?? 'cpu';
+      encoder.to(device);
+      head.mil.to(device);
+      const tuned = await fineTuneCaseModel({
+        encoder,
+        mil: head.mil,
+        train: { subset: data.dataset.subset('train'), bags: train },
+        val: val.length > 0 ? { subset: data.dataset.subset('val'), bags: val } : null,
+        caseOf: data.caseOf,
+        cellTemperature: data.cellTemperature,
+        device,
+        tta: data.embeddingViews === 8 ? 'on' : 'off',
+      }, { ...FINE_TUNE_DEFAULTS, ...o.fineTune, epochs: o.fineTuneEpochs ?? FINE_TUNE_DEFAULTS.epochs, seed: o.seed }, o.log);
+      fineTuneHistory = tuned.history;
+      valBags = tuned.valBags ?? val;
+      // Epoch 0 of fine-tuning means no epoch beat the frozen head: its weights (and epoch) were kept.
+      bestEpoch = tuned.bestEpoch > 0 ? head.history.length + tuned.bestEpoch : head.bestEpoch;
+      epochs = head.history.length + tuned.history.length;
+      head.mil.to('cpu');
+      encoder.to('cpu');
+    }
+    const valLabels = valBags.map((bag) => bag.label);
+    const valLogits = ensembleLogitsOfBags(heads, valBags);
+    const { temperature, fittedOn } = caseTemperature(valLogits, valLabels);
+    const probabilities = valLogits.map((row) => Array.from(softmaxRow(row, temperature)));
+    return {
+      trained, encoder, epochs, bestEpoch, fineTuneHistory, temperature, fittedOn,
+      ...heldOutFit(probabilities, valLabels, run.classNames, o.floor, `the calls of the ${valLabels.length} validation cases (the cases that also chose the epoch: optimistic)`),
+    };
+  } catch (err) {
+    for (const mil of heads) mil.dispose();
+    encoder?.dispose();
+    throw err;
+  }
 }
 
 export interface TrainCaseOptions extends CaseDataOptions {
@@ -194,8 +284,10 @@ export interface TrainCaseOptions extends CaseDataOptions {
   epochs?: number;
   /** Epochs of end-to-end fine-tuning (encoder 'fine-tune' only). */
   fineTuneEpochs?: number;
-  /** MIL heads (an ensemble of seeds seed, seed + 1, …); default DEFAULT_CASE_HEADS with a frozen encoder, 1 (the only choice) with fine-tuning. */
+  /** MIL heads (an ensemble of seeds seed, seed + 1, …; per fold); default DEFAULT_CASE_HEADS with a frozen encoder, 1 (the only choice) with fine-tuning. */
   heads?: number;
+  /** Folds of a cross-validated case model (frozen encoder; see DEFAULT_CASE_FOLDS); 1: one model trained on the train split, its epochs chosen on the validation split. */
+  folds?: number;
   seed?: number;
   head?: Partial<Omit<CaseHeadOptions, 'epochs' | 'seed'>>;
   fineTune?: Partial<Omit<FineTuneOptions, 'epochs' | 'seed'>>;
@@ -220,6 +312,10 @@ export async function trainCaseModel(run: CellRun, options: TrainCaseOptions = {
     const headCount = options.heads ?? (encoderKind === 'frozen' ? DEFAULT_CASE_HEADS : 1);
     if (!Number.isInteger(headCount) || headCount < 1 || headCount > 64) throw new Error(`--heads must be a whole number from 1 to 64, got ${headCount}`);
     if (encoderKind === 'fine-tune' && headCount !== 1) throw new Error(`--encoder fine-tune trains the encoder through one case head; --heads ${headCount} needs --encoder frozen (or drop --heads)`);
+    const foldCount = options.folds ?? (encoderKind === 'frozen' ? DEFAULT_CASE_FOLDS : 1);
+    if (!Number.isInteger(foldCount) || foldCount < 1 || foldCount === 2 || foldCount > 20) throw new Error(`--folds must be 1 (one model on the train split) or a whole number from 3 to 20, got ${foldCount}`);
+    if (encoderKind === 'fine-tune' && foldCount !== 1) throw new Error(`--encoder fine-tune trains one case model on the train split; --folds ${foldCount} needs --encoder frozen (or drop --folds)`);
+    if (foldCount * headCount > 64) throw new Error(`--folds ${foldCount} × --heads ${headCount} is ${foldCount * headCount} heads; a case model holds at most 64`);
     const data = await prepareCaseData(run, { ...options, splits: ['train', 'val'], log });
     try {
       const { train, val } = data.bags;
@@ -228,49 +324,15 @@ export async function trainCaseModel(run: CellRun, options: TrainCaseOptions = {
       const choice = chooseBaseline(val, run.classNames, referralFloor(run));
       log(`baseline on ${val.length} validation cases: ${choice.baseline}${choice.scores ? ` (${CASE_BASELINES.map((b) => `${b} ${(choice.scores![b].accuracy * 100).toFixed(1)}%`).join(', ')})` : ''}`);
       const headOptions: CaseHeadOptions = { ...CASE_HEAD_DEFAULTS, ...options.head, epochs: options.epochs ?? CASE_HEAD_DEFAULTS.epochs, seed };
-      log(`training the case model (gated attention MIL${headCount > 1 ? `, ${headCount} heads from seeds ${seed}–${seed + headCount - 1}` : ''}, ${encoderKind} encoder) on ${train.length} cases, choosing the epoch on ${val.length} validation cases …`);
-      const trained = trainCaseHeads(train, val, run.classNames.length, headOptions, headCount, log);
-      const head = trained[0];
+      const every = [...train, ...val];
+      const crossValidated = encoderKind === 'frozen' && foldCount >= 3 && every.length >= 2 * foldCount;
+      if (encoderKind === 'frozen' && foldCount >= 3 && !crossValidated) log(`${every.length} train and validation cases are too few for ${foldCount} folds (at least ${2 * foldCount}): the case model is trained on the train split, its epochs chosen on the validation split`);
+      const fitted = crossValidated
+        ? crossValidatedHeads(every, run.classNames, data.embeddingViews, { folds: foldCount, seed, heads: headCount, head: headOptions, floor: referralFloor(run), log })
+        : await splitTrainedHeads(run, data, { encoderKind, seed, heads: headCount, head: headOptions, fineTuneEpochs: options.fineTuneEpochs, fineTune: options.fineTune, device: options.device, floor: referralFloor(run), log });
+      const { trained, encoder, referral, temperature, fittedOn, validation } = fitted;
       const heads = trained.map((h) => h.mil);
-      if (headCount > 1) log(`case model heads' best epochs: ${trained.map((h) => h.bestEpoch).join(', ')}`);
-      let encoder: AplNet | null = null;
-      let valBags = val;
-      let fineTuneHistory: CaseEpoch[] = [];
-      let bestEpoch = head.bestEpoch;
-      let epochs = Math.max(...trained.map((h) => h.history.length));
       try {
-        if (encoderKind === 'fine-tune') {
-          manualSeed(seed);
-          encoder = createModel(run.model.config);
-          encoder.loadStateDict(run.model.stateDict());
-          const device = options.device ?? 'cpu';
-          encoder.to(device);
-          head.mil.to(device);
-          const tuned = await fineTuneCaseModel({
-            encoder,
-            mil: head.mil,
-            train: { subset: data.dataset.subset('train'), bags: train },
-            val: val.length > 0 ? { subset: data.dataset.subset('val'), bags: val } : null,
-            caseOf: data.caseOf,
-            cellTemperature: data.cellTemperature,
-            device,
-            tta: data.embeddingViews === 8 ? 'on' : 'off',
-          }, { ...FINE_TUNE_DEFAULTS, ...options.fineTune, epochs: options.fineTuneEpochs ?? FINE_TUNE_DEFAULTS.epochs, seed }, log);
-          fineTuneHistory = tuned.history;
-          valBags = tuned.valBags ?? val;
-          // Epoch 0 of fine-tuning means no epoch beat the frozen head: its weights (and epoch) were kept.
-          bestEpoch = tuned.bestEpoch > 0 ? head.history.length + tuned.bestEpoch : head.bestEpoch;
-          epochs = head.history.length + tuned.history.length;
-          head.mil.to('cpu');
-          encoder.to('cpu');
-        }
-        const valLabels = valBags.map((bag) => bag.label);
-        const valLogits = ensembleLogitsOfBags(heads, valBags);
-        const { temperature, fittedOn } = caseTemperature(valLogits, valLabels);
-        let validation: CaseSplitScores | null = null;
-        const valProbabilities = valLogits.map((row) => Array.from(softmaxRow(row, temperature)));
-        if (valBags.length > 0) validation = scoresOf(valProbabilities, valProbabilities.map((p) => p.indexOf(Math.max(...p))), valLabels, run.classNames);
-        const referral = caseModelReferral({ train, val }, { probabilities: valProbabilities, labels: valLabels }, run.classNames, data.embeddingViews, encoderKind === 'frozen', { seed, heads: headCount, head: headOptions, floor: referralFloor(run), log });
         if (referral) log(`case referral threshold ${(referral.threshold * 100).toFixed(1)}% (${referral.errors} of ${referral.cases} calls wrong${referral.surestWrong === null ? '' : `, the surest at ${(referral.surestWrong * 100).toFixed(1)}%`}; it refers ${referral.referred} of them; fitted on ${referral.fittedOn})`);
         const sha256 = saveCaseModelFile(run.dir, heads, encoder, run.classNames, run.weightsSha256, data.embeddingViews);
         const seconds = (performance.now() - started) / 1000;
@@ -286,24 +348,26 @@ export async function trainCaseModel(run: CellRun, options: TrainCaseOptions = {
             sha256,
             encoder: encoderKind,
             embeddingViews: data.embeddingViews,
-            config: head.mil.config,
-            heads: headCount,
-            ...(headCount > 1 ? { headBestEpochs: trained.map((h) => Math.max(1, h.bestEpoch)) } : {}),
+            config: trained[0].mil.config,
+            heads: heads.length,
+            ...(heads.length > 1 ? { headBestEpochs: trained.map((h) => Math.max(1, h.bestEpoch)) } : {}),
+            ...(crossValidated ? { folds: foldCount } : {}),
             temperature,
             temperatureFittedOn: fittedOn,
-            epochs,
-            bestEpoch: Math.max(1, bestEpoch),
+            epochs: fitted.epochs,
+            bestEpoch: Math.max(1, fitted.bestEpoch),
             seed,
-            trainCases: train.length,
+            trainCases: crossValidated ? every.length : train.length,
             validation,
             ...(referral ? { referral } : {}),
             trainSeconds: seconds,
             trainedAt: new Date().toISOString(),
           },
         });
-        log(`case model: ${record.model!.headBestEpochs ? `epochs ${record.model!.headBestEpochs.join(', ')}` : `epoch ${record.model!.bestEpoch}`} of ${epochs} kept; temperature ${temperature.toFixed(3)} (${fittedOn})${validation ? `; validation cases ${(validation.accuracy * 100).toFixed(1)}% right, log-loss ${validation.nll.toFixed(4)}` : ''}; ${seconds.toFixed(0)} s`);
+        const scoredOn = crossValidated ? 'out-of-fold calls' : 'validation cases';
+        log(`case model: ${record.model!.headBestEpochs ? `epochs ${record.model!.headBestEpochs.join(', ')}` : `epoch ${record.model!.bestEpoch}`} of ${fitted.epochs} kept; temperature ${temperature.toFixed(3)} (${fittedOn})${validation ? `; ${scoredOn} ${(validation.accuracy * 100).toFixed(1)}% right, log-loss ${validation.nll.toFixed(4)}` : ''}; ${seconds.toFixed(0)} s`);
         log(`wrote ${runPath(run.dir, 'caseModel')} and ${runPath(run.dir, 'caseLevel')}`);
-        return { record, history: head.history, fineTuneHistory, seconds };
+        return { record, history: trained[0].history, fineTuneHistory: fitted.fineTuneHistory, seconds };
       } finally {
         for (const mil of heads) mil.dispose();
         encoder?.dispose();

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { loadRun } from '../../run/index.js';
-import { CASE_HEAD_DEFAULTS, DEFAULT_CASE_ENCODER, DEFAULT_CASE_HEADS, FINE_TUNE_DEFAULTS, trainCaseModel } from '../../train/index.js';
+import { CASE_HEAD_DEFAULTS, DEFAULT_CASE_ENCODER, DEFAULT_CASE_FOLDS, DEFAULT_CASE_HEADS, FINE_TUNE_DEFAULTS, trainCaseModel } from '../../train/index.js';
 import type { CaseEncoder } from '../../model/index.js';
 import { selectDevice } from '../device.js';
 import { int, intIn, threadCount } from '../parse-options.js';
@@ -20,6 +20,7 @@ export function registerTrainCase(program: Command): void {
     .option('--epochs <n>', `epochs of the case model on the cell embeddings (default: ${CASE_HEAD_DEFAULTS.epochs}, the best on validation cases kept)`, intIn('--epochs', 1, 10_000))
     .option('--encoder <kind>', `frozen (the cell model's embeddings as they are) or fine-tune (then also train the cell encoder end to end through the case model) (default: ${DEFAULT_CASE_ENCODER})`, encoderKind)
     .option('--fine-tune-epochs <n>', `epochs of end-to-end fine-tuning with --encoder fine-tune (default: ${FINE_TUNE_DEFAULTS.epochs})`, intIn('--fine-tune-epochs', 1, 1000))
+    .option('--folds <n>', `a cross-validated case model: the recipe trained once per fold over the train and validation cases, every fold's heads kept, its temperature and case referral threshold fitted on the out-of-fold calls (default ${DEFAULT_CASE_FOLDS} with a frozen encoder; 1: one model on the train split, epochs chosen on the validation split)`, intIn('--folds', 1, 20))
     .option('--heads <n>', `MIL heads trained from seeds seed, seed + 1, …; the case call is the mean of their probabilities (default: ${DEFAULT_CASE_HEADS} with a frozen encoder, 1 with fine-tune)`, intIn('--heads', 1, 64))
     .option('--seed <n>', 'seed for initialization, case order and cell subsampling (default: 0)', int('--seed'))
     .option('--device <device>', 'cpu, cuda, cuda:N or auto', 'cpu')
@@ -38,6 +39,7 @@ export function registerTrainCase(program: Command): void {
           encoder: o.encoder as CaseEncoder | undefined,
           fineTuneEpochs: o.fineTuneEpochs as number | undefined,
           heads: o.heads as number | undefined,
+          folds: o.folds as number | undefined,
           seed: o.seed as number | undefined,
           device,
           workers: o.workers as number | undefined,
@@ -46,8 +48,8 @@ export function registerTrainCase(program: Command): void {
         const model = result.record.model!;
         const validation = model.validation;
         console.log([
-          `case model (${model.encoder} encoder${model.heads > 1 ? `, ${model.heads} heads` : ''}) trained on ${model.trainCases} cases in ${model.trainSeconds.toFixed(0)} s; ${model.headBestEpochs ? `epochs ${model.headBestEpochs.join(', ')}` : `epoch ${model.bestEpoch}`} of ${model.epochs} kept`,
-          validation ? `validation cases: ${validation.cases}, ${(validation.accuracy * 100).toFixed(1)}% right, log-loss ${validation.nll.toFixed(4)}, Brier ${validation.brier.toFixed(4)}` : 'no validation cases',
+          `case model (${model.encoder} encoder${model.folds ? `, ${model.folds} folds × ${model.heads / model.folds} heads` : model.heads > 1 ? `, ${model.heads} heads` : ''}) trained on ${model.trainCases} cases${model.folds ? ' (train and validation, each held out once)' : ''} in ${model.trainSeconds.toFixed(0)} s; ${model.headBestEpochs ? `epochs ${model.headBestEpochs.join(', ')}` : `epoch ${model.bestEpoch}`} of ${model.epochs} kept`,
+          validation ? `${model.folds ? 'out-of-fold calls' : 'validation cases'}: ${validation.cases}, ${(validation.accuracy * 100).toFixed(1)}% right, log-loss ${validation.nll.toFixed(4)}, Brier ${validation.brier.toFixed(4)}` : 'no validation cases',
           `temperature ${model.temperature.toFixed(3)} (${model.temperatureFittedOn})`,
           model.referral
             ? `case calls below ${(model.referral.threshold * 100).toFixed(1)}% are referred: ${model.referral.errors} of ${model.referral.cases} ${model.referral.fittedOn} were wrong${model.referral.surestWrong === null ? '' : `, the surest at ${(model.referral.surestWrong * 100).toFixed(1)}%`}; ${model.referral.referred} of them would be referred`
