@@ -6,7 +6,9 @@
 //   round's scores; same manifest and split; relabel.json, reported as "relabel"), so no test
 //   case's cells were ever trained on. Without --run one is trained here first (40 epochs, the whole schedule);
 // - `aplnet train-case` (on a copy of the run, so the given run is never written) trains the case
-//   model on the train cases, choosing its epoch, temperature and the baseline on the val cases;
+//   model as a user gets it: cross-validated over the train+val cases (5 folds × 5 heads, each
+//   fold's epochs chosen on the next fold; temperature and case referral threshold fitted on the
+//   out-of-fold calls), the baseline chosen on the val cases;
 // - the test split's 23 cases are measured once, by `evaluate`'s own code (case model and the three
 //   baselines; key-instance AUC with left-shift=ig, erythroblastic=erythroblast);
 // - since 23 cases are few, the MIL head is also cross-validated over the 91 train+val cases
@@ -187,6 +189,8 @@ export async function benchCases(options: Record<string, string | number>): Prom
   const frozen = await trainAndEvaluate(run, 'frozen', seed, log, true);
   const cv = await crossValidate(run, data, folds, repeats, seed, log);
   const figures = (result: { trained: TrainCaseResult; test: CaseEvaluation }) => ({
+    // The held-out calls train-case scored: the out-of-fold calls of a cross-validated case model, else the val cases'.
+    held_out_calls: result.trained.record.model!.folds ? 'out-of-fold' : 'val',
     val_case_accuracy: round(result.trained.record.model!.validation?.accuracy),
     val_case_log_loss: round(result.trained.record.model!.validation?.nll),
     test_case_accuracy: round(result.test.methods['case-model']!.accuracy),
@@ -202,7 +206,7 @@ export async function benchCases(options: Record<string, string | number>): Prom
   const m = test.methods;
   const relabeled = relabelOf(run);
   return {
-    protocol: `cell encoder: ${run} (${relabeled ? `aplnet train-relabeled, round ${relabeled.round} of instance relabeling from ${relabeled.from} (key share ${relabeled.keyShare}, normal quantile ${relabeled.normalQuantile}; relabel.json), on ${data}` : `aplnet train on ${data}`}, split by case); case model trained on the train cases, epoch/temperature/baseline on the val cases; test figures on the ${test.cases} test cases; cv: ${folds}-fold over the ${cv.cases} train+val cases, mean of ${repeats} fold assignment${repeats === 1 ? '' : 's'} (fold seeds ${seed}–${seed + repeats - 1}; the encoder saw their cells: optimistic)`,
+    protocol: `cell encoder: ${run} (${relabeled ? `aplnet train-relabeled, round ${relabeled.round} of instance relabeling from ${relabeled.from} (key share ${relabeled.keyShare}, normal quantile ${relabeled.normalQuantile}; relabel.json), on ${data}` : `aplnet train on ${data}`}, split by case); case model: aplnet train-case (cross-validated over the train+val cases, temperature and referral threshold on its out-of-fold calls; baseline on the val cases); test figures on the ${test.cases} test cases; cv: ${folds}-fold over the ${cv.cases} train+val cases, mean of ${repeats} fold assignment${repeats === 1 ? '' : 's'} (fold seeds ${seed}–${seed + repeats - 1}; the encoder saw their cells: optimistic)`,
     test_cases: test.cases,
     case_accuracy: { mil: round(m['case-model']!.accuracy), mean_prob: round(m['mean-probability']!.accuracy), mean_log_prob: round(m['mean-log-probability']!.accuracy), vote: round(m['majority-vote']!.accuracy) },
     case_auc: { mil: round(m['case-model']!.auc), mean_prob: round(m['mean-probability']!.auc), mean_log_prob: round(m['mean-log-probability']!.auc), vote: round(m['majority-vote']!.auc) },
