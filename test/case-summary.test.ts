@@ -124,7 +124,7 @@ test('a patient-labelled run: the call is referred below the case referral thres
   assert.ok(summary.call!.probability >= 0.7 && summary.call!.probability < 0.9);
   assert.equal(summary.call!.threshold, 0.9);
   assert.equal(summary.refer, true);
-  assert.deepEqual(summary.referReasons, [`case probability ${(summary.call!.probability * 100).toFixed(1)}% is below the case referral threshold fitted on the 23 validation cases (none of them at or above it was wrong), 90.0%`]);
+  assert.deepEqual(summary.referReasons, [`case probability ${(summary.call!.probability * 100).toFixed(1)}% is below 90.0%, the case referral threshold, fitted on the 23 validation cases: none of them at or above it was wrong`]);
   assert.equal(summarizeCase(run, leftShift, { threshold: 0.7 }).refer, false);
   const everyCall = summarizeCase({ ...run, caseLevel: { baseline: 'majority-vote', referral: { threshold: 1, fittedOn: 'x' } } }, leftShift.map((c) => cell(c.file, [0, 1, 0], CASE_CLASSES)));
   assert.equal(everyCall.call!.probability, 1);
@@ -179,7 +179,7 @@ test('a case probability below the threshold refers the call, naming the probabi
   const summary = summarizeCase(caseRun('mean-probability'), split);
   assert.equal(summary.call!.label, 'left-shift');
   assert.ok(Math.abs(summary.call!.probability - 0.55) < 1e-12);
-  assert.deepEqual(summary.referReasons, ["case probability 55.0% is below the run's referral threshold, 70.0%"]);
+  assert.deepEqual(summary.referReasons, ["case probability 55.0% is below 70.0%, the run's referral threshold"]);
   assert.equal(summarizeCase(caseRun('mean-probability'), split, { threshold: 0.5 }).refer, false);
 });
 

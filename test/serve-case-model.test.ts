@@ -66,6 +66,13 @@ test('a case-level run: the case call comes from the case model, named, with a w
   const weights = usable.map((c: { weight: number }) => c.weight);
   assert.ok(Math.abs(weights.reduce((a: number, b: number) => a + b, 0) - 1) < 1e-4, `attention weights over the usable cells sum to 1: ${weights}`);
   assert.equal(view.summary.refer, true, 'six cells are fewer than a case call needs');
+  // Labels that belong to the patient: cells unsure on their own are counted but stay under their
+  // call in the gallery (no "low confidence" group), and the flagged cells are the images set aside.
+  assert.equal(view.summary.flagRule, 'set-aside');
+  assert.equal(view.summary.flagged, view.cells.length - usable.length);
+  assert.ok(!view.cells.some((c: { group: string }) => c.group === 'low-confidence'), `no low-confidence group: ${view.cells.map((c: { group: string }) => c.group)}`);
+  assert.equal(view.summary.lowConfidence, usable.filter((c: { refer: boolean }) => c.refer).length);
+  assert.ok(view.summary.call.threshold >= 0.7, 'the call is referred below the fitted case threshold, never below the run\'s');
   assert.ok(view.summary.referReasons.some((r: string) => /usable cell/.test(r)), view.summary.referReasons.join('; '));
   // The same summary after a reload of the page (the case read back, summary recomputed on rename).
   const renamed = await server.app.inject({ method: 'PATCH', url: '/api/cases/PAT-7', payload: { caseId: 'PAT-8' } });

@@ -163,7 +163,7 @@ function caseReasons(counts: { cells: number; setAside: number; usable: number; 
 function callThreshold(run: CaseSummaryRun, asked: number | undefined): { threshold: number; source: string } {
   if (asked !== undefined) return { threshold: asked, source: 'the stated case referral threshold' };
   const fitted = run.caseLevel?.referral;
-  if (fitted) return { threshold: fitted.threshold, source: `the case referral threshold fitted on ${fitted.fittedOn} (none of them at or above it was wrong)` };
+  if (fitted) return { threshold: fitted.threshold, source: `the case referral threshold, fitted on ${fitted.fittedOn}: none of them at or above it was wrong` };
   return { threshold: run.calibration?.referralThreshold ?? DEFAULT_REFERRAL_THRESHOLD, source: "the run's referral threshold" };
 }
 
@@ -189,7 +189,7 @@ export function summarizeCase(run: CaseSummaryRun, results: readonly PredictResu
     const { threshold, source } = callThreshold(run, options.threshold);
     const probability = parts.probabilities[parts.label];
     if (usable.length < minUsableCells) referReasons.push(`the call rests on ${usable.length} usable cell(s); a case call needs at least ${minUsableCells}`);
-    if (caseCallReferred(probability, threshold)) referReasons.push(threshold >= 1 ? `every call is referred: ${source} is 100%` : `case probability ${pct(probability)} is below ${source}, ${pct(threshold)}`);
+    if (caseCallReferred(probability, threshold)) referReasons.push(threshold >= 1 ? `every call is referred: ${source} is 100%` : `case probability ${pct(probability)} is below ${pct(threshold)}, ${source}`);
     referReasons.push(...parts.notes);
     call = { label: parts.label, probability, probabilities: parts.probabilities, source: parts.source, refer: referReasons.length > 0, referReasons, threshold, thresholdSource: source };
   }

@@ -164,7 +164,7 @@ export function registerCaseRoutes(app: FastifyInstance, ctx: CaseRouteContext):
     if (!cell.result.ok) throw new ServeError(409, 'not-reviewable', `${cell.file} could not be read, so there is no cell to review`);
     store.review(found, cell, checkReviewClass(jsonBody(request, ['className']).className, info.classes));
     const view = await viewOf(ctx, found);
-    return { cell: cellView(found, cell, ranksOf(view.summary)), reviewed: view.reviewed };
+    return { cell: cellView(found, cell, ranksOf(view.summary), view.summary.flagRule), reviewed: view.reviewed };
   });
 
   app.get('/api/cases/:caseId/export.json', async (request, reply) => {

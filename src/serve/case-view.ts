@@ -53,14 +53,19 @@ export interface CaseView {
 
 export const casePath = (caseId: string): string => `/api/cases/${encodeURIComponent(caseId)}`;
 
-export function groupOf(cell: CaseCell): ReviewGroup {
+/**
+ * The gallery group of a cell. A cell unsure on its own has a group of its own only where that is a
+ * flag (labels are cell types); where the labels belong to the patient nearly every cell is unsure
+ * of its patient's label, so it stays under its call (the summary's flagRule says which).
+ */
+export function groupOf(cell: CaseCell, flagRule: CaseSummary['flagRule'] = 'low-confidence'): ReviewGroup {
   const r = cell.result;
   if (!r.ok) return 'unreadable';
   if (r.ood?.flagged) return 'out-of-distribution';
-  return r.refer ? 'low-confidence' : 'class';
+  return r.refer && flagRule === 'low-confidence' ? 'low-confidence' : 'class';
 }
 
-export function cellView(openCase: OpenCase, cell: CaseCell, ranks: Map<string, { weight: number; rank: number }>): CellView {
+export function cellView(openCase: OpenCase, cell: CaseCell, ranks: Map<string, { weight: number; rank: number }>, flagRule: CaseSummary['flagRule'] = 'low-confidence'): CellView {
   const r = cell.result;
   const base = `${casePath(openCase.caseId)}/cells/${cell.index}`;
   const place = ranks.get(cell.file);
@@ -68,7 +73,7 @@ export function cellView(openCase: OpenCase, cell: CaseCell, ranks: Map<string, 
     index: cell.index,
     file: cell.file,
     ok: r.ok,
-    group: groupOf(cell),
+    group: groupOf(cell, flagRule),
     predicted: r.ok ? r.predicted : null,
     confidence: r.ok ? r.confidence : null,
     probabilities: r.ok ? r.probabilities : null,
@@ -105,6 +110,6 @@ export function caseView(openCase: OpenCase, summary: CaseSummary, info: ModelIn
     referralThreshold: info.calibration.referralThreshold,
     summary,
     reviewed: reviewedDifferential(openCase.cells, summary, info.classes),
-    cells: openCase.cells.map((cell) => cellView(openCase, cell, ranks)),
+    cells: openCase.cells.map((cell) => cellView(openCase, cell, ranks, summary.flagRule)),
   };
 }

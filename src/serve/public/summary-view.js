@@ -54,7 +54,7 @@ function callLine(summary) {
   const c = summary.call;
   return [
     el('p', { class: 'call' }, `${c.label} `, el('span', { class: 'muted', text: pct(c.probability) })),
-    el('p', { class: 'muted small', text: `Case call from ${SOURCE_NAMES[c.source] ?? c.source}; referred below ${pct(c.threshold)} (${c.thresholdSource}).` }),
+    el('p', { class: 'muted small', text: `Case call from ${SOURCE_NAMES[c.source] ?? c.source}. Referred below ${pct(c.threshold)}: ${c.thresholdSource}.` }),
   ];
 }
 
