@@ -47,17 +47,23 @@ export function passInMode(model: AplNet, x: Tensor, methods: readonly ExplainMe
     const explained = argmaxRows(logits, classes);
     const pass: ModelPass = { logits, numClasses: classes, maps: {}, blanked: {}, embeddings: meanOfViewRows(result.embeddings, result.embeddingSize), embeddingSize: result.embeddingSize, explained };
     const n = explained.length;
-    // The images some view of which calls another class than the mean: their class-specific maps
-    // were made for that view's call, so they alone are made again for the mean's (the other
-    // images' maps already explain it, and a second pass over the whole batch doubled its cost).
+    // The views that call another class than their image's mean: their class-specific maps were
+    // made for that view's call, so they alone are made again for the mean's (every other view's map
+    // already explains it; remaking all eight views of such an image, or the whole batch, cost up to
+    // twice the pass where cells are unsure, as on patient-labelled runs).
     const viewCalls = argmaxRows(result.logits, classes);
-    const disagreeing = explained.flatMap((c, i) => (DIHEDRAL_VIEWS.some((_, v) => viewCalls[v * n + i] !== c) ? [i] : []));
+    const disagreeing = viewCalls.flatMap((call, row) => (call !== explained[row % n] ? [row] : []));
     for (const method of [...new Set(methods)]) {
-      const mapsOfViews = result.maps[method]!;
+      let mapsOfViews = result.maps[method]!;
+      let blankedOfViews = result.blanked[method]!;
       try {
+        if (CLASS_SPECIFIC_METHODS.includes(method) && disagreeing.length > 0) {
+          const remade = remakeViewMaps(model, views, mapsOfViews, blankedOfViews, method, disagreeing, disagreeing.map((row) => explained[row % n]));
+          mapsOfViews.dispose();
+          ({ maps: mapsOfViews, blanked: blankedOfViews } = remade);
+        }
         pass.maps[method] = meanMapOfViews(mapsOfViews);
-        pass.blanked[method] = anyViewOf(result.blanked[method]!, n);
-        if (CLASS_SPECIFIC_METHODS.includes(method) && disagreeing.length > 0) remakeMapsOf(model, views, n, method, pass, disagreeing);
+        pass.blanked[method] = anyViewOf(blankedOfViews, n);
       } finally {
         mapsOfViews.dispose();
       }
@@ -66,6 +72,22 @@ export function passInMode(model: AplNet, x: Tensor, methods: readonly ExplainMe
   } finally {
     views.dispose();
   }
+}
+
+/**
+ * The view maps [8N, 1, H, W] (view-major, each in its view's orientation) with the rows `rows` made
+ * again for the classes `targets`, and their blanked flags likewise.
+ */
+function remakeViewMaps(model: AplNet, views: Tensor, maps: Tensor, blanked: readonly boolean[], method: ExplainMethod, rows: number[], targets: number[]): { maps: Tensor; blanked: boolean[] } {
+  const redone = tidy(() => {
+    const picked = views.indexSelect(0, tensor(rows, { dtype: 'int64' }).to({ device: views.device }));
+    return zeroNonFiniteMaps(explain(model, picked, { method, target: targets }));
+  });
+  const total = blanked.length;
+  const position = new Map(rows.map((row, j) => [row, total + j]));
+  const merged = tidy(() => cat([maps, redone.maps], 0).indexSelect(0, tensor(Array.from({ length: total }, (_, r) => position.get(r) ?? r), { dtype: 'int64' }).to({ device: redone.maps.device })));
+  redone.maps.dispose();
+  return { maps: merged, blanked: blanked.map((flag, r) => { const at = position.get(r); return at === undefined ? flag : redone.blanked[at - total]; }) };
 }
 
 /** Per image: whether any of its eight view rows is set. */
@@ -77,23 +99,6 @@ function setMaps(pass: ModelPass, method: ExplainMethod, maps: { maps: Tensor; b
   pass.maps[method]?.dispose();
   pass.maps[method] = maps.maps;
   pass.blanked[method] = maps.blanked;
-}
-
-/**
- * Makes `method`'s maps of the images at `rows` again, every view's for the class `pass.explained`
- * gives the image, and puts them in place of the pass's maps of those images.
- */
-function remakeMapsOf(model: AplNet, views: Tensor, n: number, method: ExplainMethod, pass: ModelPass, rows: number[]): void {
-  const redone = tidy(() => {
-    // The views of the chosen images, view-major as dihedralBatch lays them out.
-    const picked = views.indexSelect(0, tensor(DIHEDRAL_VIEWS.flatMap((_, v) => rows.map((i) => v * n + i)), { dtype: 'int64' }).to({ device: views.device }));
-    return gradientMapOfViews(model, picked, method, rows.map((i) => pass.explained[i]));
-  });
-  const position = new Map(rows.map((i, j) => [i, n + j]));
-  const merged = tidy(() => cat([pass.maps[method]!, redone.maps], 0).indexSelect(0, tensor(Array.from({ length: n }, (_, i) => position.get(i) ?? i), { dtype: 'int64' }).to({ device: redone.maps.device })));
-  redone.maps.dispose();
-  const blanked = pass.blanked[method]!.map((flag, i) => { const at = position.get(i); return at === undefined ? flag : redone.blanked[at - n]; });
-  setMaps(pass, method, { maps: merged, blanked });
 }
 
 /** Every view's map of `method` for the given class of its image, back in the input's orientation and averaged. */
