@@ -30,7 +30,7 @@ export function formatCaseSummary(summary: CaseSummary, { topCells = 5, truth }:
   const weightName = summary.call ? 'cells by case weight' : 'cells by confidence';
   // Without a call a cell's weight is its confidence, shown once.
   const weight = (w: number) => (summary.call ? ` ${w.toFixed(3)}` : '');
-  const top = summary.ranked.slice(0, topCells).map((cell) => `${basename(cell.file)}${weight(cell.weight)} (${cell.predicted} ${pct(cell.confidence)}${cell.refer ? ', flagged' : ''})`);
+  const top = summary.ranked.slice(0, topCells).map((cell) => `${basename(cell.file)}${weight(cell.weight)} (${cell.predicted} ${pct(cell.confidence)}${cell.refer ? (summary.flagRule === 'low-confidence' ? ', flagged' : ', unsure') : ''})`);
   const lines = [
     `case ${summary.caseId ?? '(unnamed)'}: ${summary.cells} image(s), ${summary.usable} usable${setAside.length ? ` (${setAside.join(', ')})` : ''}`,
     `  call:         ${callText(summary)}`,
