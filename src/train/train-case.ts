@@ -1,6 +1,9 @@
 // `aplnet train-case RUN`: a case model for a run whose labels belong to the patient. The bags are
-// the patients of the run's train split, every choice (epoch, baseline, temperature, frozen versus
-// fine-tuned encoder) is made on the validation patients, and the test patients are never read.
+// the patients of the run's train and validation splits: by default the case model is
+// cross-validated over them (DEFAULT_CASE_FOLDS: each fold's epochs chosen on another fold, its
+// temperature and referral threshold on the out-of-fold calls); the baseline is chosen on the
+// validation patients; with --folds 1 or a fine-tuned encoder the model trains on the train split
+// and every choice is made on the validation patients. The test patients are never read.
 // Only `path`, `label`, `patient_id` and `split` of the manifest are read: a cell's own type, where
 // a manifest has one, is never seen. The run lock is held throughout; the case model and
 // case-level.json are written atomically, the record last, so an interrupted run keeps the previous
