@@ -183,6 +183,18 @@ test('loadRun refuses a damaged case model, a case level of other weights, and a
   writeFileSync(runPath(views, 'caseLevel'), JSON.stringify({ ...record, model: { ...record.model, embeddingViews: 1 } }));
   await assert.rejects(loadRun(views, { calibration: 'optional' }), /case-model\.safetensors's configuration differs from the one recorded in .*case-level\.json/);
 
+  // A case referral threshold edited below the wrong call it was fitted above is refused, not used.
+  if (record.model.referral.surestWrong !== null) {
+    const lowered = join(root, 'lowered');
+    cpSync(base, lowered, { recursive: true });
+    writeFileSync(runPath(lowered, 'caseLevel'), JSON.stringify({ ...record, model: { ...record.model, referral: { ...record.model.referral, threshold: record.model.referral.surestWrong } } }));
+    await assert.rejects(loadRun(lowered, { calibration: 'optional' }), /case-level\.json is not a valid case-level record \(model\.referral: threshold .* would not refer the wrong call/);
+  }
+  const lowered2 = join(root, 'lowered-2');
+  cpSync(base, lowered2, { recursive: true });
+  writeFileSync(runPath(lowered2, 'caseLevel'), JSON.stringify({ ...record, model: { ...record.model, referral: { ...record.model.referral, errors: 2, surestWrong: 0.95, threshold: 0.9 } } }));
+  await assert.rejects(loadRun(lowered2, { calibration: 'optional' }), /model\.referral: threshold 0\.9 would not refer the wrong call of probability 0\.95/);
+
   // So is the number of heads: a record edited to one head is refused, not read as head 0 alone.
   const heads = join(root, 'heads');
   cpSync(base, heads, { recursive: true });

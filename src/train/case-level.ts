@@ -31,6 +31,11 @@ export const CaseReferralSchema = z.object({
   errors: z.number().int().nonnegative(),
   surestWrong: fraction.nullable(),
   referred: z.number().int().nonnegative(),
+}).superRefine((r, ctx) => {
+  // A threshold that would sign out a call as sure as one it saw wrong is not one this fit made: refused, not used.
+  if (r.errors > r.cases || r.referred > r.cases) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${r.errors} errors and ${r.referred} referred of ${r.cases} calls do not add up` });
+  if ((r.surestWrong === null) !== (r.errors === 0)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${r.errors} wrong calls but the surest wrong one is ${r.surestWrong}` });
+  if (r.surestWrong !== null && !(r.threshold > r.surestWrong || r.threshold === 1)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `threshold ${r.threshold} would not refer the wrong call of probability ${r.surestWrong} it was fitted above` });
 });
 
 const SplitScoresSchema = z.object({ cases: z.number().int().nonnegative(), accuracy: fraction, nll: z.number().finite().nonnegative(), brier: z.number().finite().min(0).max(2) });
