@@ -27,7 +27,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CASE_BASELINES, caseBaselineCall, caseMetrics, keyInstanceAuc, parseKeyCellTypes, type CaseBaseline, type CaseMetrics, type KeyInstanceCase } from '../src/eval/index.js';
+import { argmax, CASE_BASELINES, caseBaselineCall, caseMetrics, keyInstanceAuc, parseKeyCellTypes, type CaseBaseline, type CaseMetrics, type KeyInstanceCase } from '../src/eval/index.js';
 import type { CaseEncoder } from '../src/model/index.js';
 import { evaluateCases, loadRun, oodSetAsidePaths, readCellTypeColumn, type CaseEvaluation } from '../src/run/index.js';
 import { bagWithout, outOfFoldCaseCalls, prepareCaseData, RELABEL_FILE, RelabelRecordSchema, trainCaseModel, type CaseBag, type RelabelRecord, type TrainCaseResult } from '../src/train/index.js';
@@ -112,7 +112,7 @@ export function crossValidateOnce(bags: readonly CaseBag[], classes: string[], e
   const labels = bags.map((bag) => bag.label);
   const metrics = {} as Record<Method, CaseMetrics>;
   const milRows = bags.map((bag) => milProbs.get(bag.id)!);
-  metrics.mil = caseMetrics(milRows, milRows.map((p) => p.indexOf(Math.max(...p))), labels, classes);
+  metrics.mil = caseMetrics(milRows, milRows.map((row) => argmax(row)), labels, classes);
   for (const baseline of CASE_BASELINES) {
     const calls = bags.map((bag) => caseBaselineCall(baseline, bag.cellProbabilities, classes.length));
     metrics[baseline] = caseMetrics(calls.map((c) => c.probabilities), calls.map((c) => c.called), labels, classes);

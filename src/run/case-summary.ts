@@ -159,8 +159,8 @@ function caseReasons(counts: { cells: number; setAside: number; usable: number; 
   return reasons;
 }
 
-/** The case probability below which the call is referred, and where it comes from, in words. */
-function callThreshold(run: CaseSummaryRun, asked: number | undefined): { threshold: number; source: string } {
+/** The case probability below which the call is referred, and where it comes from, in words (the summary's rule; evaluate counts referrals by it too). */
+export function caseCallThreshold(run: Pick<CaseSummaryRun, 'calibration' | 'caseLevel'>, asked?: number): { threshold: number; source: string } {
   if (asked !== undefined) return { threshold: asked, source: 'the stated case referral threshold' };
   const fitted = run.caseLevel?.referral;
   if (fitted) return { threshold: fitted.threshold, source: `the case referral threshold, fitted on ${fitted.fittedOn}: none of them at or above it was wrong` };
@@ -186,7 +186,7 @@ export function summarizeCase(run: CaseSummaryRun, results: readonly PredictResu
   const parts = !caseLevel || usable.length === 0 ? null : caseLevel.model ? modelCall(run, caseLevel.model, usable) : baselineCall(run, caseLevel.baseline, usable);
   let call: CaseSummary['call'] = null;
   if (parts) {
-    const { threshold, source } = callThreshold(run, options.threshold);
+    const { threshold, source } = caseCallThreshold(run, options.threshold);
     const probability = parts.probabilities[parts.label];
     if (usable.length < minUsableCells) referReasons.push(`the call rests on ${usable.length} usable cell(s); a case call needs at least ${minUsableCells}`);
     if (caseCallReferred(probability, threshold)) referReasons.push(threshold >= 1 ? `every call is referred: ${source} is 100%` : `case probability ${pct(probability)} is below ${pct(threshold)}, ${source}`);

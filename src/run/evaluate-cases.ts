@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseCsvRows, readSource } from '../data/index.js';
 import {
+  argmax,
   CASE_BASELINES,
   caseBaselineCall,
   caseCallReferred,
@@ -22,7 +23,8 @@ import {
 } from '../eval/index.js';
 import { writeJsonAtomic } from '../io/index.js';
 import { caseSoftmax, type CaseModel } from '../model/index.js';
-import { bagsOf, bagWithout, collectCellOutputs, DEFAULT_REFERRAL_THRESHOLD, prepareCaseData, readCaseLevel, recordCaseLevel, sourceCases, type CaseBag } from '../train/index.js';
+import { bagsOf, bagWithout, collectCellOutputs, prepareCaseData, readCaseLevel, recordCaseLevel, sourceCases, type CaseBag } from '../train/index.js';
+import { caseCallThreshold } from './case-summary.js';
 import type { LoadedRun } from './load-run.js';
 import { oodSetAsidePaths } from './ood-refit.js';
 
@@ -100,8 +102,6 @@ function caseModelCalls(model: CaseModel, bags: readonly CaseBag[]): { probabili
   return { probabilities: out.map((o) => o.p), weights: out.map((o) => o.w) };
 }
 
-const argmaxOf = (row: readonly number[]) => row.indexOf(Math.max(...row));
-
 /**
  * Measures the run's cases; null when the run is not case-level (its labels are cell types). A
  * case-level run without case-level.json gets one (the baseline chosen on its validation patients).
@@ -151,7 +151,7 @@ export async function evaluateCases(run: LoadedRun, device: string, options: Eva
       }
       const calls = caseModelCalls(model, modelBags);
       weights = calls.weights;
-      const called = calls.probabilities.map(argmaxOf);
+      const called = calls.probabilities.map((row) => argmax(row));
       methods['case-model'] = caseMetrics(calls.probabilities, called, labels, run.classNames);
       called.forEach((c, i) => {
         perCase[i].calls['case-model'] = run.classNames[c];
@@ -183,7 +183,7 @@ export async function evaluateCases(run: LoadedRun, device: string, options: Eva
       }
     }
     const method: CaseMethod = model ? 'case-model' : (caseLevel?.baseline ?? 'mean-probability');
-    const threshold = caseLevel?.referral?.threshold ?? run.calibration?.referralThreshold ?? DEFAULT_REFERRAL_THRESHOLD;
+    const { threshold } = caseCallThreshold({ calibration: run.calibration, caseLevel });
     const signed = perCase.filter((row) => !caseCallReferred(row.probabilities[method]!, threshold));
     const referral = { method, threshold, fitted: Boolean(caseLevel?.referral), referred: perCase.length - signed.length, notReferred: signed.length, notReferredRight: signed.filter((row) => row.calls[method] === row.label).length };
     return {

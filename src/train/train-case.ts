@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { prepareDataset, readSource, type InferencePreprocessing, type PreparedDataset, type SplitName } from '../data/index.js';
-import { CASE_BASELINES, caseBaselineCall, caseMetrics, fitCaseReferralThreshold, softmaxRow, type CaseBaseline } from '../eval/index.js';
+import { argmax, CASE_BASELINES, caseBaselineCall, caseMetrics, fitCaseReferralThreshold, softmaxRow, type CaseBaseline } from '../eval/index.js';
 import { acquireRunLock, removeStaleTempFiles } from '../io/index.js';
 import { createModel, type AplNet, type CaseEncoder } from '../model/index.js';
 import { manualSeed } from '../torch/index.js';
@@ -188,12 +188,10 @@ interface FittedHeads {
   referral: CaseReferral | undefined;
 }
 
-const argmaxOf = (row: readonly number[]) => row.indexOf(Math.max(...row));
-
 /** Scores and referral threshold of held-out calls (probabilities already calibrated). */
 function heldOutFit(probabilities: number[][], labels: number[], classNames: string[], floor: number, fittedOn: string): { validation: CaseSplitScores | null; referral: CaseReferral | undefined } {
   if (labels.length === 0) return { validation: null, referral: undefined };
-  const called = probabilities.map(argmaxOf);
+  const called = probabilities.map((row) => argmax(row));
   return {
     validation: scoresOf(probabilities, called, labels, classNames),
     referral: { ...fitCaseReferralThreshold(probabilities, called, labels, floor), fittedOn },
