@@ -6,7 +6,8 @@ import { decodeAndPreprocess } from '../src/data/decode/image-decode.js';
 import { DataError } from '../src/data/errors.js';
 import { loadImageForInference, loadInferencePreprocessing, saveInferencePreprocessing } from '../src/data/inference.js';
 import { writeFileAtomicAsync } from '../src/io/atomic-write.js';
-import type { Preprocessing } from '../src/data/preprocessing.js';
+import sharp from 'sharp';
+import { preprocessingId, validatePreprocessing, type Preprocessing } from '../src/data/preprocessing.js';
 import { makeTempDir, realImages, writeAwkwardImages } from './data-fixtures.js';
 
 const preprocessing: Preprocessing = { size: 64, resize: 'center-crop' };
@@ -73,6 +74,40 @@ test('EXIF orientation is applied: a 200×100 image tagged "rotate 90" comes out
   assert.equal(at(0, 32), 255);
   assert.equal(at(63, 32), 255);
   assert.notEqual(at(32, 0), 255);
+});
+
+test('zoom keeps the middle 1/zoom of the shorter side: the cell fills the input', async () => {
+  // 300×200: blue, with a red 100×100 square in the middle.
+  const red = await sharp({ create: { width: 100, height: 100, channels: 3, background: { r: 255, g: 0, b: 0 } } }).png().toBuffer();
+  const image = await sharp({ create: { width: 300, height: 200, channels: 3, background: { r: 0, g: 0, b: 255 } } })
+    .composite([{ input: red, left: 100, top: 50 }]).png().toBuffer();
+  const redShare = (pixels: Uint8Array) => {
+    let count = 0;
+    for (let i = 0; i < pixels.length; i += 3) if (pixels[i] > 200 && pixels[i + 2] < 50) count += 1;
+    return count / (pixels.length / 3);
+  };
+  const whole = await decodeAndPreprocess(image, 'rect.png', { size: 64, resize: 'center-crop' }, limits);
+  const zoomed = await decodeAndPreprocess(image, 'rect.png', { size: 64, resize: 'center-crop', zoom: 2 }, limits);
+  assert.ok(Math.abs(redShare(whole.pixels) - 0.25) < 0.05, `whole crop: a quarter red, got ${redShare(whole.pixels)}`);
+  assert.ok(redShare(zoomed.pixels) > 0.95, `zoom 2: the red middle fills it, got ${redShare(zoomed.pixels)}`);
+  assert.equal(zoomed.width, 64);
+  // An EXIF-turned image is zoomed after turning (a 200×100 tagged "rotate 90" is 100 wide): same as turning it first.
+  const turnedByTag = await decode('exif-rotated.jpg', { size: 64, resize: 'center-crop', zoom: 1.5 });
+  const turnedFirst = await sharp(await sharp(await readFile(files['exif-rotated.jpg'])).rotate().toBuffer()).png().toBuffer();
+  const reference = await decodeAndPreprocess(turnedFirst, 'turned.png', { size: 64, resize: 'center-crop', zoom: 1.5 }, limits);
+  let total = 0;
+  for (let i = 0; i < reference.pixels.length; i += 1) total += Math.abs(reference.pixels[i] - turnedByTag.pixels[i]);
+  // Only resampling differs (libvips shrinks a JPEG while decoding it); a square taken from the wrong place would not.
+  assert.ok(total / reference.pixels.length < 4, `turned by tag vs turned first differ by ${total / reference.pixels.length} per value`);
+});
+
+test('zoom is checked and is part of the cache key only when it changes anything', () => {
+  assert.equal(preprocessingId({ size: 144, resize: 'center-crop' }), preprocessingId({ size: 144, resize: 'center-crop', zoom: 1 }));
+  assert.notEqual(preprocessingId({ size: 144, resize: 'center-crop' }), preprocessingId({ size: 144, resize: 'center-crop', zoom: 1.5 }));
+  for (const zoom of [0.5, 5, Number.NaN]) {
+    assert.throws(() => validatePreprocessing({ size: 144, resize: 'center-crop', zoom }), /zoom .* must be a number in \[1, 4\]/);
+  }
+  assert.throws(() => validatePreprocessing({ size: 144, resize: 'letterbox', zoom: 2 }), /needs resize center-crop/);
 });
 
 test('loadImageForInference gives a normalised 1×3×S×S input with the saved preprocessing', async () => {

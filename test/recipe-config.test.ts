@@ -15,8 +15,8 @@ const root = mkdtempSync(join(tmpdir(), 'aplnet-recipe-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 test('every lever defaults to off or to today\'s value', () => {
-  const { mixup, cutmix, mixProbability, ema, dropPath, rotation, rotationFill, stainJitter } = TRAINING_DEFAULTS;
-  assert.deepEqual({ mixup, cutmix, mixProbability, ema, dropPath, rotation, rotationFill, stainJitter }, { mixup: 0, cutmix: 0, mixProbability: 1, ema: 0, dropPath: 0, rotation: 'quarter', rotationFill: 'reflect', stainJitter: 1 });
+  const { mixup, cutmix, mixProbability, ema, dropPath, rotation, rotationFill, stainJitter, zoom } = TRAINING_DEFAULTS;
+  assert.deepEqual({ mixup, cutmix, mixProbability, ema, dropPath, rotation, rotationFill, stainJitter, zoom }, { mixup: 0, cutmix: 0, mixProbability: 1, ema: 0, dropPath: 0, rotation: 'quarter', rotationFill: 'reflect', stainJitter: 1, zoom: 1 });
 });
 
 test('a config.json written before the levers existed loads with them off; bad values name the option', () => {
@@ -24,9 +24,11 @@ test('a config.json written before the levers existed loads with them off; bad v
   const parsed = parseTrainingConfig(old);
   assert.equal(parsed.ema, 0);
   assert.equal(parsed.rotation, 'quarter');
+  assert.equal(parsed.zoom, 1);
   assert.equal(resolveTrainingConfig({ epochs: 40 }, parsed, () => {}).ema, 0);
   assert.throws(() => parseTrainingConfig({ data: 'x', ema: 1 }), /--ema/);
   assert.throws(() => parseTrainingConfig({ data: 'x', rotation: 'some' }), /--rotation/);
+  assert.throws(() => parseTrainingConfig({ data: 'x', zoom: 0.5 }), /--zoom/);
   assert.throws(() => resolveTrainingConfig({ ema: 0.99 }, parsed, () => {}), /--ema 0\.99 \(the run has 0\)/);
 });
 
@@ -39,13 +41,15 @@ const tensorsOf = (path: string): Map<string, number[]> => {
 
 test('a tiny run with every lever on: the average is saved as the model, the live figures are logged, and --resume continues exactly', () => {
   const data = tinyDataset(root, 6);
-  const levers = ['--size', '48', '--ema', '0.9', '--mixup', '0.4', '--cutmix', '1', '--mix-probability', '0.7', '--drop-path', '0.2', '--rotation', 'any', '--rotation-fill', 'background', '--stain-jitter', '2'];
+  const levers = ['--size', '48', '--ema', '0.9', '--mixup', '0.4', '--cutmix', '1', '--mix-probability', '0.7', '--drop-path', '0.2', '--rotation', 'any', '--rotation-fill', 'background', '--stain-jitter', '2', '--zoom', '1.5'];
   const straight = join(root, 'straight');
   const trained = aplnet(trainArgs(data, straight, root, '--epochs', '2', ...levers));
   assert.equal(trained.status, 0, trained.stderr);
   const config = JSON.parse(readFileSync(join(straight, 'config.json'), 'utf8'));
   assert.equal(config.model.dropPath, 0.2);
   assert.equal(config.training.rotation, 'any');
+  assert.equal(config.training.zoom, 1.5);
+  assert.equal(JSON.parse(readFileSync(join(straight, 'preprocessing.json'), 'utf8')).preprocessing.zoom, 1.5, 'predict and serve read the zoom from the run');
   const metrics = readFileSync(join(straight, 'metrics.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
   assert.ok(metrics.every((m) => Number.isFinite(m.val_macro_f1_live) && Number.isFinite(m.val_acc_live)));
   // last.safetensors is the average at the last epoch, not the trained weights.

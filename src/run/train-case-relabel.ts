@@ -53,6 +53,7 @@ function recipeOf(previous: LoadedRun): Partial<TrainingConfig> {
     augment: t.augment,
     stainNorm: t.stainNorm,
     resize: t.resize,
+    zoom: t.zoom,
     onBadImage: t.onBadImage,
     rotation: t.rotation,
     rotationFill: t.rotationFill,

@@ -119,7 +119,7 @@ async function trainLocked(options: Partial<TrainingConfig>, runDir: string, res
   const dataset: PreparedDataset = await prepareDataset({
     source: config.data,
     classNames: resume ? await loadClassNames(runPath(runDir, 'classes')) : undefined,
-    preprocessing: { size: modelConfig.inputSize, resize: config.resize },
+    preprocessing: { size: modelConfig.inputSize, resize: config.resize, ...(config.zoom === 1 ? {} : { zoom: config.zoom }) },
     onBadImage: config.onBadImage,
     cacheDir: config.cacheDir ?? DEFAULT_CACHE_DIR,
     split: split.spec,

@@ -30,6 +30,8 @@ export const TrainingConfigSchema = z.object({
   augment: z.boolean().default(true),
   stainNorm: z.enum(['none', 'macenko', 'reinhard']).default('none'),
   resize: z.enum(['center-crop', 'letterbox']).default('center-crop'),
+  /** With center-crop, keep the middle 1/zoom of the shorter side (the cell) before resizing; 1 = the whole crop. */
+  zoom: z.number().min(1).max(4).default(1),
   onBadImage: z.enum(['skip', 'fail']).default('skip'),
   split: z.object({ train: z.number().gt(0).lt(1), val: z.number().gt(0).lt(1), test: z.number().min(0).lt(1) }).default({ train: 0.7, val: 0.15, test: 0.15 }),
   workers: z.number().int().min(0).max(64).optional(),

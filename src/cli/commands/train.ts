@@ -40,6 +40,7 @@ export function registerTrain(program: Command): void {
     .option('--no-augment', 'turn off augmentation')
     .option('--stain-norm <method>', withDefault('stain normalization fitted on the training set: none, macenko, reinhard', D.stainNorm))
     .option('--resize <how>', withDefault('center-crop (shorter side) or letterbox', D.resize))
+    .option('--zoom <factor>', withDefault('center-crop: keep the middle 1/factor of the shorter side (the cell) before resizing, in [1, 4]', D.zoom), num('--zoom'))
     .option('--on-bad-image <policy>', withDefault('skip (report and continue) or fail', D.onBadImage))
     .option('--workers <n>', 'worker threads for augmentation (default: min(2, cores))', int('--workers'))
     .option('--cache-dir <dir>', 'decoded-pixel cache (default: ~/.cache/aplnet)')
@@ -58,7 +59,7 @@ export function registerTrain(program: Command): void {
     .action(async (data: string, o: Record<string, unknown>, command: Command) => {
       // Only what the user typed: commander reports 'default' for options left out (--no-augment's implicit true).
       const typed: Record<string, unknown> = { data };
-      for (const key of ['model', 'size', 'epochs', 'batch', 'lr', 'weightDecay', 'warmupEpochs', 'schedule', 'labelSmoothing', 'patience', 'split', 'device', 'threads', 'seed', 'folds', 'balance', 'augment', 'stainNorm', 'resize', 'onBadImage', 'workers', 'cacheDir', 'mixup', 'cutmix', 'mixProbability', 'ema', 'dropPath', 'attentionEntropy', 'rotation', 'rotationFill', 'stainJitter', 'syncBn']) {
+      for (const key of ['model', 'size', 'epochs', 'batch', 'lr', 'weightDecay', 'warmupEpochs', 'schedule', 'labelSmoothing', 'patience', 'split', 'device', 'threads', 'seed', 'folds', 'balance', 'augment', 'stainNorm', 'resize', 'zoom', 'onBadImage', 'workers', 'cacheDir', 'mixup', 'cutmix', 'mixProbability', 'ema', 'dropPath', 'attentionEntropy', 'rotation', 'rotationFill', 'stainJitter', 'syncBn']) {
         if (o[key] !== undefined && command.getOptionValueSource(key) !== 'default') typed[key] = o[key];
       }
       const nproc = o.nproc as number | undefined;

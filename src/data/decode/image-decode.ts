@@ -2,7 +2,7 @@ import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
 import { decodeBmp, isBmp, readBmpHeader } from './bmp-decode.js';
 import { DataError } from '../errors.js';
 import { diagnoseDecodeFailure } from './decode-failure.js';
-import { defaultBackground, defaultDecodeLimits, type DecodeLimits, type Preprocessing } from '../preprocessing.js';
+import { defaultBackground, defaultDecodeLimits, zoomRegion, type DecodeLimits, type Preprocessing } from '../preprocessing.js';
 
 /** Things about an input that were fixed on the way in, counted in the summary so a lab sees what its files are like. */
 export type ConversionNote = 'grayscale' | 'alpha-flattened' | '16-bit' | 'cmyk' | 'exif-rotated' | 'not-srgb';
@@ -50,9 +50,12 @@ export async function decodeAndPreprocess(
   const notes = conversionNotes(metadata);
   const [r, g, b] = preprocessing.background ?? defaultBackground;
   const background = { r, g, b };
+  // EXIF orientations 5–8 turn the image a quarter: the zoomed square is taken from the turned one.
+  const turned = (metadata.orientation ?? 1) >= 5;
+  const region = zoomRegion(turned ? height : width, turned ? width : height, preprocessing.zoom ?? 1);
   try {
-    const { data, info } = await open({ limitInputPixels: limits.maxInputPixels, failOn: failOnFor(metadata.format) })
-      .rotate()
+    const oriented = open({ limitInputPixels: limits.maxInputPixels, failOn: failOnFor(metadata.format) }).rotate();
+    const { data, info } = await (region ? oriented.extract(region) : oriented)
       .flatten({ background })
       .toColourspace('srgb')
       .resize(preprocessing.size, preprocessing.size, {
