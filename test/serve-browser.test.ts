@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Browser, Download, Page } from 'playwright-core';
 import { launchChromium } from './helpers/chromium.js';
@@ -75,6 +75,12 @@ test('a reviewer builds a case in two batches, skips a bad file, reclassifies a 
   assert.match(await page.locator('#group-unreadable').innerText(), /aplnet-patient-list\.jpg/);
   assert.match(await page.locator('#summary').innerText(), /7 images: \d+ usable, \d+ set aside as not like the training cells, 1 unreadable/);
   assert.match(await page.locator('#summary').innerText(), /Differential only/, 'a cell-type model makes no diagnosis');
+  // The same files again: not counted twice, and said in one line that names them all.
+  await addImages(page, [cells[0], cells[1]], /Added 0 of 2/);
+  assert.equal(await page.locator('.tile').count(), 6);
+  const problems = await page.locator('#problem-list li').allInnerTexts();
+  assert.equal(problems.length, 1, problems.join(' | '));
+  assert.match(problems[0], new RegExp(`2 files already in this case[\\s\\S]*${basename(cells[0]).replace('.', '\\.')}, ${basename(cells[1]).replace('.', '\\.')}`));
   const flag = page.locator('#summary .flag');
   if (/Refer/.test(await flag.innerText())) assert.equal(await flag.evaluate((e) => e.classList.contains('refer')), true);
   // The gallery groups the cells by the model's call, with counts that match the differential.

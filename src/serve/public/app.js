@@ -27,8 +27,22 @@ function newCaseId() {
   return `case-${stamp}-${random}`;
 }
 
+// Files already in the case (same bytes) are one line naming them all: adding a folder twice would
+// otherwise bury the one unreadable file among dozens of identical explanations.
 function showProblems(skipped) {
-  $('problem-list').replaceChildren(...skipped.map((s) => el('li', {}, el('b', { text: s.name }), ` — ${withoutName(s.name, s.message)}`, el('span', { class: 'muted small', text: ` (${s.reason})` }))));
+  const duplicates = skipped.filter((s) => s.reason === 'duplicate');
+  const others = skipped.filter((s) => s.reason !== 'duplicate');
+  const items = others.map((s) => el('li', {}, el('b', { text: s.name }), ` — ${withoutName(s.name, s.message)}`, el('span', { class: 'muted small', text: ` (${s.reason})` })));
+  if (duplicates.length === 1) {
+    const [s] = duplicates;
+    items.push(el('li', {}, el('b', { text: s.name }), ` — ${withoutName(s.name, s.message)}`, el('span', { class: 'muted small', text: ` (${s.reason})` })));
+  } else if (duplicates.length > 1) {
+    items.push(el('li', {}, el('b', { text: `${duplicates.length} files already in this case` }),
+      ' (the same bytes as a cell it holds) were not added again: a cell counted twice would skew the differential. ',
+      el('span', { class: 'muted small', text: duplicates.map((s) => s.name).join(', ') }),
+      el('span', { class: 'muted small', text: ' (duplicate)' })));
+  }
+  $('problem-list').replaceChildren(...items);
   $('problems').hidden = skipped.length === 0;
 }
 
