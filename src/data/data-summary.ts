@@ -1,3 +1,4 @@
+import type { CellExtentSummary } from './cell-extent.js';
 import type { DataErrorReason } from './errors.js';
 import type { ConversionNote } from './decode/image-decode.js';
 import type { SplitName } from './split-names.js';
@@ -30,6 +31,10 @@ export interface DataSummary {
   perClass: Record<string, number>;
   perSplit: Record<SplitName, number>;
   warnings: string[];
+  /** How much of the crops the training cells fill (cell-extent.ts), when the training split was measured. */
+  cellExtent?: CellExtentSummary | null;
+  /** Advice that is no warning (e.g. a zoom that would give small cells more pixels). */
+  notes?: string[];
   /** Images served from the pixel cache vs decoded in this run. */
   cacheHits: number;
   decoded: number;
@@ -60,5 +65,6 @@ export function formatDataSummary(summary: DataSummary, { maxListed = 20, skippe
   lines.push(`per class: ${Object.entries(summary.perClass).map(([name, count]) => `${name} ${count}`).join(', ')}`);
   lines.push(`per split: train ${summary.perSplit.train}, val ${summary.perSplit.val}, test ${summary.perSplit.test}`);
   for (const warning of summary.warnings) lines.push(`warning: ${warning}`);
+  for (const note of summary.notes ?? []) lines.push(`note: ${note}`);
   return lines.join('\n');
 }

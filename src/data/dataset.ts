@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BadImageLog, type BadImagePolicy } from './bad-image-log.js';
+import { CellExtentAccumulator, cellExtentAdvice } from './cell-extent.js';
 import { ChannelStatsAccumulator, type ChannelStats } from './channel-stats.js';
 import { classIndexMap, saveClassNames } from './class-names.js';
 import { DataLoader, type DataSubset, type LoaderOptions } from './data-loader.js';
@@ -142,6 +143,7 @@ export async function prepareDataset(options: DatasetOptions): Promise<PreparedD
 
     const chunk = 64;
     const statsAccumulator = new ChannelStatsAccumulator();
+    const extentAccumulator = new CellExtentAccumulator();
     // Visiting every image once here both measures the training split and fills the stain-normalised cache.
     const warmStainCache = cache !== undefined && stainNormalizer.method !== 'none';
     const visit = warmStainCache ? samples : options.channelStats ? [] : training;
@@ -149,10 +151,16 @@ export async function prepareDataset(options: DatasetOptions): Promise<PreparedD
       const part = visit.slice(start, start + chunk);
       const images = await store.pixels(part);
       images.forEach((image, i) => {
-        if (!options.channelStats && split.assignments[part[i].key] === 'train') statsAccumulator.add(image.pixels);
+        if (!options.channelStats && split.assignments[part[i].key] === 'train') {
+          statsAccumulator.add(image.pixels);
+          extentAccumulator.add(image.pixels, preprocessing.size);
+        }
       });
     }
     const channelStats = options.channelStats ?? statsAccumulator.result();
+    const cellExtent = extentAccumulator.result();
+    const cellAdvice = cellExtentAdvice(cellExtent, preprocessing.zoom ?? 1);
+    if (cellAdvice?.warning) warnings.push(cellAdvice.text);
 
     const converted: Partial<Record<ConversionNote, number>> = {};
     for (const sample of samples) for (const note of sample.notes) converted[note] = (converted[note] ?? 0) + 1;
@@ -166,6 +174,8 @@ export async function prepareDataset(options: DatasetOptions): Promise<PreparedD
       perClass,
       perSplit: { train: training.length, val: bySplit('val').length, test: bySplit('test').length },
       warnings,
+      cellExtent,
+      notes: cellAdvice && !cellAdvice.warning ? [cellAdvice.text] : [],
       cacheHits: ingest.cacheHits,
       decoded: ingest.decoded,
     };

@@ -1,0 +1,128 @@
+// How much of each crop the cell fills, measured on the training images as the model sees them, so
+// train can say when --zoom cuts cells (the cell reaches the border) or when it would give a small
+// cell more pixels at the same cost. The cell is the stained part nearest the centre: pixels of a
+// Romanowsky / May-Grünwald-Giemsa stain's purple-blue (blue − green > 40, green < 160), joined
+// across gaps of a few pixels (a segmented nucleus is one cell). Nothing here changes training; it
+// only measures and advises. scripts/experiments/cell-extent.mjs is the same measure on the files.
+
+export interface CellExtentSummary {
+  /** Training images measured, and how many of them had a stained part at all. */
+  measured: number;
+  stained: number;
+  /** Percentiles of the extent: the stained part's largest distance from the centre along x or y, as a share of the half side (1 = it reaches the border). */
+  median: number;
+  p95: number;
+  /** Share of the stained images whose cell reaches the border (extent ≥ TOUCHING). */
+  touching: number;
+}
+
+/** An extent at or above this reaches the border (within a pixel or two at 144 px). */
+export const TOUCHING = 0.97;
+/** Below this share of images with a stained part, the stain is not one the measure knows: nothing is said. */
+const MIN_STAINED_SHARE = 0.9;
+
+function isStained(pixels: Uint8Array, i: number): boolean {
+  const green = pixels[3 * i + 1];
+  return pixels[3 * i + 2] - green > 40 && green < 160;
+}
+
+/**
+ * The extent of the stained part nearest the centre of a side×side RGB (HWC) image, in [0, 1], or
+ * null when nothing in it is stained.
+ */
+export function stainedExtent(pixels: Uint8Array, side: number): number | null {
+  if (pixels.length !== side * side * 3) throw new Error(`stainedExtent: ${pixels.length} values for a ${side}×${side} RGB image`);
+  const count = side * side;
+  const half = side / 2;
+  const gap = Math.max(1, Math.round(side / 60));
+  const joined = new Uint8Array(count);
+  let seed = -1;
+  let nearest = Infinity;
+  for (let i = 0; i < count; i++) {
+    if (!isStained(pixels, i)) continue;
+    const x = i % side;
+    const y = (i - x) / side;
+    const distance = (x + 0.5 - half) ** 2 + (y + 0.5 - half) ** 2;
+    if (distance < nearest) {
+      nearest = distance;
+      seed = i;
+    }
+    for (let dy = -gap; dy <= gap; dy++) {
+      for (let dx = -gap; dx <= gap; dx++) {
+        const X = x + dx;
+        const Y = y + dy;
+        if (X >= 0 && Y >= 0 && X < side && Y < side) joined[Y * side + X] = 1;
+      }
+    }
+  }
+  if (seed < 0) return null;
+  let extent = 0;
+  const seen = new Uint8Array(count);
+  const stack = [seed];
+  seen[seed] = 1;
+  while (stack.length > 0) {
+    const i = stack.pop()!;
+    const x = i % side;
+    const y = (i - x) / side;
+    if (isStained(pixels, i)) extent = Math.max(extent, Math.abs(x + 0.5 - half), Math.abs(y + 0.5 - half));
+    for (const [X, Y] of [[x + 1, y], [x - 1, y], [x, y + 1], [x, y - 1]]) {
+      if (X < 0 || Y < 0 || X >= side || Y >= side) continue;
+      const j = Y * side + X;
+      if (joined[j] && !seen[j]) {
+        seen[j] = 1;
+        stack.push(j);
+      }
+    }
+  }
+  return Math.min(1, extent / half);
+}
+
+/** Collects extents of training images (the first `limit`; a few hundred describe a dataset). */
+export class CellExtentAccumulator {
+  private readonly extents: number[] = [];
+  private measured = 0;
+
+  constructor(private readonly limit = 512) {}
+
+  add(pixels: Uint8Array, side: number): void {
+    if (this.measured >= this.limit) return;
+    this.measured += 1;
+    const extent = stainedExtent(pixels, side);
+    if (extent !== null) this.extents.push(extent);
+  }
+
+  result(): CellExtentSummary | null {
+    if (this.measured === 0) return null;
+    const sorted = [...this.extents].sort((a, b) => a - b);
+    const at = (p: number) => (sorted.length === 0 ? 0 : sorted[Math.floor(p * (sorted.length - 1))]);
+    return {
+      measured: this.measured,
+      stained: sorted.length,
+      median: at(0.5),
+      p95: at(0.95),
+      touching: sorted.length === 0 ? 0 : sorted.filter((e) => e >= TOUCHING).length / sorted.length,
+    };
+  }
+}
+
+/**
+ * What to tell the user about the zoom, or null when there is nothing to say (the stain is not one
+ * the measure knows, or the zoom suits the cells). `zoom` is the one the images were measured at.
+ */
+export function cellExtentAdvice(summary: CellExtentSummary | null, zoom: number): { warning: boolean; text: string } | null {
+  if (!summary || summary.stained < MIN_STAINED_SHARE * summary.measured || summary.stained === 0) return null;
+  const pct = (value: number) => `${Math.round(value * 100)}%`;
+  const where = `the stained cell nearest the centre reaches ${pct(summary.median)} of the way to the border (median; 95th percentile ${pct(summary.p95)}) in ${summary.stained} training images`;
+  if (summary.touching > 0.1) {
+    return {
+      warning: true,
+      text: `${pct(summary.touching)} of the training cells reach the border of the input${zoom > 1 ? ` at --zoom ${zoom}: it cuts them; lower it` : ': the crops cut them'} (${where})`,
+    };
+  }
+  // The whole-crop zoom that keeps the 95th percentile whole, rounded down to a quarter.
+  const room = Math.floor((1 / summary.p95) * 4) / 4;
+  if (summary.p95 < 0.7 && room >= 1.25) {
+    return { warning: false, text: `${where}: --zoom ${Math.min(4, zoom * room)} would give the cells more pixels at the same cost and still keep 95% of them whole` };
+  }
+  return null;
+}
