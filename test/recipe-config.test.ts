@@ -29,6 +29,7 @@ test('a config.json written before the levers existed loads with them off; bad v
   assert.throws(() => parseTrainingConfig({ data: 'x', ema: 1 }), /--ema/);
   assert.throws(() => parseTrainingConfig({ data: 'x', rotation: 'some' }), /--rotation/);
   assert.throws(() => parseTrainingConfig({ data: 'x', zoom: 0.5 }), /--zoom/);
+  assert.throws(() => parseTrainingConfig({ data: 'x', zoom: 1.5, resize: 'letterbox' }), /--zoom 1\.5 needs --resize center-crop/);
   assert.throws(() => resolveTrainingConfig({ ema: 0.99 }, parsed, () => {}), /--ema 0\.99 \(the run has 0\)/);
 });
 

@@ -77,12 +77,12 @@ export function stainedExtent(pixels: Uint8Array, side: number): number | null {
   return Math.min(1, extent / half);
 }
 
-/** Collects extents of training images (the first `limit`; a few hundred describe a dataset). */
+/** Collects extents of training images (at most `limit`: a few hundred describe a dataset; the caller spreads them over it). */
 export class CellExtentAccumulator {
   private readonly extents: number[] = [];
   private measured = 0;
 
-  constructor(private readonly limit = 512) {}
+  constructor(readonly limit = 512) {}
 
   add(pixels: Uint8Array, side: number): void {
     if (this.measured >= this.limit) return;

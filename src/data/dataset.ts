@@ -144,6 +144,9 @@ export async function prepareDataset(options: DatasetOptions): Promise<PreparedD
     const chunk = 64;
     const statsAccumulator = new ChannelStatsAccumulator();
     const extentAccumulator = new CellExtentAccumulator();
+    // Every stride-th training image, so a folder dataset (listed class by class) is measured across its classes.
+    const extentStride = Math.max(1, Math.ceil(training.length / extentAccumulator.limit));
+    let trainingSeen = 0;
     // Visiting every image once here both measures the training split and fills the stain-normalised cache.
     const warmStainCache = cache !== undefined && stainNormalizer.method !== 'none';
     const visit = warmStainCache ? samples : options.channelStats ? [] : training;
@@ -153,7 +156,8 @@ export async function prepareDataset(options: DatasetOptions): Promise<PreparedD
       images.forEach((image, i) => {
         if (!options.channelStats && split.assignments[part[i].key] === 'train') {
           statsAccumulator.add(image.pixels);
-          extentAccumulator.add(image.pixels, preprocessing.size);
+          if (trainingSeen % extentStride === 0) extentAccumulator.add(image.pixels, preprocessing.size);
+          trainingSeen += 1;
         }
       });
     }

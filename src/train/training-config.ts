@@ -1,6 +1,7 @@
 // The training configuration: validated with zod, saved as config.json in the run folder so the
 // run can be resumed, evaluated and reproduced exactly.
 import { z } from 'zod';
+import { MAX_ZOOM } from '../data/index.js';
 
 export const TrainingConfigSchema = z.object({
   data: z.string().min(1),
@@ -31,7 +32,7 @@ export const TrainingConfigSchema = z.object({
   stainNorm: z.enum(['none', 'macenko', 'reinhard']).default('none'),
   resize: z.enum(['center-crop', 'letterbox']).default('center-crop'),
   /** With center-crop, keep the middle 1/zoom of the shorter side (the cell) before resizing; 1 = the whole crop. */
-  zoom: z.number().min(1).max(4).default(1),
+  zoom: z.number().min(1).max(MAX_ZOOM).default(1),
   onBadImage: z.enum(['skip', 'fail']).default('skip'),
   split: z.object({ train: z.number().gt(0).lt(1), val: z.number().gt(0).lt(1), test: z.number().min(0).lt(1) }).default({ train: 0.7, val: 0.15, test: 0.15 }),
   workers: z.number().int().min(0).max(64).optional(),
@@ -76,6 +77,9 @@ export function parseTrainingConfig(input: unknown): TrainingConfig {
   if (Math.abs(train + val + test - 1) > 1e-6) throw new Error(`invalid training options: --split fractions must add up to 1, got ${train}+${val}+${test}`);
   if (config.fold !== undefined && (config.folds === undefined || config.fold >= config.folds)) {
     throw new Error(`invalid training options: --fold ${config.fold} needs --folds greater than it`);
+  }
+  if (config.zoom !== 1 && config.resize !== 'center-crop') {
+    throw new Error(`invalid training options: --zoom ${config.zoom} needs --resize center-crop (--resize ${config.resize} keeps the whole image by design)`);
   }
   return config;
 }
