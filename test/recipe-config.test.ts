@@ -67,3 +67,15 @@ test('a tiny run with every lever on: the average is saved as the model, the liv
   assert.deepEqual(tensorsOf(join(split, 'last.safetensors')), last, 'resumed = straight, average included');
   assert.deepEqual(tensorsOf(join(split, 'checkpoint', 'weights.safetensors')), live);
 });
+
+test('--keep last makes the end of the schedule the model, whatever validation macro-F1 says; it needs --patience 0', () => {
+  assert.throws(() => parseTrainingConfig({ data: 'x', keep: 'last', patience: 8 }), /--keep last trains the whole schedule, so it needs --patience 0 \(got 8\)/);
+  assert.equal(TRAINING_DEFAULTS.keep, 'best');
+  const data = tinyDataset(root, 6);
+  const out = join(root, 'keep-last');
+  const trained = aplnet(trainArgs(data, out, root, '--epochs', '3', '--size', '48', '--keep', 'last', '--patience', '0'));
+  assert.equal(trained.status, 0, trained.stderr);
+  assert.match(trained.stderr, /kept the last epoch, 3 \(validation macro-F1 [\d.]+\); run saved/);
+  assert.deepEqual(tensorsOf(join(out, 'model.safetensors')), tensorsOf(join(out, 'last.safetensors')));
+  assert.equal(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).training.keep, 'last');
+});

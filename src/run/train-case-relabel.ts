@@ -48,6 +48,7 @@ function recipeOf(previous: LoadedRun): Partial<TrainingConfig> {
     warmupEpochs: t.warmupEpochs,
     schedule: t.schedule,
     labelSmoothing: t.labelSmoothing,
+    keep: t.keep,
     patience: t.patience,
     seed: t.seed,
     augment: t.augment,

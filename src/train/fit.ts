@@ -192,7 +192,7 @@ async function trainLocked(options: Partial<TrainingConfig>, runDir: string, res
     const rankZeroCallbacks = [
       progressBar(config.epochs),
       metricsLog(runPath(runDir, 'metricsLog')),
-      checkpointing({ best: runPath(runDir, 'bestWeights'), last: runPath(runDir, 'lastWeights'), checkpointDir }, weightsMetadata(runDir, dataset.classNames)),
+      checkpointing({ best: runPath(runDir, 'bestWeights'), last: runPath(runDir, 'lastWeights'), checkpointDir }, weightsMetadata(runDir, dataset.classNames), config.keep),
       earlyStopping(config.patience, log),
     ];
     const learner = new Learner({
@@ -217,7 +217,10 @@ async function trainLocked(options: Partial<TrainingConfig>, runDir: string, res
     } else if (writes) {
       model.load(runPath(runDir, 'bestWeights'), { requireChecksum: true });
       await calibrateOnValidation(model, dataset, device, runDir, config.batch, log);
-      log(`best validation macro-F1 ${learner.position.bestScore.toFixed(4)} at epoch ${learner.position.bestEpoch}; run saved in ${runDir}`);
+      const kept = config.keep === 'last'
+        ? `kept the last epoch, ${learner.position.bestEpoch} (validation macro-F1 ${learner.position.bestScore.toFixed(4)})`
+        : `best validation macro-F1 ${learner.position.bestScore.toFixed(4)} at epoch ${learner.position.bestEpoch}`;
+      log(`${kept}; run saved in ${runDir}`);
     }
     return { runDir, reason, bestEpoch: learner.position.bestEpoch, bestValMacroF1: learner.position.bestScore, seconds: (performance.now() - started) / 1000 };
   } finally {

@@ -19,6 +19,13 @@ export const TrainingConfigSchema = z.object({
   warmupEpochs: z.number().min(0).default(1),
   schedule: z.enum(['cosine', 'one-cycle']).default('cosine'),
   labelSmoothing: z.number().min(0).max(0.5).default(0.05),
+  /**
+   * Which epoch becomes the model: 'best' validation macro-F1, or the 'last' (the end of the
+   * schedule). 'last' is for labels a cell only inherits (a case's label on every one of its cells),
+   * where cell macro-F1 against them is noise: on pbc-cases it kept epochs 40, 34 and 10 of three
+   * seeds (docs/case-results.md). Needs --patience 0.
+   */
+  keep: z.enum(['best', 'last']).default('best'),
   /** Stop when validation macro-F1 has not improved for this many epochs (0 = never). */
   patience: z.number().int().min(0).default(8),
   device: z.string().default('cpu'),
@@ -77,6 +84,9 @@ export function parseTrainingConfig(input: unknown): TrainingConfig {
   if (Math.abs(train + val + test - 1) > 1e-6) throw new Error(`invalid training options: --split fractions must add up to 1, got ${train}+${val}+${test}`);
   if (config.fold !== undefined && (config.folds === undefined || config.fold >= config.folds)) {
     throw new Error(`invalid training options: --fold ${config.fold} needs --folds greater than it`);
+  }
+  if (config.keep === 'last' && config.patience > 0) {
+    throw new Error(`invalid training options: --keep last trains the whole schedule, so it needs --patience 0 (got ${config.patience})`);
   }
   if (config.zoom !== 1 && config.resize !== 'center-crop') {
     throw new Error(`invalid training options: --zoom ${config.zoom} needs --resize center-crop (--resize ${config.resize} keeps the whole image by design)`);

@@ -30,6 +30,7 @@ export function registerTrain(program: Command): void {
     .option('--warmup-epochs <n>', withDefault('linear warm-up before the decay', D.warmupEpochs), num('--warmup-epochs'))
     .option('--schedule <kind>', withDefault('cosine or one-cycle', D.schedule))
     .option('--label-smoothing <s>', withDefault('cross-entropy label smoothing', D.labelSmoothing), num('--label-smoothing'))
+    .option('--keep <epoch>', withDefault('which epoch becomes the model: best (validation macro-F1) or last (the end of the schedule; for case labels on cells, with --patience 0)', D.keep))
     .option('--patience <n>', withDefault('early stopping: epochs without a better validation macro-F1 (0 = off)', D.patience), int('--patience'))
     .option('--split <fractions>', withDefault('train,val,test fractions when the data has no split column', `${D.split.train},${D.split.val},${D.split.test}`), splitFractions)
     .option('--device <device>', withDefault('cpu, cuda, cuda:N or auto', D.device))
@@ -59,7 +60,7 @@ export function registerTrain(program: Command): void {
     .action(async (data: string, o: Record<string, unknown>, command: Command) => {
       // Only what the user typed: commander reports 'default' for options left out (--no-augment's implicit true).
       const typed: Record<string, unknown> = { data };
-      for (const key of ['model', 'size', 'epochs', 'batch', 'lr', 'weightDecay', 'warmupEpochs', 'schedule', 'labelSmoothing', 'patience', 'split', 'device', 'threads', 'seed', 'folds', 'balance', 'augment', 'stainNorm', 'resize', 'zoom', 'onBadImage', 'workers', 'cacheDir', 'mixup', 'cutmix', 'mixProbability', 'ema', 'dropPath', 'attentionEntropy', 'rotation', 'rotationFill', 'stainJitter', 'syncBn']) {
+      for (const key of ['model', 'size', 'epochs', 'batch', 'lr', 'weightDecay', 'warmupEpochs', 'schedule', 'labelSmoothing', 'keep', 'patience', 'split', 'device', 'threads', 'seed', 'folds', 'balance', 'augment', 'stainNorm', 'resize', 'zoom', 'onBadImage', 'workers', 'cacheDir', 'mixup', 'cutmix', 'mixProbability', 'ema', 'dropPath', 'attentionEntropy', 'rotation', 'rotationFill', 'stainJitter', 'syncBn']) {
         if (o[key] !== undefined && command.getOptionValueSource(key) !== 'default') typed[key] = o[key];
       }
       const nproc = o.nproc as number | undefined;

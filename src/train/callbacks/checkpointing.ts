@@ -1,15 +1,19 @@
 // Saves last.safetensors and the resumable checkpoint every epoch, and model.safetensors whenever
-// validation macro-F1 improves; early stopping reads the same record of the best epoch.
+// validation macro-F1 improves (keep 'best') or every epoch (keep 'last': the end of the schedule is
+// the model); early stopping reads the same record of the kept epoch.
 import { saveCheckpoint } from '../checkpoint.js';
 import type { Callback } from '../learner.js';
 
+/** Which epoch's weights become model.safetensors. */
+export type KeepEpoch = 'best' | 'last';
+
 /** `weightsMetadata` binds the saved weights to the run's classes and preprocessing (see run-files.ts). */
-export function checkpointing(paths: { best: string; last: string; checkpointDir: string }, weightsMetadata: Record<string, string>): Callback {
+export function checkpointing(paths: { best: string; last: string; checkpointDir: string }, weightsMetadata: Record<string, string>, keep: KeepEpoch = 'best'): Callback {
   return {
     afterEpoch(learner, summary) {
       const score = Number.isFinite(summary.val_macro_f1) ? summary.val_macro_f1 : -summary.train_loss;
       const position = learner.position;
-      if (score > position.bestScore) {
+      if (keep === 'last' || score > position.bestScore) {
         position.bestScore = score;
         position.bestEpoch = summary.epoch;
         position.epochsWithoutImprovement = 0;
