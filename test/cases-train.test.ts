@@ -18,6 +18,7 @@ const CASES_DIR = dirname(CASES_MANIFEST);
 
 let root: string;
 let run: string;
+let trainLog = '';
 let withTypes: string;
 let withoutTypes: string;
 
@@ -55,10 +56,14 @@ before(() => {
   run = join(root, 'cell-run');
   const trained = aplnet(trainArgs(withTypes, run, root, '--epochs', '1', '--size', '32'));
   assert.equal(trained.status, 0, trained.stderr);
+  trainLog = trained.stderr;
 });
 after(() => rmSync(root, { recursive: true, force: true }));
 
 test('aplnet train records a case-level run with its validation-chosen baseline and no case model; without case-level.json loadRun gives caseLevel null', async () => {
+  // Patient labels with the epoch kept by cell macro-F1 against them: train says so before it starts.
+  assert.match(trainLog, /note: the labels of .* belong to the patients .* "--keep last --patience 0" keeps the end of the schedule/);
+  assert.ok(trainLog.indexOf('belong to the patients') < trainLog.indexOf('epoch 1/1'), 'the note comes before training');
   const record = JSON.parse(readFileSync(runPath(run, 'caseLevel'), 'utf8'));
   assert.ok(['mean-probability', 'mean-log-probability', 'majority-vote'].includes(record.baseline), record.baseline);
   assert.equal(record.model, null);

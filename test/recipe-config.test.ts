@@ -76,6 +76,7 @@ test('--keep last makes the end of the schedule the model, whatever validation m
   const trained = aplnet(trainArgs(data, out, root, '--epochs', '3', '--size', '48', '--keep', 'last', '--patience', '0'));
   assert.equal(trained.status, 0, trained.stderr);
   assert.match(trained.stderr, /kept the last epoch, 3 \(validation macro-F1 [\d.]+\); run saved/);
+  assert.doesNotMatch(trained.stderr, /belong to the patients/, 'labels that are cell types: no note');
   assert.deepEqual(tensorsOf(join(out, 'model.safetensors')), tensorsOf(join(out, 'last.safetensors')));
   assert.equal(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).training.keep, 'last');
 });

@@ -26,5 +26,5 @@ export { attachCaseEmbeddings } from './case-model-call.js';
 export { predictImagesInWorld } from './sharded-predict.js';
 export { evaluationShare, shardedLogitCollector, type EvaluationShare } from './sharded-evaluate.js';
 export { joinInferenceWorld, deviceOfRank, type InferenceWorld } from './sharded-world.js';
-export { recordCaseLevelAfterTraining, type RecordCaseLevelOptions } from './record-case-level.js';
+export { recordCaseLevelAfterTraining, caseLabelTrainingNote, type RecordCaseLevelOptions } from './record-case-level.js';
 export { trainRelabeledEncoder, DEFAULT_NORMAL_CLASS, type RelabelRunOptions } from './train-case-relabel.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { presetNames } from '../../model/index.js';
-import { recordCaseLevelAfterTraining } from '../../run/index.js';
+import { caseLabelTrainingNote, recordCaseLevelAfterTraining } from '../../run/index.js';
 import { TRAINING_DEFAULTS as D, trainFolds, trainRun } from '../../train/index.js';
 import { worldFromEnv } from '../../torch/index.js';
 import { exitWithLauncher, launchRanks, threadsPerRank, withoutOption } from '../launch-ranks.js';
@@ -81,6 +81,10 @@ export function registerTrain(program: Command): void {
         return;
       }
       if (typed.folds !== undefined) throw new Error('--resume continues one run: pass the fold folder (<run>/fold-i) as --out, without --folds');
+      if (!o.resume && !world) {
+        const note = await caseLabelTrainingNote(data, (typed.keep as 'best' | 'last' | undefined) ?? D.keep);
+        if (note) console.error(note);
+      }
       const result = await trainRun(typed, o.out as string, { resume: Boolean(o.resume), world });
       if (result.reason === 'interrupted') process.exitCode = 130;
       // A data-parallel world has ended its process group by now: its case level is recorded by evaluate.
