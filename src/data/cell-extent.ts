@@ -4,6 +4,7 @@
 // Romanowsky / May-Grünwald-Giemsa stain's purple-blue (blue − green > 40, green < 160), joined
 // across gaps of a few pixels (a segmented nucleus is one cell). Nothing here changes training; it
 // only measures and advises. scripts/experiments/cell-extent.mjs is the same measure on the files.
+import { percentile } from './percentile.js';
 
 export interface CellExtentSummary {
   /** Training images measured, and how many of them had a stained part at all. */
@@ -93,14 +94,14 @@ export class CellExtentAccumulator {
 
   result(): CellExtentSummary | null {
     if (this.measured === 0) return null;
-    const sorted = [...this.extents].sort((a, b) => a - b);
-    const at = (p: number) => (sorted.length === 0 ? 0 : sorted[Math.floor(p * (sorted.length - 1))]);
+    const extents = Float64Array.from(this.extents);
+    const at = (percent: number) => (extents.length === 0 ? 0 : percentile(extents, percent));
     return {
       measured: this.measured,
-      stained: sorted.length,
-      median: at(0.5),
-      p95: at(0.95),
-      touching: sorted.length === 0 ? 0 : sorted.filter((e) => e >= TOUCHING).length / sorted.length,
+      stained: extents.length,
+      median: at(50),
+      p95: at(95),
+      touching: extents.length === 0 ? 0 : this.extents.filter((e) => e >= TOUCHING).length / extents.length,
     };
   }
 }

@@ -16,13 +16,18 @@ export interface RecordCaseLevelOptions {
   log?: (line: string) => void;
 }
 
+/** Whether every patient of the data has one label (a case-level dataset), as sourceCases decides it. */
+async function labelsBelongToPatients(data: string, classNames?: string[]): Promise<boolean> {
+  const source = await readSource(data, classNames ? { classNames } : {});
+  return !('reason' in sourceCases(source.samples));
+}
+
 /** Records a freshly trained case-level run; returns the baseline chosen, or null when the run is not case-level. */
 export async function recordCaseLevelAfterTraining(runDir: string, options: RecordCaseLevelOptions = {}): Promise<string | null> {
   const log = options.log ?? ((line: string) => console.error(line));
   const run = await loadRun(runDir, { device: options.device ?? 'cpu' });
   try {
-    const source = await readSource(run.config.training.data, { classNames: run.classNames });
-    if ('reason' in sourceCases(source.samples)) return null;
+    if (!(await labelsBelongToPatients(run.config.training.data, run.classNames))) return null;
     const lock = acquireRunLock(resolve(runDir), 'train');
     try {
       const prepared = await prepareCaseData(run, { splits: ['val'], device: options.device, cacheDir: options.cacheDir, workers: options.workers });
@@ -52,8 +57,6 @@ export async function recordCaseLevelAfterTraining(runDir: string, options: Reco
  * worst by far). Null when the labels are cell types, or the user asked for --keep last.
  */
 export async function caseLabelTrainingNote(data: string, keep: 'best' | 'last'): Promise<string | null> {
-  if (keep === 'last') return null;
-  const source = await readSource(data);
-  if ('reason' in sourceCases(source.samples)) return null;
+  if (keep === 'last' || !(await labelsBelongToPatients(data))) return null;
   return `note: the labels of ${data} belong to the patients (each cell carries its case's label), so the epoch of best validation macro-F1 against them is chosen by noise; for a cell encoder under a case model, "--keep last --patience 0" keeps the end of the schedule (the case recipe in the README)`;
 }

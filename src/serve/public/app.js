@@ -31,12 +31,10 @@ function newCaseId() {
 // otherwise bury the one unreadable file among dozens of identical explanations.
 function showProblems(skipped) {
   const duplicates = skipped.filter((s) => s.reason === 'duplicate');
-  const others = skipped.filter((s) => s.reason !== 'duplicate');
-  const items = others.map((s) => el('li', {}, el('b', { text: s.name }), ` — ${withoutName(s.name, s.message)}`, el('span', { class: 'muted small', text: ` (${s.reason})` })));
-  if (duplicates.length === 1) {
-    const [s] = duplicates;
-    items.push(el('li', {}, el('b', { text: s.name }), ` — ${withoutName(s.name, s.message)}`, el('span', { class: 'muted small', text: ` (${s.reason})` })));
-  } else if (duplicates.length > 1) {
+  const grouped = duplicates.length > 1;
+  const items = skipped.filter((s) => !grouped || s.reason !== 'duplicate')
+    .map((s) => el('li', {}, el('b', { text: s.name }), ` — ${withoutName(s.name, s.message)}`, el('span', { class: 'muted small', text: ` (${s.reason})` })));
+  if (grouped) {
     items.push(el('li', {}, el('b', { text: `${duplicates.length} files already in this case` }),
       ' (the same bytes as a cell it holds) were not added again: a cell counted twice would skew the differential. ',
       el('span', { class: 'muted small', text: duplicates.map((s) => s.name).join(', ') }),
