@@ -93,3 +93,37 @@ test('one file under two labels is an error naming both lines and labels, and ho
     rejection('label-conflict', /img\/basophil-0\.jpg \(line 2, "basophil"\) and img\/copy\.jpg \(line 18, "monocyte"\) are the same image \(identical bytes\)/, /remove the wrongly labelled copy/),
   );
 });
+
+test('a split column with train and test rows but no val rows: validation patients are drawn from the train rows, the test rows stay', async () => {
+  // Each class: 6 train patients of one image and a test patient; a lab that keeps its external cohort as the test set.
+  const lines = ['path,label,patient_id,split', ...rows.map((row) => {
+    const [path, label] = row.split(',');
+    const i = Number(/-(\d+)\.jpg$/.exec(path)![1]);
+    return `${path},${label},${label}-P${i},${i === 7 ? 'test' : 'train'}`;
+  })];
+  const path = await manifest('train-test.csv', lines);
+  const first = await prepareDataset({ ...base, source: path });
+  await first.close();
+  const again = await prepareDataset({ ...base, source: path });
+  await again.close();
+  assert.deepEqual(first.split.spec, { kind: 'manifest', validationFromTrain: { share: 0.15 / 0.85, seed: 0 } });
+  assert.deepEqual(again.split.assignments, first.split.assignments, 'the same manifest gives the same split');
+  for (const line of lines.slice(1)) {
+    const [file, label, , written] = line.split(',');
+    const split = first.split.assignments[file];
+    if (written === 'test') assert.equal(split, 'test', `${file} was written as test`);
+    else assert.ok(split === 'train' || split === 'val', `${file} (train) moved to ${split}`);
+    void label;
+  }
+  assert.deepEqual(first.summary.perSplit, { train: 12, val: 2, test: 2 }, 'one validation patient of each class');
+  for (const name of ['basophil', 'monocyte']) {
+    assert.equal(Object.entries(first.split.assignments).filter(([file, split]) => split === 'val' && file.includes(name)).length, 1, `${name}: one validation patient`);
+  }
+  assert.ok((first.summary.notes ?? []).some((note) => /names no validation rows: 2 of its 14 training patients .* drawn to validate; the test rows stay as written/.test(note)), (first.summary.notes ?? []).join('\n'));
+
+  // A split column that names val rows is honoured exactly (no rows drawn), as before.
+  const withVal = await prepareDataset({ ...base, source: await manifest('with-val.csv', ['path,label,split', ...rows]) });
+  await withVal.close();
+  assert.deepEqual(withVal.split.spec, { kind: 'manifest' });
+  assert.ok(!(withVal.summary.notes ?? []).some((note) => /no validation rows/.test(note)));
+});

@@ -71,6 +71,15 @@ function splitItems(samples: IngestedSample[], classIndex: Map<string, number>):
   }));
 }
 
+/** What to say when the manifest's split column named no validation rows and they were drawn from its train rows (null otherwise). */
+function validationDrawnNote(items: SplitItem[], split: SplitFile, groupBy: SplitFile['groupBy']): string | null {
+  if (split.spec.kind !== 'manifest' || !split.spec.validationFromTrain) return null;
+  const groupsIn = (name: SplitName) => new Set(items.filter((item) => split.assignments[item.key] === name).map((item) => item.group)).size;
+  const unit = groupBy === 'patient' ? 'patients' : 'images';
+  const val = groupsIn('val');
+  return `the manifest's split column names no validation rows: ${val} of its ${val + groupsIn('train')} training ${unit} (${Math.round(split.spec.validationFromTrain.share * 100)}%, stratified by class${groupBy === 'patient' ? ', each patient whole' : ''}) were drawn to validate; the test rows stay as written. Write "val" in the split column to choose them yourself`;
+}
+
 /** Reads, validates, caches, splits and measures a dataset: everything before the first batch. */
 export async function prepareDataset(options: DatasetOptions): Promise<PreparedDataset> {
   const preprocessing = validatePreprocessing(options.preprocessing);
@@ -112,6 +121,7 @@ export async function prepareDataset(options: DatasetOptions): Promise<PreparedD
       split = computeSplit(items, spec, groupBy, source.declaredSplits.size > 0 ? manifestSplits : undefined);
     }
     if (groupBy === 'patient') assertGroupsDisjoint(items, split.assignments, spec.kind === 'file' ? spec.path : options.source);
+    const drawnNote = spec.kind === 'manifest' ? validationDrawnNote(items, split, groupBy) : null;
 
     const samples = dropCrossSplitCopies(ingest.samples, split.assignments, badImages);
 
@@ -179,7 +189,7 @@ export async function prepareDataset(options: DatasetOptions): Promise<PreparedD
       perSplit: { train: training.length, val: bySplit('val').length, test: bySplit('test').length },
       warnings,
       cellExtent,
-      notes: cellAdvice && !cellAdvice.warning ? [cellAdvice.text] : [],
+      notes: [...(drawnNote ? [drawnNote] : []), ...(cellAdvice && !cellAdvice.warning ? [cellAdvice.text] : [])],
       cacheHits: ingest.cacheHits,
       decoded: ingest.decoded,
     };

@@ -8,7 +8,20 @@ import { stratifiedHoldout, stratifiedKFold, type SplitFractions, type SplitItem
 export type SplitSpec =
   | { kind: 'holdout'; fractions: SplitFractions; seed: number }
   | { kind: 'k-fold'; folds: number; fold: number; seed: number }
-  | { kind: 'manifest' };
+  | { kind: 'manifest'; validationFromTrain?: ValidationFromTrain };
+
+/**
+ * When a manifest's split column names train (and test) rows but no val rows — a lab that keeps an
+ * external cohort as its test set — the validation groups are drawn from the train rows: this share
+ * of them (the default holdout's val share of train + val), stratified by class, groups whole, with
+ * this seed (fixed, so the same manifest always gives the same split whatever the training seed).
+ */
+export interface ValidationFromTrain {
+  share: number;
+  seed: number;
+}
+
+export const VALIDATION_FROM_TRAIN: ValidationFromTrain = { share: 0.15 / 0.85, seed: 0 };
 
 /**
  * split.json: which split every sample (by its dataset-relative key) is in. Written to the run
@@ -32,7 +45,12 @@ export function computeSplit(items: SplitItem[], spec: SplitSpec, groupBy: Split
       if (!split) throw new DataError(item.key, 'bad-split', 'the manifest gives splits for some rows but not this one; fill the split column on every row or on none');
       assignments[item.key] = split;
     }
-    return { version: 1, spec, groupBy, assignments };
+    const splits = new Set(Object.values(assignments));
+    if (splits.has('val') || !splits.has('train')) return { version: 1, spec: { kind: 'manifest' }, groupBy, assignments };
+    const { share, seed } = VALIDATION_FROM_TRAIN;
+    const drawn = stratifiedHoldout(items.filter((item) => assignments[item.key] === 'train'), { train: 1 - share, val: share, test: 0 }, seed);
+    for (const [key, split] of drawn) assignments[key] = split;
+    return { version: 1, spec: { kind: 'manifest', validationFromTrain: VALIDATION_FROM_TRAIN }, groupBy, assignments };
   }
   if (spec.kind === 'holdout') {
     return { version: 1, spec, groupBy, assignments: Object.fromEntries(stratifiedHoldout(items, spec.fractions, spec.seed)) };

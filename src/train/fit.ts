@@ -145,7 +145,9 @@ async function trainLocked(options: Partial<TrainingConfig>, runDir: string, res
     role?.runFolderReady();
     const trainSubset = dataset.subset('train');
     if (trainSubset.images.length === 0) throw new Error(`no training images in ${config.data} after splitting; add images or change --split`);
-    if (dataset.subset('val').images.length === 0) throw new Error(`no validation images in ${config.data} after splitting; each class needs a few images for validation`);
+    if (dataset.subset('val').images.length === 0) {
+      throw new Error(`no validation images in ${config.data} after splitting; each class needs a few images for validation${split.kind === 'manifest' ? ' (write "val" in the split column for some training patients or images of every class)' : ''}`);
+    }
 
     await role?.waitForDataEverywhere();
     model = createModel(runConfig.model).to(device);
