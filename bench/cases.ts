@@ -4,7 +4,7 @@
 //   labelled with its case's label, split by case as the manifest's split column says), or by
 //   `aplnet train-relabeled` from such a run (instance labels from case labels and the previous
 //   round's scores; same manifest and split; relabel.json, reported as "relabel"), so no test
-//   case's cells were ever trained on. Without --run one is trained here first (40 epochs, the last one kept, zoom 1.5);
+//   case's cells were ever trained on. Without --run one is trained here first (40 epochs, the last one kept, zoom auto: 1.5 on pbc-cases);
 // - `aplnet train-case` (on a copy of the run, so the given run is never written) trains the case
 //   model as a user gets it: cross-validated over the train+val cases (5 folds × 5 heads, each
 //   fold's epochs chosen on the next fold; temperature and case referral threshold fitted on the
@@ -49,8 +49,9 @@ function relabelOf(run: string): RelabelRecord | null {
 function trainCellRun(data: string, threads: number): string {
   const out = join(mkdtempSync(join(tmpdir(), 'aplnet-bench-cases-')), 'cell-run');
   // 40 epochs, the whole schedule: chosen over 20 on the validation cases; zoom 1.5 (the cell fills
-  // the input) and the last epoch kept: chosen on the out-of-fold case calls (docs/case-results.md).
-  const args = ['train', data, '--out', out, '--epochs', '40', '--patience', '0', '--keep', 'last', '--zoom', '1.5', '--threads', String(threads)];
+  // the input; --zoom auto measures it: 1.5 on pbc-cases, bit for bit the same run) and the last
+  // epoch kept: chosen on the out-of-fold case calls (docs/case-results.md).
+  const args = ['train', data, '--out', out, '--epochs', '40', '--patience', '0', '--keep', 'last', '--zoom', 'auto', '--threads', String(threads)];
   console.error(`no --run given: training the cell encoder on ${data} (aplnet ${args.slice(0, -2).join(' ')}) first`);
   const trained = spawnSync(process.execPath, [CLI, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
   if (trained.status !== 0) throw new Error(`training the cell encoder failed (exit ${trained.status}); see the lines above`);

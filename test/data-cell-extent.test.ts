@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
-import { CellExtentAccumulator, cellExtentAdvice, stainedExtent, TOUCHING, type CellExtentSummary } from '../src/data/cell-extent.js';
+import { autoZoom, CellExtentAccumulator, cellExtentAdvice, stainedExtent, TOUCHING, type CellExtentSummary } from '../src/data/cell-extent.js';
 import { decodeAndPreprocess } from '../src/data/decode/image-decode.js';
 import { formatDataSummary, type DataSummary } from '../src/data/data-summary.js';
 import { realImages } from './data-fixtures.js';
@@ -74,4 +74,23 @@ test('train advises on --zoom from the training cells: more room, cut cells, or 
   const data: DataSummary = { listed: 1, loaded: 1, skipped: {}, skippedImages: [], skippedPerSplit: { train: 0, val: 0, test: 0, unassigned: 0 }, converted: {}, perClass: { a: 1 }, perSplit: { train: 1, val: 0, test: 0 }, warnings: [cut.text], notes: [room.text], cacheHits: 0, decoded: 1 };
   const lines = formatDataSummary(data).split('\n');
   assert.ok(lines.includes(`warning: ${cut.text}`) && lines.includes(`note: ${room.text}`), lines.join('\n'));
+});
+
+test('--zoom auto takes the zoom the advice names, and the whole crop whenever the measure cannot vouch for more', () => {
+  const room = autoZoom(summary({}));
+  assert.equal(room.zoom, 1.5, 'p95 0.58: 1.5 keeps 95% whole (1.75 would not: 0.58 × 1.75 > 1)');
+  assert.match(room.reason, /95th percentile 58%\) in 200 training images at zoom 1; 1\.5 gives them more pixels .* keeps 95% of them whole/);
+  assert.match(cellExtentAdvice(summary({}), 1)!.text, /--zoom 1\.5 would/, 'the note and auto name the same zoom');
+  assert.equal(autoZoom(summary({ median: 0.1, p95: 0.2 })).zoom, 4, 'tiny cells: capped at the largest zoom');
+  assert.equal(autoZoom(summary({ p95: 0.3 })).zoom, 3.25, 'rounded down to a quarter');
+  const full = autoZoom(summary({ median: 0.6, p95: 0.85 }));
+  assert.equal(full.zoom, 1);
+  assert.match(full.reason, /the cells already fill it/);
+  const cut = autoZoom(summary({ p95: 0.5, touching: 0.3 }));
+  assert.equal(cut.zoom, 1, 'crops that already cut cells are not zoomed further');
+  assert.match(cut.reason, /30% of the training cells already reach its border/);
+  const unknown = autoZoom(summary({ stained: 150 }));
+  assert.equal(unknown.zoom, 1, 'a stain the measure does not know: the whole crop');
+  assert.match(unknown.reason, /finds a Romanowsky\/MGG-stained cell in 150 of 200 training images \(it needs 90%\)/);
+  assert.equal(autoZoom(null).zoom, 1);
 });

@@ -31,6 +31,42 @@ test('a config.json written before the levers existed loads with them off; bad v
   assert.throws(() => parseTrainingConfig({ data: 'x', zoom: 0.5 }), /--zoom/);
   assert.throws(() => parseTrainingConfig({ data: 'x', zoom: 1.5, resize: 'letterbox' }), /--zoom 1\.5 needs --resize center-crop/);
   assert.throws(() => resolveTrainingConfig({ ema: 0.99 }, parsed, () => {}), /--ema 0\.99 \(the run has 0\)/);
+  assert.equal(parseTrainingConfig({ data: 'x', zoom: 'auto' }).zoom, 'auto');
+  assert.throws(() => parseTrainingConfig({ data: 'x', zoom: 'auto', resize: 'letterbox' }), /--zoom auto needs --resize center-crop/);
+  assert.throws(() => parseTrainingConfig({ data: 'x', zoom: 'some' }), /--zoom/);
+});
+
+test('--zoom auto: train measures the training cells on the whole crops, trains with the zoom it names, records both, and --resume reads the choice back', () => {
+  const data = tinyDataset(root, 6);
+  const out = join(root, 'zoom-auto');
+  const trained = aplnet(trainArgs(data, out, root, '--epochs', '1', '--size', '48', '--zoom', 'auto'));
+  assert.equal(trained.status, 0, trained.stderr);
+  const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+  assert.equal(config.training.zoom, 'auto', 'the request is kept');
+  const { zoom, reason, measured } = config.zoomChoice;
+  assert.ok(zoom > 1 && zoom <= 4, `real PBC crops leave room around the cell: chose ${zoom}`);
+  assert.equal(measured.measured, 12, 'measured on the training images');
+  assert.match(trained.stderr, new RegExp(`--zoom auto chose ${zoom}: the stained cell nearest the centre`));
+  assert.ok(reason.length > 0);
+  const preprocessing = () => JSON.parse(readFileSync(join(out, 'preprocessing.json'), 'utf8')).preprocessing;
+  assert.equal(preprocessing().zoom, zoom, 'predict, evaluate and serve read the chosen zoom from the run');
+
+  const resumed = aplnet(trainArgs(data, out, root, '--resume', '--epochs', '2', '--zoom', 'auto'));
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.doesNotMatch(resumed.stderr, /measuring how much/, 'a resumed run does not measure again');
+  assert.equal(preprocessing().zoom, zoom);
+  const changed = aplnet(trainArgs(data, out, root, '--resume', '--epochs', '3', '--zoom', '1'));
+  assert.notEqual(changed.status, 0);
+  assert.match(changed.stderr, /--zoom 1 \(the run has "auto"\)/);
+
+  // --folds: the first fold chooses, the others train at its zoom (an ensemble's members must agree).
+  const ensemble = join(root, 'zoom-auto-folds');
+  const folds = aplnet(trainArgs(data, ensemble, root, '--epochs', '1', '--size', '48', '--zoom', 'auto', '--folds', '2'));
+  assert.equal(folds.status, 0, folds.stderr);
+  assert.match(folds.stderr, /the other folds train at the zoom fold 1 chose/);
+  const memberZoom = (fold: number) => JSON.parse(readFileSync(join(ensemble, `fold-${fold}`, 'preprocessing.json'), 'utf8')).preprocessing.zoom;
+  assert.ok(memberZoom(0) > 1);
+  assert.equal(memberZoom(1), memberZoom(0));
 });
 
 const tensorsOf = (path: string): Map<string, number[]> => {

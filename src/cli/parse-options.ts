@@ -14,6 +14,9 @@ export const num = (name: string) => (value: string): number => {
   return n;
 };
 
+/** A number, or the word auto (the value is then chosen by measuring the data). */
+export const numberOrAuto = (name: string) => (value: string): number | 'auto' => (value.trim().toLowerCase() === 'auto' ? 'auto' : num(name)(value));
+
 /** A number in [0, 1] (an opacity, a quantile, a probability), refused at parse time with the option's name. */
 export const unitInterval = (name: string) => (value: string): number => {
   const n = num(name)(value);

@@ -5,6 +5,7 @@
 // across gaps of a few pixels (a segmented nucleus is one cell). Nothing here changes training; it
 // only measures and advises. scripts/experiments/cell-extent.mjs is the same measure on the files.
 import { percentile } from './percentile.js';
+import { MAX_ZOOM } from './preprocessing.js';
 
 export interface CellExtentSummary {
   /** Training images measured, and how many of them had a stained part at all. */
@@ -106,24 +107,57 @@ export class CellExtentAccumulator {
   }
 }
 
+const knowsTheStain = (summary: CellExtentSummary | null): boolean =>
+  summary !== null && summary.stained > 0 && summary.stained >= MIN_STAINED_SHARE * summary.measured;
+
+const pct = (value: number) => `${Math.round(value * 100)}%`;
+
+const whereTheCellsAre = (summary: CellExtentSummary) =>
+  `the stained cell nearest the centre reaches ${pct(summary.median)} of the way to the border (median; 95th percentile ${pct(summary.p95)}) in ${summary.stained} training images`;
+
+/**
+ * The further zoom that keeps the 95th percentile of the extent whole, rounded down to a quarter,
+ * when it is worth taking (the cells fill less than 70% of the half side, and the zoom is ≥ 1.25);
+ * else 1. At most MAX_ZOOM / the zoom already applied is left to the caller.
+ */
+function roomToZoom(summary: CellExtentSummary): number {
+  const room = Math.floor((1 / summary.p95) * 4) / 4;
+  return summary.p95 < 0.7 && room >= 1.25 ? room : 1;
+}
+
 /**
  * What to tell the user about the zoom, or null when there is nothing to say (the stain is not one
  * the measure knows, or the zoom suits the cells). `zoom` is the one the images were measured at.
  */
 export function cellExtentAdvice(summary: CellExtentSummary | null, zoom: number): { warning: boolean; text: string } | null {
-  if (!summary || summary.stained < MIN_STAINED_SHARE * summary.measured || summary.stained === 0) return null;
-  const pct = (value: number) => `${Math.round(value * 100)}%`;
-  const where = `the stained cell nearest the centre reaches ${pct(summary.median)} of the way to the border (median; 95th percentile ${pct(summary.p95)}) in ${summary.stained} training images`;
+  if (!summary || !knowsTheStain(summary)) return null;
+  const where = whereTheCellsAre(summary);
   if (summary.touching > 0.1) {
     return {
       warning: true,
       text: `${pct(summary.touching)} of the training cells reach the border of the input${zoom > 1 ? ` at --zoom ${zoom}: it cuts them; lower it` : ': the crops cut them'} (${where})`,
     };
   }
-  // The whole-crop zoom that keeps the 95th percentile whole, rounded down to a quarter.
-  const room = Math.floor((1 / summary.p95) * 4) / 4;
-  if (summary.p95 < 0.7 && room >= 1.25) {
-    return { warning: false, text: `${where}: --zoom ${Math.min(4, zoom * room)} would give the cells more pixels at the same cost and still keep 95% of them whole` };
+  const room = roomToZoom(summary);
+  if (room > 1) {
+    return { warning: false, text: `${where}: --zoom ${Math.min(MAX_ZOOM, zoom * room)} would give the cells more pixels at the same cost and still keep 95% of them whole` };
   }
   return null;
+}
+
+/**
+ * `--zoom auto`: the zoom for cells measured on the whole crops (zoom 1), with the reason in words.
+ * The one the advice above would name; 1 when the stain is not one the measure knows, when the
+ * crops already cut more than 10% of the cells, or when the cells already fill the input.
+ */
+export function autoZoom(summary: CellExtentSummary | null): { zoom: number; reason: string } {
+  if (!summary || !knowsTheStain(summary)) {
+    const found = summary ? `${summary.stained} of ${summary.measured} training images` : 'no training image';
+    return { zoom: 1, reason: `the whole crop: the measure finds a Romanowsky/MGG-stained cell in ${found} (it needs ${pct(MIN_STAINED_SHARE)}), so it cannot say where the cells are` };
+  }
+  const where = whereTheCellsAre(summary);
+  if (summary.touching > 0.1) return { zoom: 1, reason: `the whole crop: ${pct(summary.touching)} of the training cells already reach its border (${where})` };
+  const zoom = Math.min(MAX_ZOOM, roomToZoom(summary));
+  if (zoom === 1) return { zoom: 1, reason: `the whole crop: the cells already fill it (${where})` };
+  return { zoom, reason: `${where} at zoom 1; ${zoom} gives them more pixels at the same cost and keeps 95% of them whole` };
 }

@@ -56,3 +56,4 @@ export { randomFor, mixSeed, mulberry32, shuffleInPlace, type Random } from './p
 export { hedFromRgb, opticalDensity } from './optical-density.js';
 export { blankImage, noiseImage, grayscaleImage, washedOutImage, restainedImage, photoCrop, BLANK_COLOURS, type NoiseKind, type StainStyle } from './ood-images.js';
 export { makeOodSets, OOD_SET_NAMES, type OodSetName, type OodSetOptions } from './ood-sets.js';
+export { autoZoom, cellExtentAdvice, type CellExtentSummary } from './cell-extent.js';

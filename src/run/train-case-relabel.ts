@@ -54,7 +54,8 @@ function recipeOf(previous: LoadedRun): Partial<TrainingConfig> {
     augment: t.augment,
     stainNorm: t.stainNorm,
     resize: t.resize,
-    zoom: t.zoom,
+    // The zoom the previous run trained with (an automatic one is read back, not measured again).
+    zoom: previous.inference.preprocessing.zoom ?? 1,
     onBadImage: t.onBadImage,
     rotation: t.rotation,
     rotationFill: t.rotationFill,

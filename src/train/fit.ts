@@ -2,7 +2,7 @@
 // the temperature on the validation split so predictions are calibrated from the first use.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { formatDataSummary, inverseFrequencyClassWeights, loadClassNames, prepareDataset, smearAugmentationWith, writeSkippedList, type PreparedDataset } from '../data/index.js';
+import { formatDataSummary, inverseFrequencyClassWeights, loadClassNames, loadInferencePreprocessing, prepareDataset, smearAugmentationWith, writeSkippedList, type DatasetOptions, type PreparedDataset } from '../data/index.js';
 import { createModel, presetConfig, type AplNet } from '../model/index.js';
 import { AdamW, fromTypedArray, getCpuRngState, manualSeed, resolveDevice, setCpuRngState, setNumThreads, type ParamGroup, type Tensor } from '../torch/index.js';
 import { hasCheckpoint, loadCheckpoint, recoverCheckpoint, type LoopPosition } from './checkpoint.js';
@@ -11,6 +11,7 @@ import { WeightEma } from './ema.js';
 import { DEFAULT_CACHE_DIR, readRunConfig, runPath, weightsMetadata, type RunConfig } from './run-files.js';
 import { calibrateOnValidation, calibrationIsCurrent } from './calibrate.js';
 import { splitSpec } from './split-choice.js';
+import { resolveZoom } from './zoom-choice.js';
 import { acquireRunLock, removeStaleTempFiles, writeJsonAtomic } from '../io/index.js';
 import { resolveTrainingConfig } from './resolve-config.js';
 import type { TrainingConfig } from './training-config.js';
@@ -116,17 +117,20 @@ async function trainLocked(options: Partial<TrainingConfig>, runDir: string, res
 
   log(`reading ${config.data} …`);
   const split = await splitSpec(config, runDir, resume, options);
-  const dataset: PreparedDataset = await prepareDataset({
+  const datasetOptions: DatasetOptions = {
     source: config.data,
     classNames: resume ? await loadClassNames(runPath(runDir, 'classes')) : undefined,
-    preprocessing: { size: modelConfig.inputSize, resize: config.resize, ...(config.zoom === 1 ? {} : { zoom: config.zoom }) },
+    preprocessing: { size: modelConfig.inputSize, resize: config.resize },
     onBadImage: config.onBadImage,
     cacheDir: config.cacheDir ?? DEFAULT_CACHE_DIR,
     split: split.spec,
     stainNormalization: config.stainNorm,
     seed: config.seed,
     workers: config.workers,
-  });
+  };
+  // Ranks other than 0 read the zoom rank 0 chose (they read the folder as a resumed run does).
+  const { zoom, choice: zoomChoice } = await resolveZoom(config, runDir, resume || !writes, datasetOptions, log);
+  const dataset: PreparedDataset = await prepareDataset({ ...datasetOptions, preprocessing: { ...datasetOptions.preprocessing, ...(zoom === 1 ? {} : { zoom }) } });
   let model: AplNet | null = null;
   let averageModel: AplNet | null = null;
   try {
@@ -139,7 +143,7 @@ async function trainLocked(options: Partial<TrainingConfig>, runDir: string, res
     } else {
       await dataset.saveTo(runDir);
       modelConfig.numClasses = dataset.classNames.length;
-      runConfig = { aplnetVersion: packageVersion(), createdAt: new Date().toISOString(), training: config, model: modelConfig, splitKind: split.kind };
+      runConfig = { aplnetVersion: packageVersion(), createdAt: new Date().toISOString(), training: config, model: modelConfig, splitKind: split.kind, ...(zoomChoice ? { zoomChoice } : {}) };
       writeJsonAtomic(runPath(runDir, 'config'), runConfig);
     }
     role?.runFolderReady();
@@ -236,11 +240,18 @@ async function trainLocked(options: Partial<TrainingConfig>, runDir: string, res
 export async function trainFolds(options: Partial<TrainingConfig>, outDir: string, log = (line: string) => console.error(line)): Promise<TrainResult[]> {
   const folds = options.folds!;
   const results: TrainResult[] = [];
+  let foldOptions = options;
   for (let fold = 0; fold < folds; fold++) {
     log(`\n=== fold ${fold + 1} of ${folds} ===`);
-    const result = await trainRun({ ...options, fold }, join(outDir, `fold-${fold}`), { log });
+    const result = await trainRun({ ...foldOptions, fold }, join(outDir, `fold-${fold}`), { log });
     results.push(result);
     if (result.reason === 'interrupted') break;
+    if (fold === 0 && options.zoom === 'auto') {
+      // The members of an ensemble must see an image the same way: the first fold's choice holds for all.
+      const chosen = (await loadInferencePreprocessing(runPath(result.runDir, 'preprocessing'))).preprocessing.zoom ?? 1;
+      foldOptions = { ...options, zoom: chosen };
+      log(`--zoom auto: the other folds train at the zoom fold 1 chose, ${chosen}, so every member reads an image the same way`);
+    }
   }
   const scores = results.map((r) => r.bestValMacroF1);
   const mean = scores.reduce((a, b) => a + b, 0) / scores.length;

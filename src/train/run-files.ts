@@ -10,6 +10,7 @@ import { readJson, writeJsonAtomic } from '../io/index.js';
 import { TEMPERATURE_RANGE, type TemperatureFit } from '../eval/index.js';
 import type { ModelConfig } from '../model/index.js';
 import type { TrainingConfig } from './training-config.js';
+import type { ZoomChoice } from './zoom-choice.js';
 
 export const RUN_FILES = {
   config: 'config.json',
@@ -44,6 +45,8 @@ export interface RunConfig {
   model: ModelConfig;
   /** How the data was split: the manifest's split column, k-fold, or holdout fractions. */
   splitKind?: 'manifest' | 'k-fold' | 'holdout';
+  /** With --zoom auto: the zoom chosen and the measure of the training cells it was chosen on. */
+  zoomChoice?: ZoomChoice;
 }
 
 export const DEFAULT_REFERRAL_THRESHOLD = 0.7;

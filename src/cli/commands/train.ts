@@ -4,7 +4,7 @@ import { caseLabelTrainingNote, recordCaseLevelAfterTraining } from '../../run/i
 import { TRAINING_DEFAULTS as D, trainFolds, trainRun } from '../../train/index.js';
 import { worldFromEnv } from '../../torch/index.js';
 import { exitWithLauncher, launchRanks, threadsPerRank, withoutOption } from '../launch-ranks.js';
-import { int, intIn, num, threadCount, unitInterval } from '../parse-options.js';
+import { int, intIn, num, numberOrAuto, threadCount, unitInterval } from '../parse-options.js';
 
 /** Help text with the schema's default; the option itself has none, so only typed values are passed on. */
 const withDefault = (text: string, value: unknown): string => `${text} (default: ${typeof value === 'object' ? JSON.stringify(value) : String(value)})`;
@@ -41,7 +41,7 @@ export function registerTrain(program: Command): void {
     .option('--no-augment', 'turn off augmentation')
     .option('--stain-norm <method>', withDefault('stain normalization fitted on the training set: none, macenko, reinhard', D.stainNorm))
     .option('--resize <how>', withDefault('center-crop (shorter side) or letterbox', D.resize))
-    .option('--zoom <factor>', withDefault('center-crop: keep the middle 1/factor of the shorter side (the cell) before resizing, in [1, 4]', D.zoom), num('--zoom'))
+    .option('--zoom <factor|auto>', withDefault('center-crop: keep the middle 1/factor of the shorter side (the cell) before resizing, in [1, 4]; auto: the largest quarter step that keeps 95% of the training cells whole, measured on them first (1 when it cannot tell)', D.zoom), numberOrAuto('--zoom'))
     .option('--on-bad-image <policy>', withDefault('skip (report and continue) or fail', D.onBadImage))
     .option('--workers <n>', 'worker threads for augmentation (default: min(2, cores))', int('--workers'))
     .option('--cache-dir <dir>', 'decoded-pixel cache (default: ~/.cache/aplnet)')
