@@ -15,7 +15,12 @@ export const num = (name: string) => (value: string): number => {
 };
 
 /** A number, or the word auto (the value is then chosen by measuring the data). */
-export const numberOrAuto = (name: string) => (value: string): number | 'auto' => (value.trim().toLowerCase() === 'auto' ? 'auto' : num(name)(value));
+export const numberOrAuto = (name: string) => (value: string): number | 'auto' => {
+  if (value.trim().toLowerCase() === 'auto') return 'auto';
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} needs a number or auto, got "${value}"`);
+  return n;
+};
 
 /** A number in [0, 1] (an opacity, a quantile, a probability), refused at parse time with the option's name. */
 export const unitInterval = (name: string) => (value: string): number => {
