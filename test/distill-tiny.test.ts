@@ -59,7 +59,7 @@ test('a student distilled from a tiny ensemble is a run that loads and predicts,
   try {
     const data = tinyDataset(root, 6);
     const teacher = join(root, 'teacher');
-    const folds = aplnet(trainArgs(data, teacher, root, '--folds', '2', '--epochs', '1'));
+    const folds = aplnet(trainArgs(data, teacher, root, '--folds', '2', '--epochs', '1', '--zoom', '1.5'));
     assert.equal(folds.status, 0, folds.stderr);
     const student = join(root, 'student');
     const distilled = aplnet(['distill', teacher, '--out', student, '--epochs', '1', '--batch', '8', '--threads', '1', '--workers', '0', '--cache-dir', join(root, 'cache'), '--temperature', '3', '--alpha', '0.25']);
@@ -71,6 +71,7 @@ test('a student distilled from a tiny ensemble is a run that loads and predicts,
     assert.equal(record.alpha, 0.25);
     assert.equal(record.images, 18);
     assert.equal(JSON.parse(readFileSync(join(student, 'config.json'), 'utf8')).training.patience, 0, 'the student runs its whole schedule unless --patience is given');
+    assert.equal(JSON.parse(readFileSync(join(student, 'preprocessing.json'), 'utf8')).preprocessing.zoom, 1.5, 'the student reads an image as its teacher does');
     // An ensemble of folds learned from every image: the student has no test split of them.
     const split = JSON.parse(readFileSync(join(student, 'split.json'), 'utf8'));
     assert.ok(!Object.values(split.assignments).includes('test'));

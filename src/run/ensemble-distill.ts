@@ -34,6 +34,15 @@ function studentSplit(teacher: LoadedRun): Partial<TrainingConfig> {
   return { split: training.split, seed: training.seed };
 }
 
+/**
+ * The student reads an image as its teacher does: the same resize and zoom (an automatic zoom as the
+ * teacher resolved it), so the soft targets describe the pixels the student is given.
+ */
+function teacherFraming(teacher: LoadedRun): Partial<TrainingConfig> {
+  const { resize, zoom } = teacher.inference.preprocessing;
+  return { resize, zoom: zoom ?? 1 };
+}
+
 /** A single teacher's test images must be the student's: otherwise the student would have trained on some. */
 function checkSameTest(teacher: LoadedRun, studentDir: string): void {
   if (teacher.members) return;
@@ -51,7 +60,7 @@ export async function distillTeacher(teacher: LoadedRun, studentDir: string, opt
   // The student runs its whole schedule unless asked: stopped by patience, a cosine schedule loses
   // the low-learning-rate epochs that make most of its accuracy (measured: a 5-fold ensemble's
   // student stopped at epoch 16 of 30 with validation macro-F1 0.901, its best at epoch 8).
-  const result = await distillRun({ patience: 0, ...options.training, data: teacher.config.training.data, model, ...studentSplit(teacher) }, studentDir, targets, settings, { teacher: teacher.dir, members, tta }, options.log);
+  const result = await distillRun({ patience: 0, ...teacherFraming(teacher), ...options.training, data: teacher.config.training.data, model, ...studentSplit(teacher) }, studentDir, targets, settings, { teacher: teacher.dir, members, tta }, options.log);
   if (result.reason !== 'interrupted') checkSameTest(teacher, result.runDir);
   return result;
 }
