@@ -157,7 +157,7 @@ export function openApiDocument(info: ModelInfo, limits: UploadLimits): Record<s
           },
         },
       },
-      '/api/model': { get: { summary: 'The model card: name, classes, input size, calibration and referral threshold, creation date, version, metrics', responses: { 200: { description: 'model card', content: { 'application/json': { schema: { type: 'object' } } } } } } },
+      '/api/model': { get: { summary: 'The model card: name, classes, input size and the part of an image it reads (framing), calibration and referral threshold, creation date, version, metrics', responses: { 200: { description: 'model card', content: { 'application/json': { schema: { type: 'object' } } } } } } },
       '/api/health': { get: { summary: 'Liveness and queue depth', responses: { 200: { description: 'ok', content: { 'application/json': { schema: { type: 'object', properties: { ok: { type: 'boolean' }, busy: { type: 'integer' }, queued: { type: 'integer' }, admitted: { type: 'integer', description: 'requests being received, queued or analysed' } } } } } } } } },
       '/api/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } } },
       ...casePaths(info, limits),

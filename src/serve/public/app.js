@@ -220,7 +220,7 @@ async function renameCase(event) {
 
 function renderModelCard(model) {
   const rows = [
-    ['Model', model.name], ['Classes', model.classes.join(', ')], ['Input', `${model.inputSize}×${model.inputSize} px`],
+    ['Model', model.name], ['Classes', model.classes.join(', ')], ['Input', model.framing],
     ['Trained', new Date(model.createdAt).toLocaleString()], ['aplnet', model.aplnetVersion],
     ['Calibration', `temperature ${model.calibration.temperature.toFixed(3)} (fitted on ${model.calibration.fittedOn})`],
     ['Referral threshold', pct(model.calibration.referralThreshold)],
