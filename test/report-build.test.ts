@@ -96,6 +96,18 @@ test('the model card lists the key test metrics with their bootstrap intervals, 
   assert.ok(page.includes(`<td>${summary.accuracy}</td>`));
 });
 
+test('the model card says what part of an image the model reads, and what its out-of-distribution check does and does not catch', async () => {
+  const input = await fakeReportInput();
+  const cardOf = (page: string) => page.slice(page.indexOf('<section id="model-card"'), page.indexOf('</section>', page.indexOf('<section id="model-card"')));
+  const without = cardOf(await buildReportHtml(input));
+  assert.doesNotMatch(without, /<dt>Input<\/dt>/);
+  assert.match(without, /out-of-distribution images are not detected/);
+  const withCheck = cardOf(await buildReportHtml({ ...input, modelCard: { ...input.modelCard, framing: "the middle 67% of each image's shorter side (zoom 1.5), scaled to 144×144 px: the cell must be centred in the image", oodCheck: { validationFlagged: 0.0168 } } }));
+  assert.match(withCheck, /<dt>Input<\/dt>\s*<dd>the middle 67% of each image&#39;s shorter side \(zoom 1\.5\), scaled to 144×144 px: the cell must be centred in the image\.<\/dd>/);
+  assert.match(withCheck, /Its out-of-distribution check sets aside images unlike its training images \(it flags 1\.7% of the validation images\), but an image of something it never saw that resembles them/);
+  assert.doesNotMatch(withCheck, /are not detected/);
+});
+
 test('the reliability diagram bins 32 images in 3 bins, and its ECE is the number computed on those bins', async () => {
   const input = await fakeReportInput();
   const { logits, labels } = fakeLogits(4, 12); // 8 classes × 4 = 32 images

@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { createServer, type Server } from '../src/serve/server.js';
-import { framingOf } from '../src/serve/model-info.js';
+import { describeFraming } from '../src/data/preprocessing.js';
 import { realImages } from './data-fixtures.js';
 import { multipart, type Part } from './serve-multipart.js';
 import { cliPath, serveClasses, trainTinyRun, type TinyRun } from './serve-fixtures.js';
@@ -50,8 +50,8 @@ describe('aplnet serve API', () => {
     assert.deepEqual(model.classes, serveClasses);
     assert.equal(model.inputSize, 144);
     assert.equal(model.framing, 'the centre square of each image (its shorter side), scaled to 144×144 px');
-    assert.equal(framingOf({ size: 144, resize: 'center-crop', zoom: 1.5 }), "the middle 67% of each image's shorter side (zoom 1.5), scaled to 144×144 px: the cell must be centred in the image");
-    assert.equal(framingOf({ size: 96, resize: 'letterbox' }), 'the whole image, padded to a square, scaled to 96×96 px');
+    assert.equal(describeFraming({ size: 144, resize: 'center-crop', zoom: 1.5 }), "the middle 67% of each image's shorter side (zoom 1.5), scaled to 144×144 px: the cell must be centred in the image");
+    assert.equal(describeFraming({ size: 96, resize: 'letterbox' }), 'the whole image, padded to a square, scaled to 96×96 px');
     assert.ok(model.calibration.referralThreshold > 0);
     // The model card's Metrics row (defect 9): evaluate's headline figures with their intervals.
     assert.match(model.metrics.accuracy, /^\d+\.\d% \(95% CI \d+\.\d–\d+\.\d\)$/);

@@ -13,7 +13,7 @@ export { readRegularFile } from './files/regular-file.js';
 export { writeSkippedList } from './files/skipped-list.js';
 export { saveClassNames, loadClassNames, classIndexMap } from './class-names.js';
 export { decodeAndPreprocess, type ConversionNote, type RgbImage, type DecodedImage } from './decode/image-decode.js';
-export { defaultDecodeLimits, validatePreprocessing, preprocessingId, MAX_ZOOM, type Preprocessing, type DecodeLimits } from './preprocessing.js';
+export { defaultDecodeLimits, validatePreprocessing, preprocessingId, describeFraming, MAX_ZOOM, type Preprocessing, type DecodeLimits } from './preprocessing.js';
 export { ChannelStatsAccumulator, writeNormalizedChw, loadChannelStats, parseChannelStats, type ChannelStats } from './channel-stats.js';
 export { augmentImage, smearAugmentation, smearAugmentationWith, type Augmentation, type AugmentationChoice } from './augmentation.js';
 export { flipHorizontal, flipVertical, rotateQuarterTurns, affineTransform, type AffineJitter } from './geometric-transforms.js';

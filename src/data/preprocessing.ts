@@ -66,3 +66,12 @@ export function zoomRegion(width: number, height: number, zoom: number): { left:
   const side = Math.max(1, Math.round(Math.min(width, height) / zoom));
   return { left: Math.floor((width - side) / 2), top: Math.floor((height - side) / 2), width: side, height: side };
 }
+
+/** The part of an image the model reads, in words: with a zoom only the middle, so the cell must be centred. */
+export function describeFraming(preprocessing: Preprocessing): string {
+  const to = `scaled to ${preprocessing.size}×${preprocessing.size} px`;
+  if (preprocessing.resize === 'letterbox') return `the whole image, padded to a square, ${to}`;
+  const zoom = preprocessing.zoom ?? 1;
+  if (zoom === 1) return `the centre square of each image (its shorter side), ${to}`;
+  return `the middle ${Math.round(100 / zoom)}% of each image's shorter side (zoom ${zoom}), ${to}: the cell must be centred in the image`;
+}

@@ -53,6 +53,10 @@ export interface GalleryImage {
 
 export interface ModelCardInput {
   modelName: string;
+  /** What part of an image the model reads, in words (describeFraming). */
+  framing?: string;
+  /** The run's out-of-distribution check, when it has one: the share of validation images it flags. */
+  oodCheck?: { validationFlagged: number } | null;
   /** Extra limitations known to the user, added to the standard ones. */
   limitations?: string[];
 }

@@ -1,6 +1,7 @@
 // What `aplnet evaluate` leaves in the run folder: metrics.json (every number) and report.html
 // (the same numbers for people, with training curves and a gallery of explanation panels).
 import { basename, resolve } from 'node:path';
+import { describeFraming } from '../data/index.js';
 import { defaultExplainMethod, type ExplainMethod } from '../explain/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/index.js';
 import { buildReportHtml, metricsSummary, selectGalleryCases, type DataCredit, type GalleryImage, type ReportCase, type TrainingCurveRow } from '../report/index.js';
@@ -112,7 +113,7 @@ export async function writeRunReport(path: string, run: LoadedRun, evaluation: R
     gallery: await attentionGallery(run, evaluation, galleryPerClass),
     galleryMap: MAP_TITLES[defaultExplainMethod(run.model)],
     config: run.config,
-    modelCard: { modelName: run.config.model.name },
+    modelCard: { modelName: run.config.model.name, framing: describeFraming(run.inference.preprocessing), oodCheck: run.ood ? { validationFlagged: run.ood.record.validationFlagged } : null },
     cases: cases.map(reportCase),
   });
   writeFileAtomic(path, page);

@@ -3,6 +3,7 @@
 // run files through: config.json and metrics.json hold absolute paths (the run folder, the
 // training data) that must not leave the machine through the API.
 import { existsSync, readFileSync } from 'node:fs';
+import { describeFraming, type Preprocessing } from '../data/index.js';
 import { defaultExplainMethods, type ExplainMethod } from '../explain/index.js';
 import { readJson } from '../io/index.js';
 import { parseModelConfig } from '../model/index.js';
@@ -55,15 +56,6 @@ function runMetrics(runDir: string): Record<string, string> | null {
   return lines.length ? figuresOf(JSON.parse(lines[lines.length - 1])) : null;
 }
 
-/** The part of an image the model reads: with a zoom, only the middle, so the cell must be centred. */
-export function framingOf(preprocessing: { size: number; resize: string; zoom?: number }): string {
-  const to = `scaled to ${preprocessing.size}×${preprocessing.size} px`;
-  if (preprocessing.resize === 'letterbox') return `the whole image, padded to a square, ${to}`;
-  const zoom = preprocessing.zoom ?? 1;
-  if (zoom === 1) return `the centre square of each image (its shorter side), ${to}`;
-  return `the middle ${Math.round(100 / zoom)}% of each image's shorter side (zoom ${zoom}), ${to}: the cell must be centred in the image`;
-}
-
 /** The fitted-on label is a split name; anything else (a path, say) is not shown. */
 const splitName = (value: unknown): string => (typeof value === 'string' && /^[\w -]{1,40}$/.test(value) ? value : 'unknown');
 
@@ -79,7 +71,7 @@ export function readModelInfo(runDir: string): ModelInfo {
     name: config.model.name,
     classes,
     inputSize: config.model.inputSize,
-    framing: framingOf(readJson<{ preprocessing: { size: number; resize: string; zoom?: number } }>(runPath(files, 'preprocessing'), 'preprocessing').preprocessing),
+    framing: describeFraming(readJson<{ preprocessing: Preprocessing }>(runPath(files, 'preprocessing'), 'preprocessing').preprocessing),
     createdAt: config.createdAt,
     aplnetVersion: config.aplnetVersion,
     calibration: { temperature: calibration.temperature, referralThreshold: calibration.referralThreshold, fittedOn: splitName(calibration.fittedOn) },

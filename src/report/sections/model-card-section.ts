@@ -11,7 +11,9 @@ import type { ReportInput } from '../report-input.js';
 function standardLimitations(input: ReportInput): string[] {
   const limitations = [
     'Performance was measured only on images like those listed under Data (same sources, stain, scanner and magnification). It is unknown on images from another laboratory until validated there.',
-    `The model always answers with one of its ${input.dataset.classNames.length} classes, even for an image of something it never saw (another cell type, debris, an artefact); out-of-distribution images are not detected.`,
+    input.modelCard.oodCheck
+      ? `The model answers with one of its ${input.dataset.classNames.length} classes. Its out-of-distribution check sets aside images unlike its training images (it flags ${(input.modelCard.oodCheck.validationFlagged * 100).toFixed(1)}% of the validation images), but an image of something it never saw that resembles them (another cell type, say) still gets one of these classes.`
+      : `The model always answers with one of its ${input.dataset.classNames.length} classes, even for an image of something it never saw (another cell type, debris, an artefact); out-of-distribution images are not detected.`,
     'The metrics are estimates from one finite test split; classes with few images have wide uncertainty.',
     'Attention overlays show where the model looked, not a reason or a morphological finding.',
     'Calibration was fitted on the validation split and may not hold when the image source changes.',
@@ -40,7 +42,9 @@ export function modelCardSection(input: ReportInput): SafeHtml {
     <dd>${modelCard.modelName}: a convolutional network of ResNet blocks with a spatial attention module, trained by aplnet (run ${input.runName}).</dd>
     <dt>Intended use</dt>
     <dd>Research, and decision support for trained haematology staff reviewing smear images. It is <strong>not a diagnosis</strong> and must not be the sole basis of any clinical decision; every result is to be confirmed by a specialist with the methods the laboratory uses for diagnosis (e.g. cytogenetics, molecular testing).</dd>
-    <dt>Output</dt>
+${modelCard.framing ? html`    <dt>Input</dt>
+    <dd>${modelCard.framing}.</dd>
+` : null}    <dt>Output</dt>
     <dd>Calibrated probabilities over the classes below${threshold !== undefined ? html`; an image whose top probability is under ${threshold} is flagged \u201crefer to a specialist\u201d instead of being labelled` : null}.</dd>
     <dt>Classes</dt>
     <dd>${dataset.classNames.join(', ')}. The class names come from the training data (its folder names or manifest labels), not from a fixed taxonomy: the model knows exactly these classes and no others.</dd>
