@@ -58,6 +58,11 @@ test('--zoom auto: train measures the training cells on the whole crops, trains 
   const changed = aplnet(trainArgs(data, out, root, '--resume', '--epochs', '3', '--zoom', '1'));
   assert.notEqual(changed.status, 0);
   assert.match(changed.stderr, /--zoom 1 \(the run has "auto"\)/);
+  // Without its preprocessing.json the run cannot say which zoom it chose: refused by name, never measured again.
+  rmSync(join(out, 'preprocessing.json'));
+  const lost = aplnet(trainArgs(data, out, root, '--resume', '--epochs', '3'));
+  assert.notEqual(lost.status, 0);
+  assert.match(lost.stderr, /preprocessing\.json is missing: it holds the zoom this run trained with/);
 
   // --folds: the first fold chooses, the others train at its zoom (an ensemble's members must agree).
   const ensemble = join(root, 'zoom-auto-folds');

@@ -3,7 +3,7 @@
 // run files through: config.json and metrics.json hold absolute paths (the run folder, the
 // training data) that must not leave the machine through the API.
 import { existsSync, readFileSync } from 'node:fs';
-import { describeFraming, type Preprocessing } from '../data/index.js';
+import { describeFraming, validatePreprocessing, type Preprocessing } from '../data/index.js';
 import { defaultExplainMethods, type ExplainMethod } from '../explain/index.js';
 import { readJson } from '../io/index.js';
 import { parseModelConfig } from '../model/index.js';
@@ -71,7 +71,7 @@ export function readModelInfo(runDir: string): ModelInfo {
     name: config.model.name,
     classes,
     inputSize: config.model.inputSize,
-    framing: describeFraming(readJson<{ preprocessing: Preprocessing }>(runPath(files, 'preprocessing'), 'preprocessing').preprocessing),
+    framing: describeFraming(validatePreprocessing(readJson<{ preprocessing: Preprocessing }>(runPath(files, 'preprocessing'), 'preprocessing').preprocessing)),
     createdAt: config.createdAt,
     aplnetVersion: config.aplnetVersion,
     calibration: { temperature: calibration.temperature, referralThreshold: calibration.referralThreshold, fittedOn: splitName(calibration.fittedOn) },

@@ -2,7 +2,7 @@
 // the temperature on the validation split so predictions are calibrated from the first use.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { formatDataSummary, inverseFrequencyClassWeights, loadClassNames, loadInferencePreprocessing, prepareDataset, smearAugmentationWith, writeSkippedList, type DatasetOptions, type PreparedDataset } from '../data/index.js';
+import { formatDataSummary, inverseFrequencyClassWeights, loadClassNames, prepareDataset, smearAugmentationWith, writeSkippedList, type DatasetOptions, type PreparedDataset } from '../data/index.js';
 import { createModel, presetConfig, type AplNet } from '../model/index.js';
 import { AdamW, fromTypedArray, getCpuRngState, manualSeed, resolveDevice, setCpuRngState, setNumThreads, type ParamGroup, type Tensor } from '../torch/index.js';
 import { hasCheckpoint, loadCheckpoint, recoverCheckpoint, type LoopPosition } from './checkpoint.js';
@@ -11,7 +11,7 @@ import { WeightEma } from './ema.js';
 import { DEFAULT_CACHE_DIR, readRunConfig, runPath, weightsMetadata, type RunConfig } from './run-files.js';
 import { calibrateOnValidation, calibrationIsCurrent } from './calibrate.js';
 import { splitSpec } from './split-choice.js';
-import { resolveZoom } from './zoom-choice.js';
+import { resolveZoom, zoomOfRun } from './zoom-choice.js';
 import { acquireRunLock, removeStaleTempFiles, writeJsonAtomic } from '../io/index.js';
 import { resolveTrainingConfig } from './resolve-config.js';
 import type { TrainingConfig } from './training-config.js';
@@ -248,7 +248,7 @@ export async function trainFolds(options: Partial<TrainingConfig>, outDir: strin
     if (result.reason === 'interrupted') break;
     if (fold === 0 && options.zoom === 'auto') {
       // The members of an ensemble must see an image the same way: the first fold's choice holds for all.
-      const chosen = (await loadInferencePreprocessing(runPath(result.runDir, 'preprocessing'))).preprocessing.zoom ?? 1;
+      const chosen = await zoomOfRun(result.runDir);
       foldOptions = { ...options, zoom: chosen };
       log(`--zoom auto: the other folds train at the zoom fold 1 chose, ${chosen}, so every member reads an image the same way`);
     }

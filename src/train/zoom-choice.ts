@@ -5,6 +5,7 @@
 // zoom goes into preprocessing.json like a typed one (predict, evaluate and serve read it there), and
 // config.json keeps `zoom: "auto"` with the measure beside it, so --resume reads the choice back
 // instead of measuring again.
+import { existsSync } from 'node:fs';
 import { autoZoom, loadInferencePreprocessing, prepareDataset, type CellExtentSummary, type DatasetOptions } from '../data/index.js';
 import { runPath } from './run-files.js';
 import type { TrainingConfig } from './training-config.js';
@@ -15,6 +16,13 @@ export interface ZoomChoice {
   reason: string;
   /** The measure on the whole crops (null when no training image could be measured). */
   measured: CellExtentSummary | null;
+}
+
+/** The zoom a run folder trained with, read from its preprocessing.json (an automatic one as it was resolved). */
+export async function zoomOfRun(runDir: string): Promise<number> {
+  const path = runPath(runDir, 'preprocessing');
+  if (!existsSync(path)) throw new Error(`${path} is missing: it holds the zoom this run trained with (and the weights are bound to it); restore it from a copy of the run, or start a new run in another --out folder`);
+  return (await loadInferencePreprocessing(path)).preprocessing.zoom ?? 1;
 }
 
 /**
@@ -29,10 +37,7 @@ export async function resolveZoom(
   log: (line: string) => void,
 ): Promise<{ zoom: number; choice: ZoomChoice | null }> {
   if (config.zoom !== 'auto') return { zoom: config.zoom, choice: null };
-  if (resume) {
-    const saved = await loadInferencePreprocessing(runPath(runDir, 'preprocessing'));
-    return { zoom: saved.preprocessing.zoom ?? 1, choice: null };
-  }
+  if (resume) return { zoom: await zoomOfRun(runDir), choice: null };
   log('--zoom auto: measuring how much of the whole crop the training cells fill …');
   const whole = await prepareDataset({ ...datasetOptions, preprocessing: { ...datasetOptions.preprocessing, zoom: 1 } });
   try {
