@@ -1,5 +1,6 @@
 // `npm run bench -- cases [--run DIR] [--folds 5] [--repeats 5] [--seed 0] [--compare-encoders 1] [--threads N] [--diagnose 1]`:
-// issue 12's case-level figures on pbc-cases. The protocol keeps every test case unseen:
+// issue 12's case-level figures on pbc-cases. (`--encoder-folds K [--dir DIR]` instead cross-validates
+// the whole recipe, encoder included, over the train+val cases: bench/cases-encoder-cv.ts.) The protocol keeps every test case unseen:
 // - the cell encoder is a run trained by `aplnet train` on pbc-cases' own manifest (each cell
 //   labelled with its case's label, split by case as the manifest's split column says), or by
 //   `aplnet train-relabeled` from such a run (instance labels from case labels and the previous
@@ -32,6 +33,7 @@ import type { CaseEncoder } from '../src/model/index.js';
 import { evaluateCases, loadRun, oodSetAsidePaths, readCellTypeColumn, type CaseEvaluation } from '../src/run/index.js';
 import { bagWithout, outOfFoldCaseCalls, prepareCaseData, RELABEL_FILE, RelabelRecordSchema, trainCaseModel, type CaseBag, type RelabelRecord, type TrainCaseResult } from '../src/train/index.js';
 import { setNumThreads } from '../src/torch/index.js';
+import { encoderFoldsDir, poolFoldCalls, trainFoldRun, writeFoldManifests, type EncoderFoldCall } from './cases-encoder-cv.js';
 import { oodAurocs, type OodAurocs } from './ood.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -182,6 +184,10 @@ export async function benchCases(options: Record<string, string | number>): Prom
   const repeats = Number(options.repeats ?? 5);
   if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`--repeats must be a whole number ≥ 1, got ${options.repeats}`);
   const log = (line: string) => console.error(line);
+  if (options['encoder-folds'] !== undefined) {
+    if (options.run) throw new Error('--encoder-folds trains one cell encoder per fold itself; leave out --run');
+    return benchEncoderFolds(data, Number(options['encoder-folds']), seed, threads, options.dir === undefined ? undefined : String(options.dir), log);
+  }
   const run = options.run ? String(options.run) : trainCellRun(data, threads);
   if (!existsSync(run)) throw new Error(`--run ${run} is not there`);
   if (Number(options.diagnose ?? 0) > 0) {
@@ -231,5 +237,30 @@ export async function benchCases(options: Record<string, string | number>): Prom
     ...(relabeled ? { relabel: relabeled } : {}),
     ...(frozen.ood ? { ood_auroc: frozen.ood } : {}),
     train_s: round(frozen.trained.seconds),
+  };
+}
+
+/** --encoder-folds K: the whole recipe cross-validated over the train+val cases (bench/cases-encoder-cv.ts). */
+async function benchEncoderFolds(data: string, folds: number, seed: number, threads: number, dir: string | undefined, log: (l: string) => void): Promise<Record<string, unknown>> {
+  if (!Number.isInteger(folds) || folds < 2) throw new Error(`--encoder-folds must be a whole number ≥ 2, got ${folds}`);
+  const root = encoderFoldsDir(dir);
+  log(`encoder cross-validation: ${folds} folds over the train+val cases of ${data}; fold runs in ${root}`);
+  const manifests = writeFoldManifests(data, folds, seed, root);
+  const started = performance.now();
+  const calls: EncoderFoldCall[] = [];
+  let classes: string[] = [];
+  for (let k = 0; k < folds; k++) {
+    const run = trainFoldRun(manifests[k], join(root, `fold-${k + 1}`), seed, threads, log);
+    classes = JSON.parse(readFileSync(join(run, 'classes.json'), 'utf8')) as string[];
+    const { test } = await trainAndEvaluate(run, 'frozen', seed, log);
+    calls.push({ fold: k + 1, evaluation: test });
+    log(`fold ${k + 1}/${folds}: case model ${(test.methods['case-model']!.accuracy * 100).toFixed(1)}% of ${test.cases} held-out cases (mean log-prob. ${(test.methods['mean-log-probability']!.accuracy * 100).toFixed(1)}%)`);
+  }
+  return {
+    protocol: `encoder cross-validation: ${folds} folds by case (stratified, fold seed ${seed}) over the train+val cases of ${data} (its test rows left out); per fold the case recipe (aplnet train --epochs 40 --patience 0 --keep last --zoom auto --seed ${seed}, validation patients drawn from the other folds; aplnet train-case; evaluate's case code) calls the fold's cases, whose cells no encoder of theirs trained on; figures pooled over the folds`,
+    encoder_folds: folds,
+    dir: root,
+    ...poolFoldCalls(calls, classes),
+    seconds: round((performance.now() - started) / 1000),
   };
 }

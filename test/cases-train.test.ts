@@ -297,6 +297,15 @@ test('evaluate on a case-level run shows the case model and the baselines side b
   assert.equal(saved.cases, 3);
   assert.deepEqual(Object.keys(saved.methods), ['case-model', 'mean-probability', 'mean-log-probability', 'majority-vote']);
   assert.equal(saved.perCase.length, 3);
+  // Every method's whole distribution is kept beside its call (metrics pooled over several evaluations read it).
+  for (const row of saved.perCase) {
+    for (const method of Object.keys(saved.methods)) {
+      const p: number[] = row.distributions[method];
+      assert.equal(p.length, 3);
+      assert.ok(Math.abs(p.reduce((a, b) => a + b, 0) - 1) < 1e-5, `${row.id} ${method}: ${p}`);
+      assert.equal(row.probabilities[method], Math.max(...p));
+    }
+  }
 });
 
 test('case metrics leave out the cells set aside as out of distribution, as the case summary does; a case with no cell left is not called', async () => {

@@ -39,6 +39,8 @@ export interface CaseRow {
   calls: Partial<Record<CaseMethod, string>>;
   /** Each method's probability of its call. */
   probabilities: Partial<Record<CaseMethod, number>>;
+  /** Each method's probability of every class, in the run's class order (for metrics pooled over several evaluations). */
+  distributions: Partial<Record<CaseMethod, number[]>>;
 }
 
 export interface CaseEvaluation {
@@ -132,7 +134,7 @@ export async function evaluateCases(run: LoadedRun, device: string, options: Eva
     if (bags.length === 0) throw new Error(`every cell of the ${allBags.length} cases of ${data} was set aside as out of distribution, so no case can be called; check the images, or refit the check with "aplnet evaluate"`);
     const labels = bags.map((bag) => bag.label);
     const methods: Partial<Record<CaseMethod, CaseMetrics>> = {};
-    const perCase: CaseRow[] = bags.map((bag) => ({ id: bag.id, label: run.classNames[bag.label], cells: bag.paths.length, calls: {}, probabilities: {} }));
+    const perCase: CaseRow[] = bags.map((bag) => ({ id: bag.id, label: run.classNames[bag.label], cells: bag.paths.length, calls: {}, probabilities: {}, distributions: {} }));
     const model = caseLevel?.model ?? null;
     let weights: number[][] | null = null;
     if (model) {
@@ -156,6 +158,7 @@ export async function evaluateCases(run: LoadedRun, device: string, options: Eva
       called.forEach((c, i) => {
         perCase[i].calls['case-model'] = run.classNames[c];
         perCase[i].probabilities['case-model'] = calls.probabilities[i][c];
+        perCase[i].distributions['case-model'] = Array.from(calls.probabilities[i]);
       });
     }
     for (const baseline of CASE_BASELINES) {
@@ -164,6 +167,7 @@ export async function evaluateCases(run: LoadedRun, device: string, options: Eva
       calls.forEach((c, i) => {
         perCase[i].calls[baseline] = run.classNames[c.called];
         perCase[i].probabilities[baseline] = c.probabilities[c.called];
+        perCase[i].distributions[baseline] = Array.from(c.probabilities);
       });
     }
     let keyInstances: CaseEvaluation['keyInstances'] = null;
