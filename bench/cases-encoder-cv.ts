@@ -130,6 +130,15 @@ export function poolFoldCalls(calls: readonly EncoderFoldCall[], classes: readon
     referral,
     case_errors_mil: Object.fromEntries([...errors].sort()),
     wrong_cases_mil: rows.filter((row) => row.calls['case-model'] !== row.label).map((row) => row.id),
+    // Every held-out call, to read a case's fate or combine methods afterwards.
+    per_case: calls.flatMap((c) => c.evaluation.perCase.map((row) => ({
+      id: row.id,
+      label: row.label,
+      fold: c.fold,
+      cells: row.cells,
+      calls: row.calls,
+      distributions: Object.fromEntries(Object.entries(row.distributions).map(([method, p]) => [method, p!.map((v) => round(v))])),
+    }))),
     per_fold: calls.map((c) => ({
       fold: c.fold,
       cases: c.evaluation.cases,

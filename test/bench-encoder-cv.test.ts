@@ -108,4 +108,6 @@ test('the folds\' held-out calls are pooled: accuracy over every case, key-insta
   assert.deepEqual(pooled.case_errors_mil, { 'x → y': 1 });
   assert.deepEqual(pooled.wrong_cases_mil, ['c3']);
   assert.equal(pooled.per_fold.length, 2);
+  assert.deepEqual(pooled.per_case.map((r) => [r.id, r.fold]), [['c1', 1], ['c2', 1], ['c3', 2], ['c4', 2]]);
+  assert.deepEqual(pooled.per_case[2].distributions['case-model'], [0.4, 0.6]);
 });

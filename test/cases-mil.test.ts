@@ -164,3 +164,45 @@ test('a case model refuses heads of different configurations, and no heads', () 
     other.dispose();
   }
 });
+
+test('attention-mean pooling: the classifier reads the attention-weighted mean beside the plain mean; order-free; a bag of one', () => {
+  manualSeed(5);
+  const mil = new GatedAttentionMil({ ...config, pooling: 'attention-mean' }).eval();
+  try {
+    assert.deepEqual(mil.classifier.weight.shape, [config.numClasses, 2 * config.hiddenDim]);
+    const flat = tidy(() => randn([7, config.embeddingDim]).data<'float32'>());
+    const cells = fromTypedArray(flat, [7, config.embeddingDim]);
+    const order = [3, 6, 0, 5, 1, 4, 2];
+    const permuted = fromTypedArray(Float32Array.from(order.flatMap((i) => Array.from(flat.slice(i * config.embeddingDim, (i + 1) * config.embeddingDim)))), [7, config.embeddingDim]);
+    noGrad(() => {
+      const a = mil.forward(cells);
+      const b = mil.forward(permuted);
+      const la = a.logits.data<'float32'>();
+      const lb = b.logits.data<'float32'>();
+      la.forEach((v, i) => assert.ok(Math.abs(v - lb[i]) < 1e-5, 'the order of the cells changed the call'));
+      // By hand: x_k = relu(P((h_k − μ)/σ) + p); logits = W [Σ a_k x_k, mean_k x_k] + c.
+      const state = mil.stateDict();
+      const x = mil.project.forward(cells.sub(state.get('input_mean')!).div(state.get('input_scale')!)).relu();
+      const xs = x.data<'float32'>();
+      const w = a.weights.data<'float32'>();
+      const h = config.hiddenDim;
+      const pooled = new Float64Array(2 * h);
+      for (let k = 0; k < 7; k++) for (let j = 0; j < h; j++) {
+        pooled[j] += w[k] * xs[k * h + j];
+        pooled[h + j] += xs[k * h + j] / 7;
+      }
+      const W = mil.classifier.weight.data<'float32'>();
+      const c = state.get('classifier.bias')!.data<'float32'>();
+      for (let i = 0; i < config.numClasses; i++) {
+        let v = c[i];
+        for (let j = 0; j < 2 * h; j++) v += W[i * 2 * h + j] * pooled[j];
+        assert.ok(Math.abs(v - la[i]) < 1e-4, `class ${i}: ${v} by hand, ${la[i]} from the model`);
+      }
+      const one = mil.forward(fromTypedArray(flat.slice(0, config.embeddingDim), [1, config.embeddingDim]));
+      assert.ok(Math.abs(one.weights.data<'float32'>()[0] - 1) < 1e-6);
+    });
+  } finally {
+    mil.dispose();
+  }
+  assert.throws(() => new GatedAttentionMil({ ...config, pooling: 'max' as never }), /pooling must be "attention" or "attention-mean", got "max"/);
+});

@@ -260,6 +260,47 @@ test('--heads 1 --folds 1 writes the one-head layout that records without a head
   assert.match(many.stderr, /--folds 20 × --heads 5 is 100 heads; a case model holds at most 64/);
 });
 
+test('--pooling attention-mean is recorded with the case model, loads and calls; records without pooling read as attention; a bad mode is refused', async () => {
+  const pooled = join(root, 'pooled');
+  cpSync(run, pooled, { recursive: true });
+  const result = aplnet(caseArgs(pooled, '--heads', '1', '--folds', '1', '--pooling', 'attention-mean'));
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stdout, /case model \(frozen encoder, attention-mean pooling\) trained on 12 cases/);
+  const record = JSON.parse(readFileSync(runPath(pooled, 'caseLevel'), 'utf8'));
+  assert.equal(record.model.config.pooling, 'attention-mean');
+  const loaded = await loadRun(pooled, { calibration: 'optional' });
+  try {
+    const head = loaded.caseLevel!.model!.heads[0];
+    assert.equal(head.config.pooling, 'attention-mean');
+    const d = head.config.embeddingDim;
+    const call = loaded.caseLevel!.model!.predict([new Float32Array(d).fill(0.1), new Float32Array(d).fill(-0.2)]);
+    assert.ok(Math.abs(Object.values(call.probabilities).reduce((a, b) => a + b, 0) - 1) < 1e-6);
+  } finally {
+    loaded.model.dispose();
+    loaded.caseLevel?.model?.dispose();
+  }
+  // The default records attention; a record written before the field existed reads as attention.
+  const base = join(root, 'trained');
+  assert.ok(existsSync(runPath(base, 'caseModel')), 'needs the run trained by the test above');
+  const plainPath = runPath(base, 'caseLevel');
+  const plain = JSON.parse(readFileSync(plainPath, 'utf8'));
+  assert.equal(plain.model.config.pooling, 'attention');
+  const older = join(root, 'older-record');
+  cpSync(base, older, { recursive: true });
+  delete plain.model.config.pooling;
+  writeFileSync(runPath(older, 'caseLevel'), JSON.stringify(plain));
+  const olderRun = await loadRun(older, { calibration: 'optional' });
+  try {
+    assert.equal(olderRun.caseLevel!.model!.heads[0].config.pooling, 'attention');
+  } finally {
+    olderRun.model.dispose();
+    olderRun.caseLevel?.model?.dispose();
+  }
+  const bad = aplnet(caseArgs(pooled, '--pooling', 'max'));
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /--pooling must be attention or attention-mean, got "max"/);
+});
+
 test('a run whose labels are cell types is refused by train-case, saying why', () => {
   const tiny = trainTinyRunSync();
   try {

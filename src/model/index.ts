@@ -10,5 +10,5 @@ export { ChannelAttention } from './channel-attention.js';
 export { BasicBlock } from './basic-block.js';
 export { BottleneckBlock, BOTTLENECK_EXPANSION } from './bottleneck-block.js';
 export type { ResidualBlock, BlockOutput } from './residual-block.js';
-export { GatedAttentionMil, CASE_MIL_DEFAULTS, checkCaseMilConfig, type CaseMilConfig, type CaseMilOutput } from './mil-gated-attention.js';
+export { GatedAttentionMil, CASE_MIL_DEFAULTS, checkCaseMilConfig, type CaseMilConfig, type CaseMilOutput, type CaseMilPooling } from './mil-gated-attention.js';
 export { CaseModel, caseSoftmax, combineHeads, ensembleLogits, type CasePrediction, type CaseEncoder, type CaseModelParts } from './mil-case-model.js';

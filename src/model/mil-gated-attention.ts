@@ -9,7 +9,7 @@
 // nothing depends on the order of the cells. Names follow PyTorch's state_dict
 // (test/reference/cases_mil_reference.py builds the same module).
 import { Dropout, Linear, Module } from '../nn/index.js';
-import { fromTypedArray, noGrad, ones, tidy, zeros, type Tensor } from '../torch/index.js';
+import { cat, fromTypedArray, noGrad, ones, tidy, zeros, type Tensor } from '../torch/index.js';
 
 export interface CaseMilConfig {
   /** D: length of a cell embedding (the cell model's embedding size). */
@@ -21,7 +21,15 @@ export interface CaseMilConfig {
   numClasses: number;
   /** Dropout on the projected cell features, in training only. */
   dropout: number;
+  /**
+   * What the classifier reads: the attention-weighted mean of the cell features ('attention', Ilse
+   * et al.), or that beside the plain mean of the cell features ('attention-mean'), which keeps
+   * how common a kind of cell is in the case, not only which cells stand out. Default 'attention'.
+   */
+  pooling?: CaseMilPooling;
 }
+
+export type CaseMilPooling = 'attention' | 'attention-mean';
 
 /** Small on purpose: a few dozen training cases cannot fit more. */
 export const CASE_MIL_DEFAULTS = { hiddenDim: 64, attentionDim: 32, dropout: 0.25 } as const;
@@ -39,6 +47,7 @@ export function checkCaseMilConfig(config: CaseMilConfig, source = 'case model c
   }
   if (config.numClasses < 2) throw new Error(`${source}: a case model needs at least 2 classes, got ${config.numClasses}`);
   if (!(config.dropout >= 0 && config.dropout < 1)) throw new Error(`${source}: dropout must be in [0, 1), got ${config.dropout}`);
+  if (config.pooling !== undefined && config.pooling !== 'attention' && config.pooling !== 'attention-mean') throw new Error(`${source}: pooling must be "attention" or "attention-mean", got ${JSON.stringify(config.pooling)}`);
   return config;
 }
 
@@ -63,7 +72,7 @@ export class GatedAttentionMil extends Module {
     this.attentionU = this.registerModule('attention_U', new Linear(hiddenDim, attentionDim));
     // No bias: the softmax over cells is blind to a constant.
     this.attentionW = this.registerModule('attention_w', new Linear(attentionDim, 1, { bias: false }));
-    this.classifier = this.registerModule('classifier', new Linear(hiddenDim, numClasses));
+    this.classifier = this.registerModule('classifier', new Linear(config.pooling === 'attention-mean' ? 2 * hiddenDim : hiddenDim, numClasses));
     this.dropout = this.registerModule('dropout', new Dropout(config.dropout));
   }
 
@@ -94,7 +103,8 @@ export class GatedAttentionMil extends Module {
       const x = this.dropout.forward(this.features(embeddings));
       const gate = this.attentionV.forward(x).tanh().mul(this.attentionU.forward(x).sigmoid());
       const weights = this.attentionW.forward(gate).reshape([shape[0]]).softmax(0);
-      const pooled = weights.unsqueeze(0).matmul(x);
+      const attended = weights.unsqueeze(0).matmul(x);
+      const pooled = this.config.pooling === 'attention-mean' ? cat([attended, x.mean(0, true)], 1) : attended;
       const logits = this.classifier.forward(pooled).reshape([this.config.numClasses]);
       return { logits, weights };
     });

@@ -19,6 +19,8 @@ const CaseModelConfigSchema = z.object({
   attentionDim: z.number().int().positive(),
   numClasses: z.number().int().min(2),
   dropout: z.number().finite().min(0).lt(1),
+  /** Records written before this field existed pool by attention alone. */
+  pooling: z.enum(['attention', 'attention-mean']).default('attention'),
 });
 
 /** How a case call's referral threshold was fitted (eval/case-referral.ts). */

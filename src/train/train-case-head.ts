@@ -3,7 +3,7 @@
 // the validation cases' log-loss. Bags are subsampled each epoch (a random 60–100 % of the cells),
 // so the head learns from the share of telling cells, not from one memorised cell.
 import { randomFor, shuffleInPlace } from '../data/index.js';
-import { CASE_MIL_DEFAULTS, ensembleLogits, GatedAttentionMil, type CaseMilConfig } from '../model/index.js';
+import { CASE_MIL_DEFAULTS, ensembleLogits, GatedAttentionMil, type CaseMilConfig, type CaseMilPooling } from '../model/index.js';
 import { AdamW, F, fromTypedArray, keep, manualSeed, noGrad, tensor, tidy, type Tensor } from '../torch/index.js';
 import type { CaseBag } from './train-case-cells.js';
 
@@ -21,6 +21,7 @@ export interface CaseHeadOptions {
   hiddenDim: number;
   attentionDim: number;
   dropout: number;
+  pooling: CaseMilPooling;
 }
 
 export const CASE_HEAD_DEFAULTS: CaseHeadOptions = {
@@ -31,6 +32,7 @@ export const CASE_HEAD_DEFAULTS: CaseHeadOptions = {
   minKeep: 0.6,
   patience: 25,
   seed: 0,
+  pooling: 'attention',
   ...CASE_MIL_DEFAULTS,
 };
 
@@ -131,7 +133,7 @@ export function trainCaseHead(train: readonly CaseBag[], val: readonly CaseBag[]
   if (train.length === 0) throw new Error('no training cases: the run\'s train split holds no patient');
   const d = train[0].embeddings[0].length;
   manualSeed(options.seed);
-  const config: CaseMilConfig = { embeddingDim: d, hiddenDim: options.hiddenDim, attentionDim: options.attentionDim, numClasses, dropout: options.dropout };
+  const config: CaseMilConfig = { embeddingDim: d, hiddenDim: options.hiddenDim, attentionDim: options.attentionDim, numClasses, dropout: options.dropout, pooling: options.pooling };
   const mil = new GatedAttentionMil(config);
   const { mean, std } = embeddingStatistics(train, d);
   mil.setInputStatistics(mean, std);

@@ -349,7 +349,7 @@ export async function trainCaseModel(run: CellRun, options: TrainCaseOptions = {
             sha256,
             encoder: encoderKind,
             embeddingViews: data.embeddingViews,
-            config: trained[0].mil.config,
+            config: { ...trained[0].mil.config, pooling: trained[0].mil.config.pooling ?? 'attention' },
             heads: heads.length,
             ...(heads.length > 1 ? { headBestEpochs: trained.map((h) => Math.max(1, h.bestEpoch)) } : {}),
             ...(crossValidated ? { folds: foldCount } : {}),
