@@ -25,16 +25,40 @@ export interface PredictionWithMaps {
   embeddings: Float32Array;
   /** D, the embedding's length. */
   embeddingSize: number;
+  /**
+   * The class each row's class-specific maps explain, when they were made for classes chosen from
+   * the logits by `targetsFromLogits` (forward-only methods); null when they explain each row's own
+   * predicted class.
+   */
+  retargeted: number[] | null;
+}
+
+/** Methods whose map needs the gradient of the explained class's score: their class must be known before the backward. */
+const GRADIENT_METHODS: readonly ExplainMethod[] = ['attention-grad', 'gradcam', 'gradcam++'];
+
+export interface PredictAndExplainOptions extends MapOptions {
+  /**
+   * Chooses the class each row's maps explain from the pass's logits ([N, C] row-major), e.g. the
+   * call of the mean over a batch of views. Used only when no method asked for needs gradients (a
+   * forward-only map can be made for any class from the same pass); otherwise the maps explain each
+   * row's own predicted class and `retargeted` is null.
+   */
+  targetsFromLogits?: (logits: Float32Array, classes: number) => number[];
 }
 
 /** images [N, C, H, W]; methods: any subset of EXPLAIN_METHODS (none: logits only, one no-grad forward). */
-export function predictAndExplain(model: AplNet, images: Tensor, methods: readonly ExplainMethod[], options: MapOptions = {}): PredictionWithMaps {
+export function predictAndExplain(model: AplNet, images: Tensor, methods: readonly ExplainMethod[], options: PredictAndExplainOptions = {}): PredictionWithMaps {
   checkExplainMethods(methods);
   const [, , height, width] = images.shape;
   const wanted = [...new Set(methods)];
   const request = captureRequestFor(model, wanted, 'predicted', options);
   return tidy(() => {
-    const pass = captureActivationsAndGradients(model, images, request);
+    const captured = captureActivationsAndGradients(model, images, request);
+    const logits = captured.logits.to('float32').data<'float32'>();
+    const retarget = options.targetsFromLogits && !wanted.some((m) => GRADIENT_METHODS.includes(m));
+    const retargeted = retarget ? options.targetsFromLogits!(logits, captured.logits.shape[1]) : null;
+    if (retargeted && retargeted.length !== captured.targets.length) throw new Error(`targetsFromLogits gave ${retargeted.length} classes for ${captured.targets.length} rows`);
+    const pass = retargeted ? { ...captured, targets: retargeted } : captured;
     const maps: PredictionWithMaps['maps'] = {};
     const blanked: PredictionWithMaps['blanked'] = {};
     for (const method of wanted) {
@@ -43,6 +67,6 @@ export function predictAndExplain(model: AplNet, images: Tensor, methods: readon
       maps[method] = checked.maps;
       blanked[method] = checked.blanked;
     }
-    return { logits: pass.logits.to('float32').data<'float32'>(), maps, blanked, embeddings: pass.embedding.to('float32').data<'float32'>(), embeddingSize: pass.embedding.shape[1] };
+    return { logits, maps, blanked, embeddings: pass.embedding.to('float32').data<'float32'>(), embeddingSize: pass.embedding.shape[1], retargeted };
   });
 }

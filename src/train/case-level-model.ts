@@ -3,7 +3,7 @@
 // weights. Loading checks it end to end (digest recorded in case-level.json, aplnet's checksum,
 // classes, cell weights, configuration, every value finite) and names the file in every error.
 import { existsSync } from 'node:fs';
-import { CaseModel, GatedAttentionMil, createModel, checkCaseMilConfig, type AplNet } from '../model/index.js';
+import { CaseModel, GatedAttentionMil, createModel, checkCaseMilConfig, type AplNet, type CaseMilConfig } from '../model/index.js';
 import { loadSafetensors, saveSafetensors, type Tensor } from '../torch/index.js';
 import type { CaseModelRecord } from './case-level.js';
 import { runPath, sha256OfFile } from './run-files.js';
@@ -16,6 +16,29 @@ function headPrefix(k: number, count: number): string {
 }
 
 /** Writes the case model atomically; returns the file's SHA-256 (what case-level.json records). */
+/**
+ * A case model configuration as one string, fields in a fixed order and the pooling spelled out
+ * (files and records written before the pooling existed pool by attention), so a file and its
+ * record compare by what they mean, not by how they were written.
+ */
+export function canonicalConfig(config: CaseMilConfig): string {
+  const { embeddingDim, hiddenDim, attentionDim, numClasses, dropout } = config;
+  return JSON.stringify({ embeddingDim, hiddenDim, attentionDim, numClasses, dropout, pooling: config.pooling ?? 'attention' });
+}
+
+/** Whether a file's recorded configuration (a JSON string, or nothing) means the record's. */
+function sameConfig(written: string | undefined, recorded: CaseMilConfig): boolean {
+  if (written === undefined) return false;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(written);
+  } catch {
+    return false;
+  }
+  if (parsed === null || typeof parsed !== 'object') return false;
+  return canonicalConfig(parsed as CaseMilConfig) === canonicalConfig(recorded);
+}
+
 export function saveCaseModelFile(runDir: string, heads: readonly GatedAttentionMil[], encoder: AplNet | null, classNames: readonly string[], cellWeightsSha256: string, embeddingViews: 1 | 8): string {
   if (heads.length === 0) throw new Error('saveCaseModelFile: no MIL head to save');
   const tensors = new Map<string, Tensor>();
@@ -27,7 +50,7 @@ export function saveCaseModelFile(runDir: string, heads: readonly GatedAttention
   saveSafetensors(path, tensors, {
     [META.classes]: JSON.stringify(classNames),
     [META.cellWeights]: cellWeightsSha256,
-    [META.config]: JSON.stringify(heads[0].config),
+    [META.config]: canonicalConfig(heads[0].config),
     [META.encoder]: encoder ? 'fine-tune' : 'frozen',
     [META.views]: String(embeddingViews),
     [META.heads]: String(heads.length),
@@ -68,7 +91,7 @@ export function loadCaseModel(runDir: string, record: CaseModelRecord, className
       throw new Error(`${path} was trained on the embeddings of other cell weights than the run's model.safetensors (the cell model changed after the case model was trained); ${again}`);
     }
     // A file written before the views were recorded was trained on one view, as its record says.
-    if (metadata[META.config] !== JSON.stringify(record.config) || metadata[META.encoder] !== record.encoder || (metadata[META.views] ?? '1') !== String(record.embeddingViews) || (metadata[META.heads] ?? '1') !== String(record.heads)) {
+    if (!sameConfig(metadata[META.config], record.config) || metadata[META.encoder] !== record.encoder || (metadata[META.views] ?? '1') !== String(record.embeddingViews) || (metadata[META.heads] ?? '1') !== String(record.heads)) {
       throw new Error(`${path}'s configuration differs from the one recorded in ${runPath(runDir, 'caseLevel')}; ${again}`);
     }
     checkFinite(tensors, path);
