@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { acquireRunLock } from '../src/io/index.js';
+import { loadSafetensors, saveSafetensors } from '../src/torch/index.js';
 import { evaluateCases, formatCaseEvaluation, loadRun, runPath } from '../src/run/index.js';
 import { aplnet, trainArgs, trainTinyRunSync } from './helpers/tiny-run.js';
 
@@ -288,6 +289,13 @@ test('--pooling attention-mean is recorded with the case model, loads and calls;
   const older = join(root, 'older-record');
   cpSync(base, older, { recursive: true });
   delete plain.model.config.pooling;
+  // The case model file as it was written before the pooling existed: its configuration without the field.
+  const file = loadSafetensors(runPath(older, 'caseModel'), 'cpu', { requireChecksum: true });
+  const oldConfig = JSON.parse(file.metadata['aplnet.case.config']);
+  assert.equal(oldConfig.pooling, 'attention');
+  delete oldConfig.pooling;
+  saveSafetensors(runPath(older, 'caseModel'), file.tensors, { ...file.metadata, 'aplnet.case.config': JSON.stringify(oldConfig) });
+  plain.model.sha256 = sha(runPath(older, 'caseModel'));
   writeFileSync(runPath(older, 'caseLevel'), JSON.stringify(plain));
   const olderRun = await loadRun(older, { calibration: 'optional' });
   try {

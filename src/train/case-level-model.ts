@@ -15,7 +15,6 @@ function headPrefix(k: number, count: number): string {
   return count === 1 ? 'mil.' : `mil.${k}.`;
 }
 
-/** Writes the case model atomically; returns the file's SHA-256 (what case-level.json records). */
 /**
  * A case model configuration as one string, fields in a fixed order and the pooling spelled out
  * (files and records written before the pooling existed pool by attention), so a file and its
@@ -39,6 +38,7 @@ function sameConfig(written: string | undefined, recorded: CaseMilConfig): boole
   return canonicalConfig(parsed as CaseMilConfig) === canonicalConfig(recorded);
 }
 
+/** Writes the case model atomically; returns the file's SHA-256 (what case-level.json records). */
 export function saveCaseModelFile(runDir: string, heads: readonly GatedAttentionMil[], encoder: AplNet | null, classNames: readonly string[], cellWeightsSha256: string, embeddingViews: 1 | 8): string {
   if (heads.length === 0) throw new Error('saveCaseModelFile: no MIL head to save');
   const tensors = new Map<string, Tensor>();
