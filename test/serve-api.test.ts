@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { createServer, type Server } from '../src/serve/server.js';
+import { loadRun, predictImages } from '../src/run/index.js';
 import { describeFraming } from '../src/data/preprocessing.js';
 import { realImages } from './data-fixtures.js';
 import { multipart, type Part } from './serve-multipart.js';
@@ -107,6 +108,15 @@ describe('aplnet serve API', () => {
     }
     assert.equal(body.case.cells, 1);
     assert.equal('embedding' in result, false, 'the embedding is for case models, not sent');
+    // The worker lays its network out channels-last (faster on CPU): the call is predict's, to float rounding.
+    const cli = await loadRun(run.runDir, { device: 'cpu' });
+    try {
+      const [direct] = await predictImages(cli, [run.sampleImage]);
+      assert.ok(direct.ok);
+      for (const name of serveClasses) assert.ok(Math.abs(direct.probabilities[name] - result.probabilities[name]) < 1e-5, `p(${name}): ${direct.probabilities[name]} by predict, ${result.probabilities[name]} by the page`);
+    } finally {
+      cli.model.dispose();
+    }
   });
 
   test('many images form one case: THE case summary (src/run), a differential of a cell-type run and no diagnosis', async () => {

@@ -33,12 +33,26 @@ function summarize(run: LoadedRun, request: SummarizeRequest): CaseSummary {
   return summarizeCase(run, results, { caseId: request.caseId ?? undefined, maxFlaggedShare: request.maxFlaggedShare });
 }
 
+/**
+ * Every network of the run in the channels-last layout, on CPU: oneDNN's faster convolutions there
+ * (a 200-cell case through the page, interleaved on 2 idle cores: 8.45–10.35 s, median 8.8, against
+ * 9.97–10.99 s, median 10.1, for the default layout). Same values, another memory order: what leaves
+ * the worker (calls, embeddings, maps) is read out contiguous, and these models are never saved.
+ */
+function channelsLast(run: LoadedRun): void {
+  for (const part of [run, ...(run.members ?? [])]) {
+    part.model.toMemoryFormat('channels_last');
+    part.caseLevel?.model?.encoder?.toMemoryFormat('channels_last');
+  }
+}
+
 async function main(): Promise<void> {
   const init = workerData as WorkerInit;
   if (init.threads) setNumThreads(init.threads);
   let run: LoadedRun;
   try {
     run = await loadRun(init.runDir, { device: init.device });
+    if (init.device === 'cpu') channelsLast(run);
     run.inference.limits = { ...run.inference.limits, maxInputPixels: Math.min(run.inference.limits.maxInputPixels, init.maxInputPixels) };
   } catch (error) {
     send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
