@@ -100,7 +100,7 @@ export function poolFoldCalls(calls: readonly EncoderFoldCall[], classes: readon
     });
     return [method, caseMetrics(probabilities, probabilities.map((p) => argmax(p)), labels, classes)];
   }));
-  const keyed = calls.filter((c) => c.evaluation.keyInstances?.meanCaseAuc !== null && c.evaluation.keyInstances !== null);
+  const keyed = calls.filter((c) => typeof c.evaluation.keyInstances?.meanCaseAuc === 'number');
   const keyCases = keyed.reduce((n, c) => n + c.evaluation.keyInstances!.cases, 0);
   const keyAuc = keyCases > 0 ? keyed.reduce((s, c) => s + c.evaluation.keyInstances!.meanCaseAuc! * c.evaluation.keyInstances!.cases, 0) / keyCases : null;
   const referral = calls.reduce((sum, c) => ({

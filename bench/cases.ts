@@ -30,9 +30,10 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { argmax, CASE_BASELINES, caseBaselineCall, caseMetrics, keyInstanceAuc, parseKeyCellTypes, type CaseBaseline, type CaseMetrics, type KeyInstanceCase } from '../src/eval/index.js';
 import type { CaseEncoder } from '../src/model/index.js';
-import { evaluateCases, loadRun, oodSetAsidePaths, readCellTypeColumn, type CaseEvaluation } from '../src/run/index.js';
-import { bagWithout, outOfFoldCaseCalls, prepareCaseData, RELABEL_FILE, RelabelRecordSchema, trainCaseModel, type CaseBag, type RelabelRecord, type TrainCaseResult } from '../src/train/index.js';
+import { bagsWithoutSetAside, evaluateCases, loadRun, readCellTypeColumn, type CaseEvaluation } from '../src/run/index.js';
+import { outOfFoldCaseCalls, prepareCaseData, RELABEL_FILE, RelabelRecordSchema, trainCaseModel, type CaseBag, type RelabelRecord, type TrainCaseResult } from '../src/train/index.js';
 import { setNumThreads } from '../src/torch/index.js';
+import { loadClassNames } from '../src/data/index.js';
 import { encoderFoldsDir, poolFoldCalls, trainFoldRun, writeFoldManifests, type EncoderFoldCall } from './cases-encoder-cv.js';
 import { oodAurocs, type OodAurocs } from './ood.js';
 
@@ -163,9 +164,8 @@ async function crossValidate(run: string, data: string, folds: number, repeats: 
   try {
     // As evaluate and the case summary do: the cells the OOD check sets aside are left out of every call.
     const every: CaseBag[] = [...prepared.bags.train, ...prepared.bags.val];
-    const setAside = await oodSetAsidePaths(cell, every.flatMap((bag) => bag.paths));
+    const { bags, setAside } = await bagsWithoutSetAside(cell, every);
     log(`cv: ${setAside.size} of ${every.reduce((n, bag) => n + bag.paths.length, 0)} train+val cells set aside as out of distribution`);
-    const bags: CaseBag[] = every.flatMap((bag) => bagWithout(bag, setAside) ?? []);
     const types = readCellTypeColumn(data);
     const each = Array.from({ length: repeats }, (_, r) => crossValidateOnce(bags, cell.classNames, prepared.embeddingViews, types, folds, seed + r, seed, log));
     return { ...meanFigures(each), repeats: each.map((c) => meanFigures([c])) };
@@ -253,7 +253,7 @@ async function benchEncoderFolds(data: string, folds: number, seed: number, thre
   let classes: string[] = [];
   for (let k = 0; k < folds; k++) {
     const run = trainFoldRun(manifests[k], join(root, `fold-${k + 1}`), seed, threads, log);
-    classes = JSON.parse(readFileSync(join(run, 'classes.json'), 'utf8')) as string[];
+    classes = await loadClassNames(join(run, 'classes.json'));
     const { test, trained, ood } = await trainAndEvaluate(run, 'frozen', seed, log, true);
     calls.push({ fold: k + 1, evaluation: test });
     if (ood) oods.push(ood);

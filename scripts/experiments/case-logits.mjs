@@ -5,18 +5,15 @@
 // Cells the run's OOD check sets aside are left out, as in every case call. Reads cell_type nowhere.
 import { writeFileSync } from 'node:fs';
 const root = new URL('../../dist', import.meta.url).href;
-const { loadRun, oodSetAsidePaths } = await import(`${root}/src/run/index.js`);
-const { bagWithout, prepareCaseData, trainCaseFolds, outOfFoldLogits, disposeFolds, ensembleLogitsOfBags } = await import(`${root}/src/train/index.js`);
+const { loadRun, bagsWithoutSetAside } = await import(`${root}/src/run/index.js`);
+const { prepareCaseData, trainCaseFolds, outOfFoldLogits, disposeFolds, ensembleLogitsOfBags } = await import(`${root}/src/train/index.js`);
 const { setNumThreads } = await import(`${root}/src/torch/index.js`);
 const [run, out, threads = '2'] = process.argv.slice(2);
 setNumThreads(Number(threads));
 const cell = await loadRun(run, { calibration: 'optional', caseLevel: 'skip' });
 const prepared = await prepareCaseData(cell, { splits: ['train', 'val', 'test'], log: (l) => console.error(l) });
-const all = [...prepared.bags.train, ...prepared.bags.val, ...prepared.bags.test];
-const setAside = await oodSetAsidePaths(cell, all.flatMap((b) => b.paths));
-const clean = (bags) => bags.flatMap((b) => bagWithout(b, setAside) ?? []);
-const every = clean([...prepared.bags.train, ...prepared.bags.val]);
-const test = clean(prepared.bags.test);
+const { bags: every } = await bagsWithoutSetAside(cell, [...prepared.bags.train, ...prepared.bags.val]);
+const { bags: test } = await bagsWithoutSetAside(cell, prepared.bags.test);
 const folds = trainCaseFolds(every, cell.classNames.length, { folds: 5, foldSeed: 0, headSeed: 0, log: (l) => console.error(l) });
 const oof = outOfFoldLogits(folds);
 const heads = folds.flatMap((f) => f.heads.map((h) => h.mil));

@@ -8,8 +8,8 @@
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 const root = new URL('../../dist', import.meta.url).href;
-const { loadRun, oodSetAsidePaths } = await import(`${root}/src/run/index.js`);
-const { bagWithout, prepareCaseData, trainCaseFolds, disposeFolds, ensembleLogitsOfBags, caseLogLoss } = await import(`${root}/src/train/index.js`);
+const { loadRun, bagsWithoutSetAside } = await import(`${root}/src/run/index.js`);
+const { prepareCaseData, trainCaseFolds, disposeFolds, ensembleLogitsOfBags, caseLogLoss } = await import(`${root}/src/train/index.js`);
 const { setNumThreads } = await import(`${root}/src/torch/index.js`);
 const [dir, out, poolings, threads = '2', only] = process.argv.slice(2);
 setNumThreads(Number(threads));
@@ -18,11 +18,8 @@ const rows = [];
 for (const name of runs) {
   const cell = await loadRun(join(dir, name), { calibration: 'optional', caseLevel: 'skip' });
   const prepared = await prepareCaseData(cell, { splits: ['train', 'val', 'test'], log: (l) => console.error(l) });
-  const all = [...prepared.bags.train, ...prepared.bags.val, ...prepared.bags.test];
-  const setAside = await oodSetAsidePaths(cell, all.flatMap((b) => b.paths));
-  const clean = (bags) => bags.flatMap((b) => bagWithout(b, setAside) ?? []);
-  const every = clean([...prepared.bags.train, ...prepared.bags.val]);
-  const held = clean(prepared.bags.test);
+  const { bags: every } = await bagsWithoutSetAside(cell, [...prepared.bags.train, ...prepared.bags.val]);
+  const { bags: held } = await bagsWithoutSetAside(cell, prepared.bags.test);
   for (const pooling of poolings.split(',')) {
     const folds = trainCaseFolds(every, cell.classNames.length, { folds: 5, foldSeed: 0, headSeed: 0, head: { pooling } });
     const heads = folds.flatMap((f) => f.heads.map((h) => h.mil));

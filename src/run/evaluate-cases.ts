@@ -26,7 +26,7 @@ import { caseSoftmax, type CaseModel } from '../model/index.js';
 import { bagsOf, bagWithout, collectCellOutputs, prepareCaseData, readCaseLevel, recordCaseLevel, sourceCases, type CaseBag } from '../train/index.js';
 import { caseCallThreshold } from './case-summary.js';
 import type { LoadedRun } from './load-run.js';
-import { oodSetAsidePaths } from './ood-refit.js';
+import { bagsWithoutSetAside } from './ood-refit.js';
 
 /** What makes a case call: the case model, or one of the baselines over the cells. */
 export type CaseMethod = 'case-model' | CaseBaseline;
@@ -125,10 +125,7 @@ export async function evaluateCases(run: LoadedRun, device: string, options: Eva
     const allBags = options.data ? [...prepared.bags.train, ...prepared.bags.val, ...prepared.bags.test] : prepared.bags.test;
     if (allBags.length === 0) throw new Error(`${data} has no ${splitName === 'test' ? 'test ' : ''}cases to evaluate`);
     // Out-of-distribution cells are left out of the case call, here as in the case summary.
-    const setAside = options.setAside ?? (await oodSetAsidePaths(run, allBags.flatMap((bag) => bag.paths)));
-    const kept = allBags.map((bag) => bagWithout(bag, setAside));
-    const bags = kept.filter((bag): bag is CaseBag => bag !== null);
-    const casesWithoutCells = allBags.filter((_, i) => kept[i] === null).map((bag) => bag.id);
+    const { bags, emptied: casesWithoutCells, setAside } = await bagsWithoutSetAside(run, allBags, options.setAside);
     const cellsSetAside = allBags.reduce((n, bag) => n + bag.paths.length, 0) - bags.reduce((n, bag) => n + bag.paths.length, 0);
     if (cellsSetAside > 0) log(`${cellsSetAside} cell(s) set aside as out of distribution are left out of the case calls${casesWithoutCells.length ? `; ${casesWithoutCells.length} case(s) had no cell left and are not called: ${casesWithoutCells.join(', ')}` : ''}`);
     if (bags.length === 0) throw new Error(`every cell of the ${allBags.length} cases of ${data} was set aside as out of distribution, so no case can be called; check the images, or refit the check with "aplnet evaluate"`);

@@ -16,7 +16,7 @@ export type { TtaMode } from '../train/index.js';
 export { isEnsembleFolder, disposeRun, describingFolder, CV_SUMMARY, MEMBERS_CALIBRATION } from './ensemble-run.js';
 export { evaluateCases, formatCaseEvaluation, writeCaseEvaluation, readCellTypeColumn, CASE_METRICS_FILE, type CaseEvaluation, type CaseMethod, type CaseRow, type EvaluateCasesOptions } from './evaluate-cases.js';
 export { teacherSoftTargets } from './ensemble-soft-targets.js';
-export { refitOodWhereNeeded, oodFlagRate, oodSetAsidePaths, hasOodCheck, type OodFlagRate, type OodRefitOptions } from './ood-refit.js';
+export { refitOodWhereNeeded, oodFlagRate, oodSetAsidePaths, bagsWithoutSetAside, hasOodCheck, type OodFlagRate, type OodRefitOptions } from './ood-refit.js';
 export { oodCheckOf, type OodCheck } from './ood-check.js';
 export { requireOod } from './load-run.js';
 export { distillTeacher, DEFAULT_STUDENT, type DistillTeacherOptions } from './ensemble-distill.js';

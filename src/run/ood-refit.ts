@@ -4,7 +4,7 @@
 // it flags, through the prediction core, as a user would see them.
 import { existsSync } from 'node:fs';
 import { prepareDataset } from '../data/index.js';
-import { fitOodOnSplits, readOod, runPath } from '../train/index.js';
+import { bagWithout, fitOodOnSplits, readOod, runPath, type CaseBag } from '../train/index.js';
 import { datasetOptionsOf } from './dataset-options.js';
 import type { LoadedRun } from './load-run.js';
 import { predictImages } from './predict-images.js';
@@ -79,4 +79,19 @@ export function hasOodCheck(run: LoadedRun): boolean {
 export async function oodSetAsidePaths(run: LoadedRun, paths: readonly string[]): Promise<Set<string>> {
   if (paths.length === 0 || !hasOodCheck(run)) return new Set();
   return (await oodFlagRate(run, paths)).setAside;
+}
+
+/**
+ * Case bags without the cells the run's check sets aside (`setAside`, default oodSetAsidePaths), as
+ * every case call leaves them out: the bags that keep a cell, in order, the ids of those that keep
+ * none (not called), and the paths set aside.
+ */
+export async function bagsWithoutSetAside(run: LoadedRun, bags: readonly CaseBag[], setAside?: ReadonlySet<string>): Promise<{ bags: CaseBag[]; emptied: string[]; setAside: ReadonlySet<string> }> {
+  const aside = setAside ?? (await oodSetAsidePaths(run, bags.flatMap((bag) => bag.paths)));
+  const kept = bags.map((bag) => bagWithout(bag, aside));
+  return {
+    bags: kept.filter((bag): bag is CaseBag => bag !== null),
+    emptied: bags.filter((_, i) => kept[i] === null).map((bag) => bag.id),
+    setAside: aside,
+  };
 }

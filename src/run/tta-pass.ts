@@ -42,25 +42,23 @@ export function passInMode(model: AplNet, x: Tensor, methods: readonly ExplainMe
   }
   const views = dihedralBatch(x);
   try {
-    const n0 = x.shape[0];
+    const n = x.shape[0];
     // Forward-only maps are made at once for the class of the image's mean over its views (no view
     // is remade); gradient maps explain each view's own call first, and the disagreeing views are remade below.
     const result = predictAndExplain(model, views, methods, {
       targetsFromLogits: (viewLogits, c) => {
         const called = argmaxRows(meanOfViewRows(viewLogits, c), c);
-        return Array.from({ length: viewLogits.length / c }, (_, row) => called[row % n0]);
+        return Array.from({ length: viewLogits.length / c }, (_, row) => called[row % n]);
       },
     });
     const logits = meanOfViewRows(result.logits, classes);
     const explained = argmaxRows(logits, classes);
     const pass: ModelPass = { logits, numClasses: classes, maps: {}, blanked: {}, embeddings: meanOfViewRows(result.embeddings, result.embeddingSize), embeddingSize: result.embeddingSize, explained };
-    const n = explained.length;
     // The views that call another class than their image's mean: their class-specific maps were
     // made for that view's call, so they alone are made again for the mean's (every other view's map
     // already explains it; remaking all eight views of such an image, or the whole batch, cost up to
     // twice the pass where cells are unsure, as on patient-labelled runs).
-    const viewCalls = argmaxRows(result.logits, classes);
-    const disagreeing = result.retargeted ? [] : viewCalls.flatMap((call, row) => (call !== explained[row % n] ? [row] : []));
+    const disagreeing = result.retargeted ? [] : argmaxRows(result.logits, classes).flatMap((call, row) => (call !== explained[row % n] ? [row] : []));
     for (const method of [...new Set(methods)]) {
       let mapsOfViews = result.maps[method]!;
       let blankedOfViews = result.blanked[method]!;

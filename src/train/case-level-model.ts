@@ -20,7 +20,7 @@ function headPrefix(k: number, count: number): string {
  * (files and records written before the pooling existed pool by attention), so a file and its
  * record compare by what they mean, not by how they were written.
  */
-export function canonicalConfig(config: CaseMilConfig): string {
+function canonicalConfig(config: CaseMilConfig): string {
   const { embeddingDim, hiddenDim, attentionDim, numClasses, dropout } = config;
   return JSON.stringify({ embeddingDim, hiddenDim, attentionDim, numClasses, dropout, pooling: config.pooling ?? 'attention' });
 }
